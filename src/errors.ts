@@ -1,0 +1,73 @@
+// One place for process exit codes and the user-facing error class (undici-style: a stable code per error).
+export const ExitCode = {
+  OK: 0,
+  /** `check`: at least one artifact may not be published. */
+  NOT_PUBLISHABLE: 1,
+  /** Bad flags, bad config, bad input file. Nothing ran. */
+  USAGE: 2,
+  /** The registry could not be read completely; the run stopped before applying anything. */
+  REGISTRY_UNAVAILABLE: 3,
+  /** Another run holds the ledger lock; this run did nothing. */
+  LOCKED: 4,
+  /** Some items failed for a transient reason; the next run retries them. */
+  PARTIAL: 5,
+  /** A security alert was raised (target confirmation mismatch, registry conflict). */
+  SECURITY_ALERT: 6,
+  /** A store (staging, target) could not be listed; nothing was applied. */
+  STORE_UNAVAILABLE: 7,
+  /** A bug in forgegate. */
+  INTERNAL: 70,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export type ErrorCode =
+  | 'FG_USAGE'
+  | 'FG_CONFIG_INVALID'
+  | 'FG_INPUT_INVALID'
+  | 'FG_REGISTRY_UNAVAILABLE'
+  | 'FG_REGISTRY_INVALID'
+  | 'FG_REGISTRY_CONFLICT'
+  | 'FG_LOCKED'
+  | 'FG_STORE_UNAVAILABLE'
+  | 'FG_STORE_CONFLICT'
+  | 'FG_LEDGER'
+  | 'FG_HTTP';
+
+const EXIT_FOR: Record<ErrorCode, ExitCodeValue> = {
+  FG_USAGE: ExitCode.USAGE,
+  FG_CONFIG_INVALID: ExitCode.USAGE,
+  FG_INPUT_INVALID: ExitCode.USAGE,
+  FG_REGISTRY_UNAVAILABLE: ExitCode.REGISTRY_UNAVAILABLE,
+  FG_REGISTRY_INVALID: ExitCode.REGISTRY_UNAVAILABLE,
+  FG_REGISTRY_CONFLICT: ExitCode.SECURITY_ALERT,
+  FG_LOCKED: ExitCode.LOCKED,
+  FG_STORE_UNAVAILABLE: ExitCode.STORE_UNAVAILABLE,
+  FG_STORE_CONFLICT: ExitCode.PARTIAL,
+  FG_LEDGER: ExitCode.INTERNAL,
+  FG_HTTP: ExitCode.STORE_UNAVAILABLE,
+};
+
+/**
+ * An error a user can act on: `code` is stable, `fix` says what to do.
+ * `transient` marks failures that a later run may not hit (network, 5xx, lock); the applier retries those next run.
+ */
+export class ForgegateError extends Error {
+  override readonly name = 'ForgegateError';
+  readonly code: ErrorCode;
+  readonly fix: string | undefined;
+  readonly transient: boolean;
+  constructor(code: ErrorCode, message: string, opts: { fix?: string; transient?: boolean; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.code = code;
+    this.fix = opts.fix;
+    this.transient = opts.transient ?? false;
+  }
+  get exitCode(): ExitCodeValue {
+    return EXIT_FOR[this.code];
+  }
+}
+
+export function isForgegateError(e: unknown): e is ForgegateError {
+  return e instanceof ForgegateError;
+}

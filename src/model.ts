@@ -1,0 +1,207 @@
+// Shared data shapes for observation, planning and applying. Types only: no runtime code here.
+import type { Readable } from 'node:stream';
+import type { ReasonCode } from './reasons.js';
+
+/** Digests of one exact byte sequence: lowercase hex, size in bytes. */
+export interface Digests {
+  size: number;
+  sha256: string;
+  md5: string;
+}
+
+/** `info/index.json` fields forgegate relies on (the rest is kept verbatim for repodata). */
+export interface IndexJson {
+  name: string;
+  version: string;
+  build: string;
+  build_number: number;
+  subdir: string;
+  depends?: string[];
+  [key: string]: unknown;
+}
+
+/** What a full, successful verification of an artifact's bytes established. */
+export interface ArtifactFacts extends Digests {
+  format: 'conda' | 'tar.bz2';
+  index: IndexJson;
+  /** Every path the package installs, relative to the prefix, in archive order. */
+  paths: string[];
+}
+
+export type ArtifactCheck =
+  | { ok: true; facts: ArtifactFacts }
+  | { ok: false; reason: 'ARTIFACT_INVALID' | 'ARTIFACT_UNSAFE'; detail: string; digests: Digests | null };
+
+// ---------------------------------------------------------------- staging
+
+/** One artifact as a staging store lists it. Every field is hostile until checked. */
+export interface StagedArtifact {
+  subdir: string;
+  filename: string;
+  size: number;
+  /** RFC 3339 UTC: when it landed in staging (mtime, or anaconda.org upload_time). */
+  uploadedAt: string;
+  /** Digests the store itself reports (anaconda.org does; a folder does not). Hints only. */
+  md5?: string;
+  sha256?: string;
+  /** Labels the file carries in staging, where the store has labels. */
+  labels?: string[];
+  /** Opaque store locator. */
+  handle: string;
+}
+
+/** One detached signature file as a staging store lists it. */
+export interface StagedSignature {
+  /** The .sig file's own name. */
+  filename: string;
+  /** Where the store places it: beside this artifact (folder stores). Absent: pair by the statement's subject. */
+  besideArtifact?: { subdir: string; filename: string };
+  uploadedAt: string;
+  size: number;
+  /** The raw bytes, or null when larger than the 64 KiB limit (then it is malformed). */
+  content: Uint8Array | null;
+  handle: string;
+}
+
+export interface StagingListing {
+  artifacts: StagedArtifact[];
+  signatures: StagedSignature[];
+}
+
+export interface StagingStore {
+  readonly kind: string;
+  /** Read everything staged now, signature contents included. Throws ForgegateError FG_STORE_UNAVAILABLE. */
+  list(): Promise<StagingListing>;
+  /** Digests of the staged bytes as they are now (hashing them if the store cannot say). */
+  digest(artifact: StagedArtifact): Promise<Digests>;
+  /** Remove a staged artifact or signature. Already gone is success. */
+  remove(item: StagedArtifact | StagedSignature): Promise<void>;
+}
+
+// ---------------------------------------------------------------- quarantine + target
+
+/** A copy of staged bytes in reconciler-private custody. `handle` is backend-specific. */
+export interface QuarantinedCopy {
+  subdir: string;
+  filename: string;
+  handle: string;
+}
+
+export interface Quarantine {
+  readonly kind: string;
+  /** Copy the staged bytes into custody. Nobody but forgegate can change them afterwards. */
+  admit(artifact: StagedArtifact): Promise<QuarantinedCopy>;
+  /** Stream the quarantined bytes (for verification). */
+  open(copy: QuarantinedCopy): Promise<Readable>;
+  /** Drop the quarantined copy. Already gone is success. */
+  discard(copy: QuarantinedCopy): Promise<void>;
+}
+
+/** One file the target holds under one label. */
+export interface TargetFile extends Digests {
+  label: string;
+}
+
+/** `${subdir}/${filename}` → every copy/label the target holds under that name. */
+export type TargetListing = Map<string, TargetFile[]>;
+
+export type PublishOutcome =
+  | { kind: 'published' }
+  /** The target already had exactly these bytes under the label (a crash before cleanup, or a race). */
+  | { kind: 'present' }
+  /** The target holds other bytes under this name: nothing was written. */
+  | { kind: 'conflict'; detail: string };
+
+export interface TargetStore {
+  readonly kind: string;
+  list(): Promise<TargetListing>;
+  /** Publish verified quarantined bytes under `label`. Never overwrites: returns conflict instead. */
+  publish(copy: QuarantinedCopy, label: string, facts: ArtifactFacts): Promise<PublishOutcome>;
+  /** Fresh read of what the target serves under that name and label: null if nothing. */
+  confirm(subdir: string, filename: string, label: string): Promise<Digests | null>;
+  /** Take a file off the target. Used only when a confirmation after publishing disagreed. */
+  withdraw(subdir: string, filename: string, label: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------- registry
+
+export interface RegistryKey {
+  keyid: string;
+  publicKey: string;
+  addedAt?: string;
+  notAfter?: string | null;
+  revokedAt?: string | null;
+  comment?: string;
+}
+
+export interface RegistryConfig {
+  outputs_path: string;
+  shard_level: number;
+  shard_fill: string;
+  auto_register_all: boolean;
+}
+
+/** Everything one run needs from the registry, read at one commit. */
+export interface RegistrySnapshot {
+  /** The commit every read named; null for a plain folder that is not a git checkout. */
+  commit: string | null;
+  config: RegistryConfig;
+  /** feedstock → fnmatch patterns. */
+  allowlist: Record<string, string[]>;
+  /** Output name → feedstocks allowed, or null when no output file exists. Holds every name asked for, and, when
+   *  auto_register_all is on, every registered name in the same shard folder (for the confusable-name guard). */
+  outputs: Map<string, string[] | null>;
+  /** feedstock → its keys, or null when it has no key file. */
+  keys: Map<string, RegistryKey[] | null>;
+}
+
+export interface SnapshotRequest {
+  names: string[];
+  feedstocks: string[];
+}
+
+export type RegisterOutcome =
+  | { kind: 'registered'; commit: string | null }
+  /** Someone registered it to this feedstock meanwhile: fine. */
+  | { kind: 'already'; commit: string | null }
+  /** Someone registered it to other feedstocks meanwhile: must not publish. */
+  | { kind: 'conflict'; owners: string[]; commit: string | null };
+
+export interface RegistrySource {
+  readonly description: string;
+  /** Resolve the branch once and read everything the run needs at that commit. Throws FG_REGISTRY_UNAVAILABLE. */
+  snapshot(request: SnapshotRequest): Promise<RegistrySnapshot>;
+  /** Add `feedstock` to `name`'s output file, based on `basedOn`; re-read and retry when the branch moved. */
+  register(name: string, feedstock: string, basedOn: string | null): Promise<RegisterOutcome>;
+}
+
+// ---------------------------------------------------------------- reports
+
+export interface FailureReport {
+  /** Registry feedstock name the report goes to; null when nothing could be attributed. */
+  feedstock: string | null;
+  /** Source commit from the statement, used to group reports; null when unknown. */
+  commit: string | null;
+  runUrl: string | null;
+  subdir: string;
+  filename: string;
+  label: string | null;
+  reason: ReasonCode;
+  fix: string;
+  detail: string;
+}
+
+export interface SecurityAlert {
+  kind: 'TARGET_CONFIRMATION_MISMATCH' | 'REGISTRY_CONFLICT';
+  subdir: string;
+  filename: string;
+  feedstock: string | null;
+  detail: string;
+}
+
+export interface ReportSink {
+  readonly kind: string;
+  /** Deliver failures. Implementations must not duplicate a (feedstock, commit, subdir/filename, reason) already delivered. */
+  sendFailures(reports: FailureReport[]): Promise<void>;
+  sendAlert(alert: SecurityAlert): Promise<void>;
+}
