@@ -1,0 +1,79 @@
+// Steps 2-5 of upload-statement-v1 and the channel/label half of step 6, in the spec's order. Pure.
+import nacl from 'tweetnacl';
+import type { RegistryKey } from '../model.js';
+import type { ReasonCode } from '../reasons.js';
+import { decodeBase64Strict } from '../util/base64.js';
+import { parseUtcTime } from '../util/time.js';
+import { pae, parseEnvelope } from './dsse.js';
+import { parseStatement, type UploadStatement } from './statement.js';
+
+export interface VerifyContext {
+  nowMs: number;
+  maxSignatureAgeMs: number;
+  clockSkewMs: number;
+  targetChannel: string;
+  labels: readonly string[];
+  /** The feedstock's registered keys; null or [] when it has none. */
+  keysFor(feedstock: string): readonly RegistryKey[] | null;
+}
+
+export type VerifyResult =
+  | { ok: true; statement: UploadStatement; keyid: string }
+  | { ok: false; reason: ReasonCode; detail: string; statement: UploadStatement | null };
+
+type KeyState = 'usable' | 'revoked' | 'expired';
+
+function keyState(key: RegistryKey, nowMs: number): KeyState {
+  const revokedAt = key.revokedAt == null ? null : parseUtcTime(key.revokedAt);
+  if (revokedAt !== null && revokedAt <= nowMs) return 'revoked';
+  const notAfter = key.notAfter == null ? null : parseUtcTime(key.notAfter);
+  if (notAfter !== null && nowMs >= notAfter) return 'expired';
+  return 'usable';
+}
+
+export function verifySignatureFile(sigBytes: Uint8Array | null, ctx: VerifyContext): VerifyResult {
+  // 2. envelope and statement
+  const env = parseEnvelope(sigBytes);
+  if (!env.ok) return { ok: false, reason: 'SIGNATURE_MALFORMED', detail: env.detail, statement: null };
+  const parsed = parseStatement(env.envelope.payload);
+  if (!parsed.ok) return { ok: false, reason: 'SIGNATURE_MALFORMED', detail: parsed.detail, statement: null };
+  const statement = parsed.statement;
+  const fail = (reason: ReasonCode, detail: string): VerifyResult => ({ ok: false, reason, detail, statement });
+
+  // 3. the feedstock has keys
+  const keys = ctx.keysFor(statement.feedstock) ?? [];
+  if (keys.length === 0) return fail('KEY_UNKNOWN', `feedstock "${statement.feedstock}" has no keys in the registry`);
+
+  // 4. one entry verifies under a usable key; remember why unusable keys that did verify were refused
+  const message = pae(env.envelope.payloadType, env.envelope.payload);
+  let refused: { state: KeyState; keyid: string } | null = null;
+  for (const entry of env.envelope.signatures) {
+    for (const key of keys) {
+      const publicKey = decodeBase64Strict(key.publicKey);
+      if (publicKey === null || publicKey.length !== 32) continue;
+      if (!nacl.sign.detached.verify(message, entry.sig, publicKey)) continue;
+      const state = keyState(key, ctx.nowMs);
+      if (state === 'usable') return checkFreshnessAndTarget(statement, key.keyid, ctx);
+      if (refused === null || state === 'revoked') refused = { state, keyid: key.keyid };
+    }
+  }
+  if (refused?.state === 'revoked') return fail('KEY_REVOKED', `signature verifies only under revoked key ${refused.keyid}`);
+  if (refused?.state === 'expired') return fail('KEY_EXPIRED', `signature verifies only under key ${refused.keyid}, which is past notAfter`);
+  return fail('SIGNATURE_INVALID', `no signature verifies under the ${keys.length} key(s) of feedstock "${statement.feedstock}"`);
+}
+
+function checkFreshnessAndTarget(statement: UploadStatement, keyid: string, ctx: VerifyContext): VerifyResult {
+  const fail = (reason: ReasonCode, detail: string): VerifyResult => ({ ok: false, reason, detail, statement });
+  // 5. freshness
+  if (statement.issuedAtMs > ctx.nowMs + ctx.clockSkewMs) return fail('SIGNATURE_EXPIRED', `issuedAt ${statement.issuedAt} is in the future`);
+  const expiresAtMs = statement.expiresAtMs ?? statement.issuedAtMs + ctx.maxSignatureAgeMs;
+  if (ctx.nowMs >= expiresAtMs) return fail('SIGNATURE_EXPIRED', `statement expired at ${new Date(expiresAtMs).toISOString()}`);
+  // 6. (channel and label half; the byte bindings need the artifact)
+  if (statement.targetChannel !== ctx.targetChannel) {
+    return fail('TARGET_MISMATCH', `statement names channel ${statement.targetChannel}, this gate publishes to ${ctx.targetChannel}`);
+  }
+  if (!ctx.labels.includes(statement.label)) {
+    return fail('TARGET_MISMATCH', `label "${statement.label}" is not allowed here (allowed: ${ctx.labels.join(', ')})`);
+  }
+  return { ok: true, statement, keyid };
+}
