@@ -1,0 +1,148 @@
+// The applier: carries out a plan item by item, in parallel, each item's failure contained. All I/O lives here
+// and in the store adapters. Order per publish: quarantine → verify → register → publish → confirm → record → unstage.
+import pLimit from 'p-limit';
+import { verifyArtifact } from '../conda/verify-artifact.js';
+import { isForgegateError } from '../errors.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { Quarantine, RegistrySource, ReportSink, StagedArtifact, StagedSignature, StagingStore, TargetStore } from '../model.js';
+import { parseArtifactFilename } from '../conda/filename.js';
+import { artifactKey, uploadIdentity } from '../plan/identity.js';
+import type { Plan, PlanItem } from '../plan/types.js';
+import type { ReasonCode } from '../reasons.js';
+import { sameDigests } from '../util/digest.js';
+import { faultPoint } from '../util/fault.js';
+import { toUtcString } from '../util/time.js';
+import type { ItemResult, Outcome } from './outcome.js';
+
+export interface ApplyDeps {
+  staging: StagingStore;
+  quarantine: Quarantine;
+  target: TargetStore;
+  registry: RegistrySource;
+  ledger: Ledger | null;
+  alerts: ReportSink;
+  runId: number | null;
+  concurrency: number;
+  clock: () => number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface StagedIndex {
+  artifacts: Map<string, StagedArtifact>;
+  signatures: Map<string, StagedSignature>;
+}
+
+export async function applyPlan(plan: Plan, staged: StagedIndex, deps: ApplyDeps): Promise<ItemResult[]> {
+  const limit = pLimit(deps.concurrency);
+  let done = 0;
+  const results = await Promise.all(plan.items.map((item) => limit(async (): Promise<ItemResult> => {
+    const outcome = await applyItem(item, staged, plan, deps).catch((e: unknown): Outcome => {
+      if (isForgegateError(e) || e instanceof Error) return { kind: 'failed', detail: redactedMessage(e) };
+      return { kind: 'failed', detail: String(e) };
+    });
+    deps.onProgress?.(++done, plan.items.length);
+    return { item, outcome };
+  })));
+  await Promise.all(plan.strays.filter((s) => s.delete).map((s) => limit(async () => {
+    const sig = staged.signatures.get(s.handle);
+    if (sig) await deps.staging.remove(sig).catch(() => undefined);
+  })));
+  return results;
+}
+
+function redactedMessage(e: Error): string {
+  return e.message.split('\n')[0]!.slice(0, 500);
+}
+
+async function removeStaged(item: PlanItem, artifact: StagedArtifact, staged: StagedIndex, deps: ApplyDeps): Promise<void> {
+  await deps.staging.remove(artifact);
+  for (const handle of item.signatures) {
+    const sig = staged.signatures.get(handle);
+    if (sig) await deps.staging.remove(sig);
+  }
+}
+
+async function applyItem(item: PlanItem, staged: StagedIndex, plan: Plan, deps: ApplyDeps): Promise<Outcome> {
+  const artifact = staged.artifacts.get(artifactKey(item.subdir, item.filename));
+  if (!artifact) return { kind: 'failed', detail: 'artifact vanished from the observation (bug)' };
+  switch (item.decision) {
+    case 'wait':
+      return { kind: 'waiting' };
+    case 'reject': {
+      if (item.deleteStaged) await removeStaged(item, artifact, staged, deps);
+      return { kind: 'rejected', reason: item.reason!, detail: item.detail ?? '', deleted: item.deleteStaged };
+    }
+    case 'cleanup':
+      return cleanup(item, artifact, staged, deps);
+    case 'publish':
+      return publish(item, artifact, staged, plan, deps);
+  }
+}
+
+async function cleanup(item: PlanItem, artifact: StagedArtifact, staged: StagedIndex, deps: ApplyDeps): Promise<Outcome> {
+  const stagedDigests = await deps.staging.digest(artifact);
+  const expected = { size: item.size!, sha256: item.sha256!, md5: item.md5! };
+  if (!sameDigests(stagedDigests, expected)) {
+    return { kind: 'rejected', reason: 'DIGEST_MISMATCH', detail: 'staged bytes differ from the statement', deleted: false };
+  }
+  // Never delete from staging before the target provably holds identical bytes: ask it afresh.
+  const held = await deps.target.confirm(item.subdir, item.filename, item.label!);
+  if (held === null || !sameDigests(held, expected)) {
+    return { kind: 'failed', detail: 'the target no longer holds these bytes under the label; the next run re-plans' };
+  }
+  deps.ledger?.recordPublication({ subdir: item.subdir, filename: item.filename, label: item.label!, digests: held, feedstock: item.feedstock, runId: deps.runId, at: toUtcString(deps.clock()) });
+  await removeStaged(item, artifact, staged, deps);
+  return { kind: 'cleaned' };
+}
+
+async function publish(item: PlanItem, artifact: StagedArtifact, staged: StagedIndex, plan: Plan, deps: ApplyDeps): Promise<Outcome> {
+  const expected = { size: item.size!, sha256: item.sha256!, md5: item.md5! };
+  const label = item.label!;
+  const copy = await deps.quarantine.admit(artifact);
+  try {
+    faultPoint('admitted');
+    // Verify the quarantined bytes: a file swapped in staging after listing can never reach the target.
+    const check = await verifyArtifact(await deps.quarantine.open(copy), { filename: item.filename, subdir: item.subdir });
+    const digests = check.ok ? check.facts : check.digests;
+    const reject = (reason: ReasonCode, detail: string): Outcome => {
+      deps.ledger?.recordVerifyFailure(uploadIdentity(artifact, expected.sha256), item.subdir, item.filename, reason, detail, toUtcString(deps.clock()));
+      return { kind: 'rejected', reason, detail, deleted: false };
+    };
+    if (digests !== null && !sameDigests(digests, expected)) {
+      return reject('DIGEST_MISMATCH', `quarantined bytes: size ${digests.size}, sha256 ${digests.sha256}; statement: size ${expected.size}, sha256 ${expected.sha256}`);
+    }
+    if (!check.ok) return reject(check.reason, check.detail);
+    faultPoint('verified');
+
+    let registered = false;
+    if (item.register) {
+      const name = parseArtifactFilename(item.filename)!.name;
+      const reg = await deps.registry.register(name, item.feedstock!, plan.registryCommit);
+      if (reg.kind === 'conflict') {
+        await deps.alerts.sendAlert({ kind: 'REGISTRY_CONFLICT', subdir: item.subdir, filename: item.filename, feedstock: item.feedstock, detail: `"${name}" was registered to ${reg.owners.join(', ')} while this run registered it for ${item.feedstock}` });
+        return { kind: 'rejected', reason: 'OUTPUT_NOT_ALLOWED', detail: `"${name}" is now registered to ${reg.owners.join(', ')}`, deleted: false };
+      }
+      registered = reg.kind === 'registered';
+    }
+
+    const result = await deps.target.publish(copy, label, check.facts);
+    if (result.kind === 'conflict') return { kind: 'rejected', reason: 'TARGET_CONFLICT', detail: result.detail, deleted: false };
+    faultPoint('published');
+
+    const held = await deps.target.confirm(item.subdir, item.filename, label);
+    if (held === null || !sameDigests(held, check.facts)) {
+      const detail = `after publishing, the target serves ${held === null ? 'nothing' : `size ${held.size} sha256 ${held.sha256}`} instead of the verified bytes (sha256 ${check.facts.sha256})`;
+      if (result.kind === 'published') await deps.target.withdraw(item.subdir, item.filename, label);
+      await deps.alerts.sendAlert({ kind: 'TARGET_CONFIRMATION_MISMATCH', subdir: item.subdir, filename: item.filename, feedstock: item.feedstock, detail });
+      return { kind: 'alert', detail };
+    }
+    faultPoint('confirmed');
+    deps.ledger?.recordPublication({ subdir: item.subdir, filename: item.filename, label, digests: held, feedstock: item.feedstock, runId: deps.runId, at: toUtcString(deps.clock()) });
+    faultPoint('recorded');
+    await removeStaged(item, artifact, staged, deps);
+    faultPoint('staging-removed');
+    return { kind: 'published', registered };
+  } finally {
+    await deps.quarantine.discard(copy).catch(() => undefined);
+  }
+}

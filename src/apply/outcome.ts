@@ -1,0 +1,18 @@
+import type { ReasonCode } from '../reasons.js';
+import type { PlanItem } from '../plan/types.js';
+
+/** What happened to one plan item. Expected outcomes are values; only bugs throw. */
+export type Outcome =
+  | { kind: 'published'; registered: boolean }
+  | { kind: 'cleaned' }
+  | { kind: 'rejected'; reason: ReasonCode; detail: string; deleted: boolean }
+  | { kind: 'waiting' }
+  /** Transient: the next run retries. */
+  | { kind: 'failed'; detail: string }
+  /** A security alert was raised (e.g. the target served other bytes after publishing). */
+  | { kind: 'alert'; detail: string };
+
+export interface ItemResult {
+  item: PlanItem;
+  outcome: Outcome;
+}

@@ -1,0 +1,36 @@
+import { appendFile } from 'node:fs/promises';
+import { loadConfig } from '../../config/load.js';
+import { ForgegateError } from '../../errors.js';
+import { reconcile } from '../../reconcile/run.js';
+import { renderMarkdownSummary, renderTextSummary } from '../../reconcile/summary.js';
+import { parseUtcTime } from '../../util/time.js';
+import { optional, parse, required } from '../args.js';
+import type { Command } from '../command.js';
+import { progress } from '../io.js';
+
+const usage = `forgegate reconcile --config C [--plan] [--json] [--now RFC3339]
+
+Lists everything in staging, verifies it against the registry and works out one decision per artifact
+(publish, cleanup, reject, wait); without --plan it then applies the plan. --json prints the plan/result as
+JSON ({"formatVersion": 1, "items": [...]}). --now evaluates time as if it were then (preview expiry).
+When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended there.
+Exit: 0 ok · 3 registry unavailable · 4 another run holds the lock · 5 transient failures · 6 security alert · 7 store unavailable`;
+
+export const reconcileCommand: Command = {
+  name: 'reconcile',
+  summary: 'Plan and apply: publish, clean up, reject or wait for everything staged.',
+  usage,
+  async run(argv, io) {
+    const { values } = parse(argv, { config: { type: 'string' }, plan: { type: 'boolean' }, json: { type: 'boolean' }, now: { type: 'string' } }, usage);
+    const config = await loadConfig(required(values, 'config', usage));
+    const nowText = optional(values, 'now');
+    const nowMs = nowText === undefined ? undefined : parseUtcTime(nowText);
+    if (nowMs === null) throw new ForgegateError('FG_USAGE', `--now "${nowText}" is not an RFC 3339 UTC time`, { fix: 'Use e.g. --now 2026-11-25T12:00:00Z' });
+    const onProgress = values['json'] ? undefined : progress(io, 'applying');
+    const result = await reconcile(config, { planOnly: Boolean(values['plan']), env: io.env, ...(nowMs !== undefined ? { nowMs } : {}), ...(onProgress ? { onProgress } : {}) });
+    io.out(values['json'] ? JSON.stringify(result, null, 2) : renderTextSummary(result));
+    const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
+    if (summaryFile) await appendFile(summaryFile, renderMarkdownSummary(result));
+    return result.exitCode;
+  },
+};

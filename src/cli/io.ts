@@ -1,0 +1,29 @@
+// Output helpers: everything a command prints goes through here, so --json stays clean and errors stay on stderr.
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  isTTY: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+export const processIo: Io = {
+  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+  isTTY: Boolean(process.stderr.isTTY),
+  env: process.env,
+};
+
+/** A plain-text table: columns padded to their widest cell. */
+export function textTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** Progress on a TTY only: one rewritten line on stderr. */
+export function progress(io: Io, label: string): ((done: number, total: number) => void) | undefined {
+  if (!io.isTTY) return undefined;
+  return (done, total) => {
+    process.stderr.write(`\r${label} ${done}/${total}${done === total ? '\n' : ''}`);
+  };
+}

@@ -1,0 +1,42 @@
+// The normalised config every command works from. `load.ts` turns the YAML as written into this.
+export type StoreConfig =
+  | { type: 'directory'; path: string }
+  | { type: 'anaconda'; owner: string; url: string; tokenEnv: string };
+
+export type RegistrySourceConfig =
+  | { type: 'directory'; path: string }
+  | { type: 'github'; repository: string; ref: string; tokenEnv: string; url: string };
+
+export type ReportsConfig =
+  | { type: 'directory'; path: string }
+  | { type: 'github'; repositoryTemplate: string; adminRepository: string; tokenEnv: string; url: string };
+
+export interface Policy {
+  maxSignatureAgeMs: number;
+  clockSkewMs: number;
+  stagingGraceMs: number;
+  rejectRetentionMs: number;
+  concurrency: number;
+}
+
+export interface Config {
+  /** Absolute path of the config file; relative paths in it were resolved against its folder. */
+  configPath: string;
+  target: { channel: string; labels: string[]; store: StoreConfig };
+  staging: { store: StoreConfig };
+  /** Reconciler-private custody between staging and target. Default: a folder beside the ledger. */
+  quarantine: { store: StoreConfig };
+  registry: RegistrySourceConfig;
+  /** Absolute path of the SQLite ledger. */
+  ledger: string;
+  reports: ReportsConfig;
+  policy: Policy;
+}
+
+export const DEFAULT_POLICY: Policy = {
+  maxSignatureAgeMs: 24 * 3_600_000,
+  clockSkewMs: 5 * 60_000,
+  stagingGraceMs: 2 * 3_600_000,
+  rejectRetentionMs: 7 * 86_400_000,
+  concurrency: 8,
+};

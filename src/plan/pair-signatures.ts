@@ -1,0 +1,38 @@
+// Pair signature files with artifacts: beside it (folder stores) or by the statement's subject (anaconda.org).
+import type { StagedArtifact, StagedSignature } from '../model.js';
+import { parseEnvelope } from '../statement/dsse.js';
+import { parseStatement } from '../statement/statement.js';
+import { artifactKey } from './identity.js';
+
+export interface Pairing {
+  byArtifact: Map<string, StagedSignature[]>;
+  strays: StagedSignature[];
+}
+
+/** The subject a signature file claims, without trusting it: only used to find its artifact. */
+export function claimedSubject(sig: StagedSignature): { subdir: string; filename: string; feedstock: string } | null {
+  const env = parseEnvelope(sig.content);
+  if (!env.ok) return null;
+  const st = parseStatement(env.envelope.payload);
+  return st.ok ? { subdir: st.statement.subdir, filename: st.statement.name, feedstock: st.statement.feedstock } : null;
+}
+
+export function pairSignatures(artifacts: StagedArtifact[], signatures: StagedSignature[]): Pairing {
+  const keys = new Set(artifacts.map((a) => artifactKey(a.subdir, a.filename)));
+  const byArtifact = new Map<string, StagedSignature[]>();
+  const strays: StagedSignature[] = [];
+  for (const sig of signatures) {
+    const where = sig.besideArtifact ?? claimedSubject(sig);
+    const key = where ? artifactKey(where.subdir, where.filename) : null;
+    if (key === null || !keys.has(key)) {
+      strays.push(sig);
+      continue;
+    }
+    const list = byArtifact.get(key) ?? [];
+    list.push(sig);
+    byArtifact.set(key, list);
+  }
+  // Newest first: a re-signed upload wins over an older signature for the same file.
+  for (const list of byArtifact.values()) list.sort((a, b) => b.uploadedAt.localeCompare(a.uploadedAt) || a.handle.localeCompare(b.handle));
+  return { byArtifact, strays };
+}

@@ -1,0 +1,75 @@
+// The plan: plain, versioned JSON (`reconcile --plan --json` prints it; apply consumes it).
+import type { Policy } from '../config/types.js';
+import type { RegistrySnapshot, StagingListing, TargetListing } from '../model.js';
+import type { ReasonCode } from '../reasons.js';
+
+export const PLAN_FORMAT_VERSION = 1;
+
+export type Decision = 'publish' | 'cleanup' | 'reject' | 'wait';
+
+export interface PlanItem {
+  subdir: string;
+  filename: string;
+  /** Feedstock the statement names (verified or not); null when there is no readable statement. */
+  feedstock: string | null;
+  decision: Decision;
+  reason: ReasonCode | null;
+  fix: string | null;
+  /** Technical detail for admins and the report. */
+  detail: string | null;
+  /** Label from the statement; null without one. */
+  label: string | null;
+  /** Digests the statement binds; null without a parsed statement. */
+  sha256: string | null;
+  md5: string | null;
+  size: number | null;
+  /** publish: the package name must be registered to the feedstock first. */
+  register: boolean;
+  /** reject: past rejectRetention, so the staged artifact and its signatures are deleted. */
+  deleteStaged: boolean;
+  /** Where the build came from (statement `source`), used only to aim reports. */
+  sourceCommit: string | null;
+  sourceRunUrl: string | null;
+  keyid: string | null;
+  /** Handles of the signature files paired with this artifact (deleted with it). */
+  signatures: string[];
+}
+
+export interface StrayItem {
+  filename: string;
+  handle: string;
+  /** Past rejectRetention: delete. Otherwise kept (its artifact may still arrive). */
+  delete: boolean;
+}
+
+export interface Plan {
+  formatVersion: typeof PLAN_FORMAT_VERSION;
+  now: string;
+  registryCommit: string | null;
+  targetChannel: string;
+  items: PlanItem[];
+  strays: StrayItem[];
+  summary: Record<Decision, number>;
+}
+
+/** What the ledger remembers. Optimisations and history only: an empty one must still give a safe plan. */
+export interface LedgerFacts {
+  /** `${subdir}/${filename}` → labels it was published under by an earlier run. */
+  publications: Map<string, { label: string; sha256: string }[]>;
+  /** Staged-identity key → the verification failure an earlier run found for exactly that upload. */
+  verifyFailures: Map<string, { reason: ReasonCode; detail: string }>;
+}
+
+export interface Observation {
+  nowMs: number;
+  staging: StagingListing;
+  target: TargetListing;
+  registry: RegistrySnapshot;
+  ledger: LedgerFacts;
+}
+
+export interface PlanSettings {
+  targetChannel: string;
+  labels: readonly string[];
+  policy: Policy;
+}

@@ -1,0 +1,51 @@
+// Observe the world afresh each run (level-based, like a Kubernetes controller): staging, target, registry, ledger.
+import { parseArtifactFilename } from '../conda/filename.js';
+import { ForgegateError, isForgegateError } from '../errors.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { RegistrySource, StagingListing, TargetListing } from '../model.js';
+import { artifactKey } from '../plan/identity.js';
+import { claimedSubject } from '../plan/pair-signatures.js';
+import type { Observation } from '../plan/types.js';
+import type { StagedIndex } from '../apply/applier.js';
+import type { Stores } from '../stores/factory.js';
+
+function storeError(what: string, e: unknown): ForgegateError {
+  if (isForgegateError(e)) return e;
+  return new ForgegateError('FG_STORE_UNAVAILABLE', `cannot list ${what}: ${(e as Error).message}`, { transient: true, cause: e });
+}
+
+export async function observe(stores: Stores, registry: RegistrySource, ledger: Ledger | null, nowMs: number): Promise<{ observation: Observation; index: StagedIndex }> {
+  let staging: StagingListing;
+  try {
+    staging = await stores.staging.list();
+  } catch (e) {
+    throw storeError('staging', e);
+  }
+  const names = new Set<string>();
+  for (const a of staging.artifacts) {
+    const parsed = parseArtifactFilename(a.filename);
+    if (parsed) names.add(parsed.name);
+  }
+  const feedstocks = new Set<string>();
+  for (const s of staging.signatures) {
+    const claim = claimedSubject(s);
+    if (claim) feedstocks.add(claim.feedstock);
+  }
+  stores.target.focus?.([...names]);
+  const [target, snapshot] = await Promise.all([
+    stores.target.list().catch((e: unknown): TargetListing => {
+      throw storeError('target', e);
+    }),
+    registry.snapshot({ names: [...names].sort(), feedstocks: [...feedstocks].sort() }).catch((e: unknown) => {
+      if (isForgegateError(e)) throw e;
+      throw new ForgegateError('FG_REGISTRY_UNAVAILABLE', `cannot read the registry (${registry.description}): ${(e as Error).message}`, { transient: true, cause: e });
+    }),
+  ]);
+  const keys = staging.artifacts.map((a) => artifactKey(a.subdir, a.filename));
+  const facts = ledger ? ledger.facts(keys) : { publications: new Map(), verifyFailures: new Map() };
+  const index: StagedIndex = {
+    artifacts: new Map(staging.artifacts.map((a) => [artifactKey(a.subdir, a.filename), a])),
+    signatures: new Map(staging.signatures.map((s) => [s.handle, s])),
+  };
+  return { observation: { nowMs, staging, target, registry: snapshot, ledger: facts }, index };
+}

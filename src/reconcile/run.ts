@@ -1,0 +1,121 @@
+// One reconcile run: lock → observe → plan (pure) → apply → report → record. `planOnly` stops after planning.
+import { applyPlan } from '../apply/applier.js';
+import type { ItemResult } from '../apply/outcome.js';
+import type { Config } from '../config/types.js';
+import { ExitCode, isForgegateError, type ExitCodeValue } from '../errors.js';
+import { Ledger } from '../ledger/ledger.js';
+import { RunLock } from '../ledger/lock.js';
+import { assemblePlan } from '../plan/planner.js';
+import type { Plan, PlanItem, StrayItem } from '../plan/types.js';
+import { createRegistry } from '../registry/factory.js';
+import { createReportSink } from '../reports/factory.js';
+import { createStores } from '../stores/factory.js';
+import { toUtcString } from '../util/time.js';
+import { observe } from './observe.js';
+import { failureReports, sendReports } from './report-failures.js';
+
+export const RESULT_FORMAT_VERSION = 1;
+
+export interface ReconcileOptions {
+  planOnly: boolean;
+  /** The time decisions are made at (`--now`); defaults to the wall clock. */
+  nowMs?: number;
+  env: NodeJS.ProcessEnv;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ResultItem {
+  subdir: string;
+  filename: string;
+  feedstock: string | null;
+  decision: PlanItem['decision'];
+  reason: string | null;
+  fix: string | null;
+  detail: string | null;
+  label: string | null;
+  /** What applying did; null for --plan. */
+  outcome: string | null;
+}
+
+export interface ReconcileResult {
+  formatVersion: typeof RESULT_FORMAT_VERSION;
+  mode: 'plan' | 'apply';
+  now: string;
+  registryCommit: string | null;
+  targetChannel: string;
+  items: ResultItem[];
+  strays: StrayItem[];
+  summary: Record<string, number>;
+  reports: { sent: number; error: string | null };
+  exitCode: ExitCodeValue;
+}
+
+function toResultItem(item: PlanItem, applied: ItemResult | undefined): ResultItem {
+  const o = applied?.outcome;
+  const reason = o?.kind === 'rejected' ? o.reason : item.reason;
+  const detail = o && (o.kind === 'rejected' || o.kind === 'failed' || o.kind === 'alert') ? o.detail : item.detail;
+  return {
+    subdir: item.subdir, filename: item.filename, feedstock: item.feedstock, decision: item.decision, reason,
+    fix: o?.kind === 'rejected' ? (item.reason === o.reason ? item.fix : null) ?? null : item.fix, detail, label: item.label,
+    outcome: o ? o.kind : null,
+  };
+}
+
+function summarise(plan: Plan, results: ItemResult[] | null): Record<string, number> {
+  const summary: Record<string, number> = { ...plan.summary };
+  for (const r of results ?? []) summary[r.outcome.kind] = (summary[r.outcome.kind] ?? 0) + 1;
+  return summary;
+}
+
+export async function reconcile(config: Config, opts: ReconcileOptions): Promise<ReconcileResult> {
+  const clock = (): number => opts.nowMs ?? Date.now();
+  const ledger = new Ledger(config.ledger);
+  const lock = opts.planOnly ? null : new RunLock(ledger);
+  const stores = createStores(config, { env: opts.env });
+  let runId: number | null = null;
+  try {
+    lock?.acquire();
+    runId = ledger.startRun(opts.planOnly ? 'plan' : 'apply', toUtcString(Date.now()));
+    const registry = createRegistry(config.registry, { env: opts.env });
+    const { observation, index } = await observe(stores, registry, ledger, clock());
+    const plan = assemblePlan(observation, { targetChannel: config.target.channel, labels: config.target.labels, policy: config.policy });
+
+    let results: ItemResult[] | null = null;
+    let reports = { sent: 0, error: null as string | null };
+    if (!opts.planOnly) {
+      const sink = createReportSink(config.reports, { env: opts.env, ledger });
+      results = await applyPlan(plan, index, {
+        ...stores, registry, ledger, alerts: sink, runId, concurrency: config.policy.concurrency, clock,
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      });
+      reports = await sendReports(failureReports(results), sink, ledger, clock());
+      const id = runId;
+      ledger.db.transaction(() => {
+        for (const { item, outcome } of results!) {
+          ledger.recordDecision({
+            run_id: id, subdir: item.subdir, filename: item.filename, feedstock: item.feedstock, decision: item.decision,
+            reason: outcome.kind === 'rejected' ? outcome.reason : item.reason, outcome: outcome.kind,
+            detail: 'detail' in outcome ? outcome.detail : item.detail,
+          });
+        }
+      })();
+    }
+    const byKey = new Map((results ?? []).map((r) => [`${r.item.subdir}/${r.item.filename}`, r]));
+    const summary = summarise(plan, results);
+    const exitCode = (summary['alert'] ?? 0) > 0 ? ExitCode.SECURITY_ALERT
+      : (summary['failed'] ?? 0) > 0 || reports.error !== null ? ExitCode.PARTIAL : ExitCode.OK;
+    ledger.finishRun(runId, toUtcString(Date.now()), exitCode === ExitCode.OK ? 'ok' : `exit-${exitCode}`, plan.registryCommit, summary);
+    return {
+      formatVersion: RESULT_FORMAT_VERSION, mode: opts.planOnly ? 'plan' : 'apply', now: plan.now, registryCommit: plan.registryCommit,
+      targetChannel: plan.targetChannel, items: plan.items.map((i) => toResultItem(i, byKey.get(`${i.subdir}/${i.filename}`))),
+      strays: plan.strays, summary, reports, exitCode,
+    };
+  } catch (e) {
+    if (runId !== null) ledger.finishRun(runId, toUtcString(Date.now()), isForgegateError(e) ? e.code : 'crashed', null, null);
+    throw e;
+  } finally {
+    lock?.release();
+    await stores.close();
+    ledger.close();
+  }
+}

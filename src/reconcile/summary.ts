@@ -1,0 +1,23 @@
+// The run summary: a text table for terminals and cron mail, Markdown for GITHUB_STEP_SUMMARY.
+import { textTable } from '../cli/io.js';
+import { mdCode, mdTable } from '../reports/markdown.js';
+import type { ReconcileResult } from './run.js';
+
+function counts(result: ReconcileResult): string {
+  return Object.entries(result.summary).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'nothing staged';
+}
+
+export function renderTextSummary(result: ReconcileResult): string {
+  const rows = result.items.map((i) => [i.outcome ?? i.decision, `${i.subdir}/${i.filename}`, i.feedstock ?? '-', i.label ?? '-', i.reason ?? '', i.detail ?? '']);
+  const head = `forgegate ${result.mode === 'plan' ? 'plan' : 'run'} at ${result.now} · registry ${result.registryCommit?.slice(0, 12) ?? '(folder)'} · ${counts(result)}`;
+  const strays = result.strays.length > 0 ? `\nstray signatures: ${result.strays.length} (${result.strays.filter((s) => s.delete).length} past retention${result.mode === 'apply' ? ', deleted' : ''})` : '';
+  const reports = result.mode === 'apply' ? `\nreports sent: ${result.reports.sent}${result.reports.error ? ` (report delivery failed: ${result.reports.error}; retried next run)` : ''}` : '';
+  const fixes = [...new Map(result.items.filter((i) => i.reason && i.fix && i.decision === 'reject').map((i) => [i.reason!, i.fix!])).entries()]
+    .map(([reason, fix]) => `  ${reason}: ${fix}`).join('\n');
+  return [head, rows.length > 0 ? textTable(['decision', 'artifact', 'feedstock', 'label', 'reason', 'detail'], rows) : '', fixes ? `fixes:\n${fixes}` : ''].filter(Boolean).join('\n') + strays + reports;
+}
+
+export function renderMarkdownSummary(result: ReconcileResult): string {
+  const rows = result.items.map((i) => [i.outcome ?? i.decision, mdCode(`${i.subdir}/${i.filename}`), mdCode(i.feedstock ?? '-'), i.reason ?? '', i.reason ? mdCode(i.detail ?? '') : '']);
+  return `### forgegate ${result.mode} at ${result.now}\n\n${counts(result)}\n\n${rows.length ? mdTable(['decision', 'artifact', 'feedstock', 'reason', 'detail'], rows) : ''}\n\n`;
+}
