@@ -95,6 +95,8 @@ export interface Quarantine {
   open(copy: QuarantinedCopy): Promise<Readable>;
   /** Drop the quarantined copy. Already gone is success. */
   discard(copy: QuarantinedCopy): Promise<void>;
+  /** Remove everything a crashed run left behind. Called only while holding the run lock. */
+  sweep?(): Promise<void>;
 }
 
 /** One file the target holds under one label. */

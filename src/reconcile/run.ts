@@ -10,6 +10,7 @@ import type { Plan, PlanItem, StrayItem } from '../plan/types.js';
 import { createRegistry } from '../registry/factory.js';
 import { createReportSink } from '../reports/factory.js';
 import { createStores } from '../stores/factory.js';
+import { fixFor, isReasonCode } from '../reasons.js';
 import { toUtcString } from '../util/time.js';
 import { observe } from './observe.js';
 import { failureReports, sendReports } from './report-failures.js';
@@ -56,7 +57,7 @@ function toResultItem(item: PlanItem, applied: ItemResult | undefined): ResultIt
   const detail = o && (o.kind === 'rejected' || o.kind === 'failed' || o.kind === 'alert') ? o.detail : item.detail;
   return {
     subdir: item.subdir, filename: item.filename, feedstock: item.feedstock, decision: item.decision, reason,
-    fix: o?.kind === 'rejected' ? (item.reason === o.reason ? item.fix : null) ?? null : item.fix, detail, label: item.label,
+    fix: reason !== null && isReasonCode(reason) ? fixFor(reason) : null, detail, label: item.label,
     outcome: o ? o.kind : null,
   };
 }
@@ -84,6 +85,8 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     let reports = { sent: 0, error: null as string | null };
     if (!opts.planOnly) {
       const sink = createReportSink(config.reports, { env: opts.env, ledger });
+      // Under the lock, anything left in the quarantine is debris of a crashed run.
+      await stores.quarantine.sweep?.();
       results = await applyPlan(plan, index, {
         ...stores, registry, ledger, alerts: sink, runId, concurrency: config.policy.concurrency, clock,
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),

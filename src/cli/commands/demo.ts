@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { loadConfig } from '../../config/load.js';
+import { buildDemo } from '../../demo/scenario.js';
+import { ExitCode, ForgegateError } from '../../errors.js';
+import { reconcile } from '../../reconcile/run.js';
+import { renderTextSummary } from '../../reconcile/summary.js';
+import { optional, parse } from '../args.js';
+import type { Command } from '../command.js';
+
+const usage = `forgegate demo [--dir DIR] [--json]
+
+Builds a sandbox in DIR (default ./forgegate-demo): signing keys, a registry (a git repository), real .conda and
+.tar.bz2 artifacts in staging (some valid, some not), a channel folder and a config; then runs one reconcile and
+says what happened and where to look. An existing demo folder is rebuilt; any other existing folder is refused.`;
+
+export const demo: Command = {
+  name: 'demo',
+  summary: 'Build a sandbox with keys, a registry and signed artifacts, and reconcile it.',
+  usage,
+  async run(argv, io) {
+    const { values } = parse(argv, { dir: { type: 'string' }, json: { type: 'boolean' } }, usage);
+    const root = resolve(optional(values, 'dir') ?? 'forgegate-demo');
+    if (existsSync(root)) {
+      if (!existsSync(join(root, '.forgegate-demo'))) {
+        throw new ForgegateError('FG_USAGE', `${root} exists and is not a forgegate demo folder`, { fix: 'Pass --dir with a new folder.' });
+      }
+      await rm(root, { recursive: true, force: true });
+    }
+    const { sandbox, expectations } = await buildDemo(root);
+    const config = await loadConfig(sandbox.configPath);
+    const result = await reconcile(config, { planOnly: false, env: io.env });
+    if (values['json']) {
+      io.out(JSON.stringify({ root, expectations, result }, null, 2));
+      return result.exitCode;
+    }
+    const rel = (p: string): string => relative(process.cwd(), p) || '.';
+    io.out(`forgegate demo in ${rel(root)}\n`);
+    io.out('What was staged, and what the gate should do with it:');
+    for (const e of expectations) io.out(`  ${e.artifact.padEnd(48)} → ${e.expect.padEnd(28)} ${e.why}`);
+    io.out('\nWhat the gate did:');
+    io.out(renderTextSummary(result));
+    const got = new Map(result.items.map((i) => [`${i.subdir}/${i.filename}`, i.outcome === 'rejected' ? `rejected ${i.reason}` : i.outcome]));
+    const mismatched = expectations.filter((e) => got.get(e.artifact) !== e.expect);
+    io.out(mismatched.length === 0 ? '\nEvery artifact got the decision it should.' : `\nUNEXPECTED: ${mismatched.map((m) => `${m.artifact} got ${got.get(m.artifact)}`).join('; ')}`);
+    io.out(`
+Where to look:
+  channel (a real conda channel):  ${rel(sandbox.channelDir)}   e.g. ${rel(join(sandbox.channelDir, 'noarch', 'repodata.json'))}
+  what is still staged:            ${rel(sandbox.stagingDir)}
+  failure reports (one per feedstock and commit): ${rel(sandbox.reportsDir)}
+  registry (git; see the registration commit):   git -C ${rel(sandbox.registryDir)} log --oneline
+  ledger:   node ${rel(process.argv[1] ?? 'dist/src/cli/main.js')} ledger runs --config ${rel(sandbox.configPath)}
+  plan:     node ${rel(process.argv[1] ?? 'dist/src/cli/main.js')} reconcile --plan --config ${rel(sandbox.configPath)}   (a rerun changes nothing)`);
+    return mismatched.length === 0 ? result.exitCode : ExitCode.INTERNAL;
+  },
+};
