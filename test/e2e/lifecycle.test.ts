@@ -77,7 +77,7 @@ describe('reconcile lifecycle on local folders', () => {
     }
     expect(channelState(sb.channelDir)).toEqual(before);
     const report = readFileSync(join(sb.reportsDir, 'app', 'abcdefabcdefabcdefabcdefabcdefabcdefabcd.md'), 'utf8');
-    expect(report.match(/OUTPUT_NOT_ALLOWED/g)).toHaveLength(1);
+    expect(report.match(/\*\*OUTPUT_NOT_ALLOWED\*\*/g)).toHaveLength(1);
     expect(report).toContain('linux-64/numpy-9.9-h0_0.conda');
   }, 60_000);
 
@@ -86,7 +86,7 @@ describe('reconcile lifecycle on local folders', () => {
     const r = await runCli(['reconcile', '--config', sb.configPath, '--json']);
     expect(r.code).toBe(0);
     const report = readFileSync(join(sb.reportsDir, 'app', 'abcdefabcdefabcdefabcdefabcdefabcdefabcd.md'), 'utf8');
-    expect(report.match(/OUTPUT_NOT_ALLOWED/g)).toHaveLength(1);
+    expect(report.match(/\*\*OUTPUT_NOT_ALLOWED\*\*/g)).toHaveLength(1);
     expect(channelState(sb.channelDir).records).toHaveLength(4);
     expect(existsSync(sb.ledgerPath)).toBe(true);
   });

@@ -22,10 +22,11 @@ export const reconcileCommand: Command = {
   usage,
   async run(argv, io) {
     const { values } = parse(argv, { config: { type: 'string' }, plan: { type: 'boolean' }, json: { type: 'boolean' }, now: { type: 'string' } }, usage);
-    const config = await loadConfig(required(values, 'config', usage));
+    const configPath = required(values, 'config', usage);
     const nowText = optional(values, 'now');
     const nowMs = nowText === undefined ? undefined : parseUtcTime(nowText);
     if (nowMs === null) throw new ForgegateError('FG_USAGE', `--now "${nowText}" is not an RFC 3339 UTC time`, { fix: 'Use e.g. --now 2026-11-25T12:00:00Z' });
+    const config = await loadConfig(configPath);
     const onProgress = values['json'] ? undefined : progress(io, 'applying');
     const result = await reconcile(config, { planOnly: Boolean(values['plan']), env: io.env, ...(nowMs !== undefined ? { nowMs } : {}), ...(onProgress ? { onProgress } : {}) });
     io.out(values['json'] ? JSON.stringify(result, null, 2) : renderTextSummary(result));

@@ -1,0 +1,12 @@
+// `npm run bench`: every benchmark, one after another (never part of `npm test`).
+// Each benchmark module exports main(argv) and prints its own table (or JSON with --json).
+const argv = process.argv.slice(2);
+const benches: [string, string][] = [
+  ['artifact verification, hashing and signatures', './artifact-bench.js'],
+  ['anaconda.org reconcile throughput', './anaconda-bench.js'],
+];
+for (const [title, path] of benches) {
+  if (!argv.includes('--json')) process.stdout.write(`\n== ${title}\n`);
+  const mod = (await import(path)) as { main: (argv: string[]) => Promise<void> };
+  await mod.main(argv);
+}

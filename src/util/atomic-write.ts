@@ -1,0 +1,71 @@
+// Crash-safe writes: a reader never sees a half-written file, and nothing published is overwritten.
+import { randomBytes } from 'node:crypto';
+import { constants, createWriteStream } from 'node:fs';
+import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { readStreamNoFollow } from './no-follow.js';
+
+function tempPath(dest: string): string {
+  return join(dirname(dest), `.${basename(dest)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+async function fsyncPath(path: string, flags: number = constants.O_RDONLY): Promise<void> {
+  const fh = await open(path, flags);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  await fsyncPath(dir).catch(() => undefined); // not every platform can fsync a folder
+}
+
+export async function mkdirp(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+}
+
+/** temp file in the same folder → write → fsync → rename over the target → fsync the folder. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdirp(dirname(path));
+  const tmp = tempPath(path);
+  const fh = await open(tmp, 'w', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await fsyncDir(dirname(path));
+}
+
+/**
+ * Copy src to dest without ever replacing an existing dest: the bytes go to a temp file (fsynced), then
+ * link(2) makes them appear at dest atomically and fails with EEXIST if something is already there.
+ */
+export async function copyFileAtomicNoClobber(src: string, dest: string): Promise<'created' | 'exists'> {
+  await mkdirp(dirname(dest));
+  const tmp = tempPath(dest);
+  try {
+    await pipeline(await readStreamNoFollow(src), createWriteStream(tmp, { mode: 0o644 }));
+    await fsyncPath(tmp);
+    try {
+      await link(tmp, dest);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+      throw e;
+    }
+    await fsyncDir(dirname(dest));
+    return 'created';
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}

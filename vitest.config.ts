@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // End-to-end tests spawn the CLI and build real packages: give them room on a 2-core machine.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
