@@ -3,8 +3,13 @@ import { textTable } from '../cli/io.js';
 import { mdCode, mdTable } from '../reports/markdown.js';
 import type { ReconcileResult } from './run.js';
 
+const DECISIONS = ['publish', 'cleanup', 'reject', 'wait'];
+
 function counts(result: ReconcileResult): string {
-  return Object.entries(result.summary).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'nothing staged';
+  const part = (keys: string[]): string => keys.filter((k) => (result.summary[k] ?? 0) > 0).map((k) => `${k} ${result.summary[k]}`).join(', ');
+  const planned = part(DECISIONS) || 'nothing staged';
+  const done = part(Object.keys(result.summary).filter((k) => !DECISIONS.includes(k)));
+  return done ? `plan: ${planned} → done: ${done}` : `plan: ${planned}`;
 }
 
 export function renderTextSummary(result: ReconcileResult): string {
@@ -12,7 +17,7 @@ export function renderTextSummary(result: ReconcileResult): string {
   const head = `forgegate ${result.mode === 'plan' ? 'plan' : 'run'} at ${result.now} · registry ${result.registryCommit?.slice(0, 12) ?? '(folder)'} · ${counts(result)}`;
   const strays = result.strays.length > 0 ? `\nstray signatures: ${result.strays.length} (${result.strays.filter((s) => s.delete).length} past retention${result.mode === 'apply' ? ', deleted' : ''})` : '';
   const reports = result.mode === 'apply' ? `\nreports sent: ${result.reports.sent}${result.reports.error ? ` (report delivery failed: ${result.reports.error}; retried next run)` : ''}` : '';
-  const fixes = [...new Map(result.items.filter((i) => i.reason && i.fix && i.decision === 'reject').map((i) => [i.reason!, i.fix!])).entries()]
+  const fixes = [...new Map(result.items.filter((i) => i.reason && i.fix && (i.outcome ?? i.decision).startsWith('reject')).map((i) => [i.reason!, i.fix!])).entries()]
     .map(([reason, fix]) => `  ${reason}: ${fix}`).join('\n');
   return [head, rows.length > 0 ? textTable(['decision', 'artifact', 'feedstock', 'label', 'reason', 'detail'], rows) : '', fixes ? `fixes:\n${fixes}` : ''].filter(Boolean).join('\n') + strays + reports;
 }
