@@ -1,10 +1,10 @@
 // Steps 2-5 of upload-statement-v1 and the channel/label half of step 6, in the spec's order. Pure.
-import nacl from 'tweetnacl';
 import type { RegistryKey } from '../model.js';
 import type { ReasonCode } from '../reasons.js';
 import { decodeBase64Strict } from '../util/base64.js';
 import { parseUtcTime } from '../util/time.js';
 import { pae, parseEnvelope } from './dsse.js';
+import { ed25519Verify } from './ed25519.js';
 import { parseStatement, type UploadStatement } from './statement.js';
 
 export interface VerifyContext {
@@ -51,7 +51,7 @@ export function verifySignatureFile(sigBytes: Uint8Array | null, ctx: VerifyCont
     for (const key of keys) {
       const publicKey = decodeBase64Strict(key.publicKey);
       if (publicKey === null || publicKey.length !== 32) continue;
-      if (!nacl.sign.detached.verify(message, entry.sig, publicKey)) continue;
+      if (!ed25519Verify(message, entry.sig, publicKey)) continue;
       const state = keyState(key, ctx.nowMs);
       if (state === 'usable') return checkFreshnessAndTarget(statement, key.keyid, ctx);
       if (refused === null || state === 'revoked') refused = { state, keyid: key.keyid };

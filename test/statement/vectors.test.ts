@@ -40,3 +40,29 @@ describe('upload statement v1 test vectors', () => {
     });
   }
 });
+
+describe('node:crypto and tweetnacl agree on every vector signature', () => {
+  it('gives the same verdict for every (signature, key) pair in the vectors', async () => {
+    const nacl = (await import('tweetnacl')).default;
+    const { ed25519Verify } = await import('../../src/statement/ed25519.js');
+    const { pae, parseEnvelope } = await import('../../src/statement/dsse.js');
+    const keys = (JSON.parse(readFileSync(join(dir, 'keys.json'), 'utf8')) as { keys: { publicKey: string }[] }).keys.map((k) => Buffer.from(k.publicKey, 'base64'));
+    let compared = 0;
+    let valid = 0;
+    for (const file of files) {
+      const env = parseEnvelope(Buffer.from(JSON.stringify((JSON.parse(readFileSync(join(dir, file), 'utf8')) as Vector).envelope)));
+      if (!env.ok) continue;
+      const message = pae(env.envelope.payloadType, env.envelope.payload);
+      for (const s of env.envelope.signatures) {
+        for (const k of keys) {
+          const ours = ed25519Verify(message, s.sig, k);
+          expect(ours).toBe(nacl.sign.detached.verify(message, s.sig, k));
+          compared++;
+          if (ours) valid++;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(40);
+    expect(valid).toBeGreaterThan(10);
+  });
+});
