@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { once } from 'node:events';
 import type { WriteStream } from 'node:fs';
-import { init as zstdInit, compress as zstdCompress } from '@bokuweb/zstd-wasm';
+import { compressZstd } from '../src/conda/package-writer.js';
 
 const BLOCK = 128 * 1024;
 
@@ -91,9 +91,8 @@ export async function writeBigConda(dir: string, payloadBytes: number): Promise<
   const stem = 'bigpkg-1.0-h0_0';
   const filename = `${stem}.conda`;
   const index = JSON.stringify({ name: 'bigpkg', version: '1.0', build: 'h0_0', build_number: 0, subdir: 'linux-64', depends: [] });
-  await zstdInit();
   const infoTar = Buffer.concat([tarHeader('info/index.json', index.length), Buffer.from(index), Buffer.alloc((512 - (index.length % 512)) % 512), Buffer.alloc(1024)]);
-  const info = Buffer.from(zstdCompress(infoTar, 3));
+  const info = Buffer.from(await compressZstd(infoTar, 3));
   const pkgZst = join(dir, 'pkg.tar.zst');
   const pkg = await writeRawZstd(pkgZst, async (emit) => {
     await emit(tarHeader('lib/big.bin', payloadBytes));

@@ -36,6 +36,13 @@ export interface PackageSpec {
 const MTIME = new Date('2026-01-01T00:00:00Z');
 let zstdReady: Promise<void> | null = null;
 
+/** zstd compression; the WASM module is initialised once per process (a second init() resets it). */
+export async function compressZstd(data: Uint8Array, level = 19): Promise<Uint8Array> {
+  zstdReady ??= zstdInit();
+  await zstdReady;
+  return zstdCompress(Buffer.from(data), level);
+}
+
 function indexJson(spec: PackageSpec): Record<string, unknown> {
   const [platform, arch] = spec.subdir === 'noarch' ? [null, null] : spec.subdir.split('-');
   const index: Record<string, unknown> = {
@@ -52,7 +59,7 @@ function indexJson(spec: PackageSpec): Record<string, unknown> {
   return index;
 }
 
-async function tarOf(entries: PackageEntry[]): Promise<Buffer> {
+export async function tarOf(entries: PackageEntry[]): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
   p.on('data', (c: unknown) => void chunks.push(c as Buffer));
@@ -96,12 +103,10 @@ export async function writeCondaPackage(dir: string, spec: PackageSpec): Promise
   if (spec.format === 'tar.bz2') {
     bytes = Buffer.from(Bzip2.compressFile(await tarOf([...info, ...payload])));
   } else {
-    zstdReady ??= zstdInit();
-    await zstdReady;
     bytes = zipStored([
       { name: 'metadata.json', data: Buffer.from(JSON.stringify({ conda_pkg_format_version: 2 })) },
-      { name: `info-${stem}.tar.zst`, data: zstdCompress(await tarOf(info), 19) },
-      { name: `pkg-${stem}.tar.zst`, data: zstdCompress(await tarOf(payload), 19) },
+      { name: `info-${stem}.tar.zst`, data: await compressZstd(await tarOf(info)) },
+      { name: `pkg-${stem}.tar.zst`, data: await compressZstd(await tarOf(payload)) },
     ]);
   }
   const path = join(dir, filename);
