@@ -33,6 +33,17 @@ describe('forgegate CLI', () => {
     expect(now.stderr).toContain('--now "yesterday" is not an RFC 3339 UTC time');
   });
 
+  it('runs the demo: every artifact gets the decision it should, and a rerun of the demo folder rebuilds it', async () => {
+    const dir = join(work, 'demo');
+    for (let i = 0; i < 2; i++) {
+      const r = await runCli(['demo', '--dir', dir]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('Every artifact got the decision it should.');
+    }
+    mkdirSync(join(work, 'not-a-demo'));
+    expect((await runCli(['demo', '--dir', join(work, 'not-a-demo')])).code).toBe(2);
+  });
+
   describe('keygen → registry add-key → sign → check → reconcile', () => {
     let sb: Sandbox;
     let seed: string;

@@ -1,0 +1,47 @@
+// A target that serves other bytes after publishing: the copy is withdrawn at once and an alert is raised.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { applyPlan } from '../../src/apply/applier.js';
+import { loadConfig } from '../../src/config/load.js';
+import { Sandbox } from '../../src/demo/sandbox.js';
+import type { Digests } from '../../src/model.js';
+import { artifactKey } from '../../src/plan/identity.js';
+import { assemblePlan } from '../../src/plan/planner.js';
+import { observe } from '../../src/reconcile/observe.js';
+import { DirectoryRegistry } from '../../src/registry/directory-registry.js';
+import { DirectoryOutbox } from '../../src/reports/directory-outbox.js';
+import { createStores } from '../../src/stores/factory.js';
+import { LocalChannel } from '../../src/stores/local-channel.js';
+
+const work = mkdtempSync(join(tmpdir(), 'fg-alert-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+class LyingChannel extends LocalChannel {
+  override async confirm(): Promise<Digests | null> {
+    return { size: 1, sha256: '0'.repeat(64), md5: '0'.repeat(32) };
+  }
+}
+
+describe('confirmation after publishing', () => {
+  it('withdraws the copy and raises a security alert when the target serves other bytes', async () => {
+    const sb = await Sandbox.create(join(work, 'sb'));
+    await sb.addFeedstock('app', ['app']);
+    await sb.commitRegistry();
+    const b = await sb.build({ name: 'app', version: '1.0', build: 'h0_0', subdir: 'noarch' });
+    await sb.stage(b, { feedstock: 'app' });
+    const config = await loadConfig(sb.configPath);
+    const stores = { ...createStores(config, { env: {} }), target: new LyingChannel(sb.channelDir) };
+    const registry = new DirectoryRegistry(sb.registryDir);
+    const { observation, index } = await observe(stores, registry, null, Date.now());
+    const plan = assemblePlan(observation, { targetChannel: config.target.channel, labels: config.target.labels, policy: config.policy });
+    const results = await applyPlan(plan, index, { ...stores, registry, ledger: null, alerts: new DirectoryOutbox(sb.reportsDir), runId: null, concurrency: 1, clock: Date.now });
+    expect(results.map((r) => r.outcome.kind)).toEqual(['alert']);
+    expect((await stores.target.list()).get(artifactKey('noarch', b.filename))).toBeUndefined();
+    expect(readdirSync(join(sb.stagingDir, 'noarch'))).toContain(b.filename);
+    const alerts = readdirSync(join(sb.reportsDir, '_alerts'));
+    expect(alerts).toHaveLength(1);
+    expect(readFileSync(join(sb.reportsDir, '_alerts', alerts[0]!), 'utf8')).toContain('TARGET_CONFIRMATION_MISMATCH');
+  });
+});
