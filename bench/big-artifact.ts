@@ -8,6 +8,7 @@ import { crc32 } from 'node:zlib';
 import { once } from 'node:events';
 import type { WriteStream } from 'node:fs';
 import { compressZstd } from '../src/conda/package-writer.js';
+import { centralHeader, endOfCentralDirectory, localHeader } from '../src/conda/zip-write.js';
 
 const BLOCK = 128 * 1024;
 
@@ -63,30 +64,6 @@ async function writeRawZstd(path: string, produce: (emit: (b: Buffer) => Promise
   return { size, crc: crc >>> 0 };
 }
 
-function localHeader(name: string, size: number, crc: number): Buffer {
-  const h = Buffer.alloc(30);
-  h.writeUInt32LE(0x04034b50, 0);
-  h.writeUInt16LE(20, 4);
-  h.writeUInt32LE(crc, 14);
-  h.writeUInt32LE(size, 18);
-  h.writeUInt32LE(size, 22);
-  h.writeUInt16LE(Buffer.byteLength(name), 26);
-  return Buffer.concat([h, Buffer.from(name)]);
-}
-
-function centralHeader(name: string, size: number, crc: number, offset: number): Buffer {
-  const h = Buffer.alloc(46);
-  h.writeUInt32LE(0x02014b50, 0);
-  h.writeUInt16LE(20, 4);
-  h.writeUInt16LE(20, 6);
-  h.writeUInt32LE(crc, 16);
-  h.writeUInt32LE(size, 20);
-  h.writeUInt32LE(size, 24);
-  h.writeUInt16LE(Buffer.byteLength(name), 28);
-  h.writeUInt32LE(offset, 42);
-  return Buffer.concat([h, Buffer.from(name)]);
-}
-
 export async function writeBigConda(dir: string, payloadBytes: number): Promise<{ path: string; filename: string; size: number }> {
   const stem = 'bigpkg-1.0-h0_0';
   const filename = `${stem}.conda`;
@@ -120,12 +97,7 @@ export async function writeBigConda(dir: string, payloadBytes: number): Promise<
   for await (const c of createReadStream(pkgZst)) await put(out, c as Buffer);
   offset += lh.length + pkg.size;
   const cd = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(central.length, 8);
-  end.writeUInt16LE(central.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
+  const end = endOfCentralDirectory(central.length, cd.length, offset);
   await put(out, Buffer.concat([cd, end]));
   out.end();
   await once(out, 'finish');
