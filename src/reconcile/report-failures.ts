@@ -2,16 +2,26 @@
 import type { ItemResult } from '../apply/outcome.js';
 import { reportKey, type Ledger } from '../ledger/ledger.js';
 import type { FailureReport, ReportSink } from '../model.js';
-import { fixFor } from '../reasons.js';
+import { fixFor, type ReasonCode } from '../reasons.js';
 import { toUtcString } from '../util/time.js';
+
+/**
+ * Before a signature verifies, everything in the statement is the uploader's claim. Such failures never choose
+ * the commit (so they cannot open one report per invented commit), and a feedstock with no keys at all
+ * (KEY_UNKNOWN: any string) is not trusted as an address: those go to the administrators.
+ */
+const UNVERIFIED: ReadonlySet<ReasonCode> = new Set(['SIGNATURE_MISSING', 'SIGNATURE_MALFORMED', 'KEY_UNKNOWN', 'SIGNATURE_INVALID']);
 
 export function failureReports(results: ItemResult[]): FailureReport[] {
   const out: FailureReport[] = [];
   for (const { item, outcome } of results) {
     if (outcome.kind !== 'rejected') continue;
+    const unverified = UNVERIFIED.has(outcome.reason);
     out.push({
-      feedstock: item.feedstock, commit: item.sourceCommit, runUrl: item.sourceRunUrl, subdir: item.subdir, filename: item.filename,
-      label: item.label, reason: outcome.reason, fix: fixFor(outcome.reason), detail: outcome.detail,
+      feedstock: outcome.reason === 'KEY_UNKNOWN' ? null : item.feedstock,
+      commit: unverified ? null : item.sourceCommit,
+      runUrl: unverified ? null : item.sourceRunUrl,
+      subdir: item.subdir, filename: item.filename, label: item.label, reason: outcome.reason, fix: fixFor(outcome.reason), detail: outcome.detail,
     });
   }
   return out;
