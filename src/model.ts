@@ -116,8 +116,8 @@ export type PublishOutcome =
 
 export interface TargetStore {
   readonly kind: string;
-  /** Optional: the package names this run cares about, so a huge channel is not listed whole. Called before list(). */
-  focus?(names: string[]): void;
+  /** Optional: the files this run cares about, so a huge channel is not listed whole. Called before list(). */
+  focus?(files: { subdir: string; filename: string }[]): void;
   list(): Promise<TargetListing>;
   /** Publish verified quarantined bytes under `label`. Never overwrites: returns conflict instead. */
   publish(copy: QuarantinedCopy, label: string, facts: ArtifactFacts): Promise<PublishOutcome>;

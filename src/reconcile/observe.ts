@@ -31,7 +31,7 @@ export async function observe(stores: Stores, registry: RegistrySource, ledger: 
     const claim = claimedSubject(s);
     if (claim) feedstocks.add(claim.feedstock);
   }
-  stores.target.focus?.([...names]);
+  stores.target.focus?.(staging.artifacts.map((a) => ({ subdir: a.subdir, filename: a.filename })));
   const [target, snapshot] = await Promise.all([
     stores.target.list().catch((e: unknown): TargetListing => {
       throw storeError('target', e);
