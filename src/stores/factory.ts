@@ -1,5 +1,11 @@
 // Picks one adapter per store from the config. Backends plug in here and nowhere else.
-import type { Config } from '../config/types.js';
+import { Agent } from 'undici';
+import { AnacondaClient } from '../anaconda/client.js';
+import { AnacondaHttp, BODY_TIMEOUT_MS, CONNECTIONS_PER_ORIGIN, HEADERS_TIMEOUT_MS } from '../anaconda/http.js';
+import { AnacondaQuarantine } from '../anaconda/quarantine.js';
+import { AnacondaStaging } from '../anaconda/staging.js';
+import { AnacondaTarget } from '../anaconda/target.js';
+import type { Config, StoreConfig } from '../config/types.js';
 import { ForgegateError } from '../errors.js';
 import type { Quarantine, StagingStore, TargetStore } from '../model.js';
 import { DirectoryStaging } from './directory-staging.js';
@@ -18,6 +24,16 @@ export interface StoreDeps {
   env: NodeJS.ProcessEnv;
 }
 
+function token(store: Extract<StoreConfig, { type: 'anaconda' }>, where: string, env: NodeJS.ProcessEnv): string {
+  const value = env[store.tokenEnv];
+  if (!value) {
+    throw new ForgegateError('FG_CONFIG_INVALID', `${where}: environment variable ${store.tokenEnv} (tokenEnv) is not set`, {
+      fix: `Export ${store.tokenEnv} with an anaconda.org token for owner ${store.owner} before running forgegate.`,
+    });
+  }
+  return value;
+}
+
 export function createStores(config: Config, deps: StoreDeps): Stores {
   const { staging, quarantine, target } = { staging: config.staging.store, quarantine: config.quarantine.store, target: config.target.store };
   if (staging.type === 'directory' && quarantine.type === 'directory' && target.type === 'directory') {
@@ -28,8 +44,19 @@ export function createStores(config: Config, deps: StoreDeps): Stores {
       close: async () => {},
     };
   }
-  void deps;
+  if (staging.type === 'anaconda' && quarantine.type === 'anaconda' && target.type === 'anaconda') {
+    // One keep-alive pool per origin, shared by the three tokens' clients.
+    const agent = new Agent({ connections: CONNECTIONS_PER_ORIGIN, keepAliveTimeout: 30_000, headersTimeout: HEADERS_TIMEOUT_MS, bodyTimeout: BODY_TIMEOUT_MS });
+    const client = (s: typeof staging, where: string): AnacondaClient => new AnacondaClient(new AnacondaHttp(s.url, token(s, where, deps.env), agent));
+    const concurrency = config.policy.concurrency;
+    return {
+      staging: new AnacondaStaging(client(staging, 'staging.store'), staging.owner, concurrency),
+      quarantine: new AnacondaQuarantine(client(quarantine, 'quarantine.store'), quarantine.owner),
+      target: new AnacondaTarget(client(target, 'target.store'), target.owner, concurrency),
+      close: () => agent.close(),
+    };
+  }
   throw new ForgegateError('FG_CONFIG_INVALID', `unsupported store combination: staging=${staging.type}, quarantine=${quarantine.type}, target=${target.type}`, {
-    fix: 'Use directory stores throughout, or anaconda stores for quarantine and target.',
+    fix: 'Use directory stores throughout, or anaconda stores throughout.',
   });
 }

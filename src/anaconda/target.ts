@@ -1,0 +1,68 @@
+// The production channel on anaconda.org. Never listed whole: each staged file is looked up with GET /dist.
+import pLimit from 'p-limit';
+import { parseArtifactFilename } from '../conda/filename.js';
+import type { ArtifactFacts, Digests, PublishOutcome, QuarantinedCopy, TargetListing, TargetStore } from '../model.js';
+import { parseFullName, type AnacondaClient, type AnacondaFile, type FileRef } from './client.js';
+
+export class AnacondaTarget implements TargetStore {
+  readonly kind = 'anaconda';
+  #client: AnacondaClient;
+  #owner: string;
+  #concurrency: number;
+  #focus: { subdir: string; filename: string }[] = [];
+
+  constructor(client: AnacondaClient, owner: string, concurrency: number) {
+    this.#client = client;
+    this.#owner = owner;
+    this.#concurrency = concurrency;
+  }
+
+  #ref(subdir: string, filename: string): FileRef | null {
+    const p = parseArtifactFilename(filename);
+    return p ? { owner: this.#owner, package: p.name, version: p.version, basename: `${subdir}/${filename}` } : null;
+  }
+
+  focus(files: { subdir: string; filename: string }[]): void {
+    this.#focus = files;
+  }
+
+  async list(): Promise<TargetListing> {
+    const limit = pLimit(this.#concurrency);
+    const listing: TargetListing = new Map();
+    await Promise.all(this.#focus.map((f) => limit(async () => {
+      const ref = this.#ref(f.subdir, f.filename);
+      const held = ref ? await this.#client.dist(ref) : null;
+      if (held) listing.set(`${f.subdir}/${f.filename}`, held.labels.map((label) => ({ label, ...digestsOf(held) })));
+    })));
+    return listing;
+  }
+
+  async publish(copy: QuarantinedCopy, label: string, facts: ArtifactFacts): Promise<PublishOutcome> {
+    const from = parseFullName(copy.handle)!;
+    if ((await this.#client.copy(from, this.#owner, label, label)) === 'copied') return { kind: 'published' };
+    const held = await this.#client.dist(this.#ref(copy.subdir, copy.filename)!);
+    if (held === null) return { kind: 'conflict', detail: 'the copy was refused although no file is there; retry later' };
+    const same = held.md5 === facts.md5 && held.sha256 === facts.sha256 && held.size === facts.size;
+    if (!same) return { kind: 'conflict', detail: `the channel holds other bytes under this name (sha256 ${held.sha256 ?? '?'})` };
+    if (held.labels.includes(label)) return { kind: 'present' };
+    return { kind: 'conflict', detail: `present only under label(s) ${held.labels.join(', ') || '(none)'}; never relabelled automatically` };
+  }
+
+  async confirm(subdir: string, filename: string, label: string): Promise<Digests | null> {
+    const ref = this.#ref(subdir, filename);
+    const held = ref ? await this.#client.dist(ref) : null;
+    return held && held.labels.includes(label) ? digestsOf(held) : null;
+  }
+
+  async withdraw(subdir: string, filename: string, label: string): Promise<void> {
+    const ref = this.#ref(subdir, filename)!;
+    const held = await this.#client.dist(ref);
+    if (held === null) return;
+    if (held.labels.length > 1) await this.#client.removeLabel(ref, label);
+    else await this.#client.remove(ref);
+  }
+}
+
+function digestsOf(f: AnacondaFile): Digests {
+  return { size: f.size, md5: f.md5, sha256: f.sha256 ?? '' };
+}
