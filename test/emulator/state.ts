@@ -1,0 +1,98 @@
+// The emulator's world: owners → packages → releases → files (with labels and blobs), and tokens.
+import { createHash, randomUUID } from 'node:crypto';
+
+export interface EFile {
+  owner: string;
+  package: string;
+  version: string;
+  basename: string;
+  type: 'conda' | 'file';
+  md5: string;
+  sha256: string;
+  size: number;
+  uploadTime: string;
+  labels: string[];
+  attrs: Record<string, unknown>;
+  blob: string;
+}
+
+export interface EPackage { owner: string; name: string; packageTypes: string[]; releases: Map<string, Map<string, EFile>> }
+
+export class EmulatorState {
+  owners = new Set<string>();
+  packages = new Map<string, EPackage>();
+  blobs = new Map<string, Buffer>();
+  /** token → owners it may write. */
+  tokens = new Map<string, Set<string>>();
+
+  addOwner(owner: string): void {
+    this.owners.add(owner);
+  }
+
+  grant(token: string, owners: string[]): void {
+    for (const o of owners) this.addOwner(o);
+    this.tokens.set(token, new Set(owners));
+  }
+
+  canWrite(token: string | null, owner: string): boolean {
+    return token !== null && (this.tokens.get(token)?.has(owner) ?? false);
+  }
+
+  pkg(owner: string, name: string, create = false, type = 'conda'): EPackage | undefined {
+    const key = `${owner}/${name}`;
+    let p = this.packages.get(key);
+    if (!p && create) {
+      p = { owner, name, packageTypes: [type], releases: new Map() };
+      this.packages.set(key, p);
+    }
+    return p;
+  }
+
+  file(owner: string, name: string, version: string, basename: string): EFile | undefined {
+    return this.pkg(owner, name)?.releases.get(version)?.get(basename);
+  }
+
+  putBlob(bytes: Buffer): { blob: string; md5: string; sha256: string; size: number } {
+    const blob = randomUUID();
+    this.blobs.set(blob, bytes);
+    return { blob, size: bytes.length, md5: createHash('md5').update(bytes).digest('hex'), sha256: createHash('sha256').update(bytes).digest('hex') };
+  }
+
+  /** Add a file directly (seeding and tests); creates package and release as needed. */
+  addFile(f: Omit<EFile, 'blob' | 'md5' | 'sha256' | 'size' | 'uploadTime'> & { bytes: Buffer; uploadTime?: string }): EFile {
+    this.addOwner(f.owner);
+    const p = this.pkg(f.owner, f.package, true, f.type)!;
+    if (!p.releases.has(f.version)) p.releases.set(f.version, new Map());
+    const { bytes, ...rest } = f;
+    const file: EFile = { ...rest, ...this.putBlob(bytes), uploadTime: f.uploadTime ?? anacondaNow() };
+    p.releases.get(f.version)!.set(f.basename, file);
+    return file;
+  }
+
+  /** Deleting a release's last file deletes the release, then an empty package (as anaconda.org does). */
+  removeFile(f: EFile): void {
+    const p = this.pkg(f.owner, f.package);
+    const release = p?.releases.get(f.version);
+    if (!p || !release) return;
+    release.delete(f.basename);
+    if (release.size === 0) p.releases.delete(f.version);
+    if (p.releases.size === 0) this.packages.delete(`${f.owner}/${f.package}`);
+  }
+
+  filesOf(owner: string): EFile[] {
+    return [...this.packages.values()].filter((p) => p.owner === owner).flatMap((p) => [...p.releases.values()].flatMap((r) => [...r.values()]));
+  }
+
+  json(f: EFile): Record<string, unknown> {
+    const full = `${f.owner}/${f.package}/${f.version}/${f.basename}`;
+    return {
+      basename: f.basename, version: f.version, owner: f.owner, full_name: full, type: f.type, distribution_type: f.type,
+      description: null, md5: f.md5, sha256: f.sha256, size: f.size, upload_time: f.uploadTime, labels: [...f.labels], ndownloads: 0,
+      download_url: `//api.anaconda.org/download/${full}`, attrs: f.attrs,
+    };
+  }
+}
+
+export function anacondaNow(ms = Date.now()): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '000+00:00');
+}
