@@ -31,6 +31,8 @@ export interface PackageSpec {
   indexOverrides?: Record<string, unknown>;
   /** ms; fixed by default so the bytes are reproducible. */
   timestamp?: number;
+  /** zstd level for .conda parts (default 19, as conda-build uses); benchmarks build thousands with 1. */
+  zstdLevel?: number;
 }
 
 const MTIME = new Date('2026-01-01T00:00:00Z');
@@ -105,8 +107,8 @@ export async function writeCondaPackage(dir: string, spec: PackageSpec): Promise
   } else {
     bytes = zipStored([
       { name: 'metadata.json', data: Buffer.from(JSON.stringify({ conda_pkg_format_version: 2 })) },
-      { name: `info-${stem}.tar.zst`, data: await compressZstd(await tarOf(info)) },
-      { name: `pkg-${stem}.tar.zst`, data: await compressZstd(await tarOf(payload)) },
+      { name: `info-${stem}.tar.zst`, data: await compressZstd(await tarOf(info), spec.zstdLevel) },
+      { name: `pkg-${stem}.tar.zst`, data: await compressZstd(await tarOf(payload), spec.zstdLevel) },
     ]);
   }
   const path = join(dir, filename);

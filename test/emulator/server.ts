@@ -59,6 +59,11 @@ export class AnacondaEmulator {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.url === '/__stats') {
+      // For the benchmark, which runs the emulator in another process; not part of the API and not counted.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ requests: this.requests, byRoute: Object.fromEntries(this.byRoute), leakedAuthorization: this.leakedAuthorization }));
+    }
     this.requests++;
     const raw = (req.url ?? '/').split('?')[0]!;
     const parts = raw.split('/').slice(1);
