@@ -4,28 +4,9 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FailureReport, ReportSink, SecurityAlert } from '../model.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { UNATTRIBUTED, safeCommit, safeFeedstock } from './attribution.js';
-import { mdCode, mdText } from './markdown.js';
-
-export function failureMarker(r: Pick<FailureReport, 'subdir' | 'filename' | 'reason'>): string {
-  return `<!-- forgegate:failure ${r.subdir}/${r.filename} ${r.reason} -->`;
-}
-
-function header(feedstock: string, commit: string | null): string {
-  const title = commit ? `artifacts from commit ${commit.slice(0, 12)} were not published` : 'artifacts without a source commit were not published';
-  return [
-    `<!-- forgegate:report feedstock=${feedstock} commit=${commit ?? 'unknown'} -->`,
-    `# forgegate: ${title}`,
-    '',
-    `Feedstock: ${mdCode(feedstock)}. Each row is one artifact forgegate refused to publish, with the reason code and what to do.`,
-    '',
-  ].join('\n');
-}
-
-function row(r: FailureReport): string {
-  const run = r.runUrl ? ` ([CI run](${encodeURI(r.runUrl).replace(/[()]/g, encodeURIComponent)}))` : '';
-  return `- ${mdCode(`${r.subdir}/${r.filename}`)} label ${mdCode(r.label ?? '-')}: **${r.reason}** — ${mdText(r.fix)} Detail: ${mdCode(r.detail)}${run} ${failureMarker(r)}`;
-}
+import { UNATTRIBUTED } from './attribution.js';
+import { mdCode } from './markdown.js';
+import { groupReports, reportHeader, reportRow, unlisted } from './report-format.js';
 
 export class DirectoryOutbox implements ReportSink {
   readonly kind = 'directory';
@@ -37,15 +18,7 @@ export class DirectoryOutbox implements ReportSink {
   }
 
   async sendFailures(reports: FailureReport[]): Promise<void> {
-    const groups = new Map<string, FailureReport[]>();
-    for (const r of reports) {
-      const key = `${safeFeedstock(r.feedstock) ?? UNATTRIBUTED}\0${safeCommit(r.commit) ?? ''}`;
-      groups.set(key, [...(groups.get(key) ?? []), r]);
-    }
-    for (const [key, list] of groups) {
-      const [feedstock, commit] = key.split('\0') as [string, string];
-      await this.#update(feedstock, commit || null, list);
-    }
+    for (const g of groupReports(reports)) await this.#update(g.feedstock ?? UNATTRIBUTED, g.commit, g.reports);
   }
 
   #update(feedstock: string, commit: string | null, reports: FailureReport[]): Promise<void> {
@@ -53,11 +26,11 @@ export class DirectoryOutbox implements ReportSink {
       const dir = join(this.#root, feedstock);
       const file = join(dir, `${commit ?? 'unknown'}.md`);
       const existing = await readFile(file, 'utf8').catch(() => null);
-      const body = existing ?? header(feedstock, commit);
-      const fresh = reports.filter((r, i) => !body.includes(failureMarker(r)) && reports.findIndex((o) => failureMarker(o) === failureMarker(r)) === i);
+      const body = existing ?? reportHeader(feedstock, commit);
+      const fresh = unlisted(body, reports);
       if (fresh.length === 0) return;
       await mkdir(dir, { recursive: true });
-      await writeFileAtomic(file, `${body.trimEnd()}\n${fresh.map(row).join('\n')}\n`);
+      await writeFileAtomic(file, `${body.trimEnd()}\n${fresh.map(reportRow).join('\n')}\n`);
     });
     this.#serial = next.catch(() => undefined);
     return next;

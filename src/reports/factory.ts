@@ -1,6 +1,9 @@
 import type { ReportsConfig } from '../config/types.js';
+import { GitHubGraphQL } from '../github/client.js';
+import { GitHubReports } from '../github/reports.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { ReportSink } from '../model.js';
+import { githubToken } from '../registry/factory.js';
 import { DirectoryOutbox } from './directory-outbox.js';
 
 export interface ReportDeps {
@@ -13,7 +16,6 @@ export function createReportSink(config: ReportsConfig, deps: ReportDeps): Repor
     case 'directory':
       return new DirectoryOutbox(config.path);
     case 'github':
-      void deps;
-      throw new Error('github reports: not wired yet');
+      return new GitHubReports(new GitHubGraphQL({ url: config.url, token: githubToken(config.tokenEnv, 'reports', deps.env) }), config.repositoryTemplate, config.adminRepository);
   }
 }

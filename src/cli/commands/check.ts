@@ -49,7 +49,7 @@ export const check: Command = {
       }
       pending.push({ row, name: parsed.name });
     }
-    const registry = createRegistry(config.registry, { env: io.env });
+    const registry = createRegistry(config.registry, { env: io.env, unpinned: true });
     const snapshot = await registry.snapshot({ names: pending.map((p) => p.name), feedstocks: [feedstock] });
     for (const { row, name } of pending) {
       const auth = authorizeOutput(snapshot, feedstock, name);

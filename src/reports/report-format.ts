@@ -1,0 +1,59 @@
+// The body of a failure report (file or issue), with hidden markers that make re-sending idempotent.
+import type { FailureReport } from '../model.js';
+import { mdCode, mdText } from './markdown.js';
+import { UNATTRIBUTED, safeCommit, safeFeedstock } from './attribution.js';
+
+export function failureMarker(r: Pick<FailureReport, 'subdir' | 'filename' | 'reason'>): string {
+  return `<!-- forgegate:failure ${r.subdir}/${r.filename} ${r.reason} -->`;
+}
+
+export function reportHeader(feedstock: string, commit: string | null): string {
+  return [
+    reportMarker(feedstock, commit),
+    `# ${reportTitle(commit)}`,
+    '',
+    `Feedstock: ${mdCode(feedstock)}. Each row is one artifact forgegate refused to publish, with the reason code and what to do.`,
+    '',
+  ].join('\n');
+}
+
+export function reportRow(r: FailureReport): string {
+  const run = r.runUrl && /^https:\/\/[^\s]+$/.test(r.runUrl) ? ` ([CI run](${encodeURI(r.runUrl).replace(/[()]/g, encodeURIComponent)}))` : '';
+  return `- ${mdCode(`${r.subdir}/${r.filename}`)} label ${mdCode(r.label ?? '-')}: **${r.reason}** — ${mdText(r.fix)} Detail: ${mdCode(r.detail)}${run} ${failureMarker(r)}`;
+}
+
+
+export function reportMarker(feedstock: string, commit: string | null): string {
+  return `<!-- forgegate:report feedstock=${feedstock} commit=${commit ?? 'unknown'} -->`;
+}
+
+export function reportTitle(commit: string | null): string {
+  return commit ? `forgegate: artifacts from commit ${commit.slice(0, 12)} were not published` : 'forgegate: artifacts without a source commit were not published';
+}
+
+export interface ReportGroup { feedstock: string | null; commit: string | null; reports: FailureReport[] }
+
+/** One group per (feedstock, commit): each becomes one report file or one issue. Unsafe names fall to admins. */
+export function groupReports(reports: FailureReport[]): ReportGroup[] {
+  const groups = new Map<string, ReportGroup>();
+  for (const r of reports) {
+    const feedstock = safeFeedstock(r.feedstock);
+    const commit = safeCommit(r.commit);
+    const key = `${feedstock ?? UNATTRIBUTED}\0${commit ?? ''}`;
+    const g = groups.get(key) ?? { feedstock, commit, reports: [] };
+    g.reports.push(r);
+    groups.set(key, g);
+  }
+  return [...groups.values()];
+}
+
+/** The failures not yet listed in `body` (by marker), each once. */
+export function unlisted(body: string, reports: FailureReport[]): FailureReport[] {
+  const seen = new Set<string>();
+  return reports.filter((r) => {
+    const m = failureMarker(r);
+    if (body.includes(m) || seen.has(m)) return false;
+    seen.add(m);
+    return true;
+  });
+}
