@@ -84,7 +84,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     let results: ItemResult[] | null = null;
     let reports = { sent: 0, error: null as string | null };
     if (!opts.planOnly) {
-      const sink = createReportSink(config.reports, { env: opts.env, ledger });
+      const sink = createReportSink(config.reports, { env: opts.env });
       // Under the lock, anything left in the quarantine is debris of a crashed run.
       await stores.quarantine.sweep?.();
       results = await applyPlan(plan, index, {

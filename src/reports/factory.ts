@@ -1,14 +1,12 @@
 import type { ReportsConfig } from '../config/types.js';
 import { GitHubGraphQL } from '../github/client.js';
 import { GitHubReports } from '../github/reports.js';
-import type { Ledger } from '../ledger/ledger.js';
 import type { ReportSink } from '../model.js';
 import { githubToken } from '../registry/factory.js';
 import { DirectoryOutbox } from './directory-outbox.js';
 
 export interface ReportDeps {
   env: NodeJS.ProcessEnv;
-  ledger: Ledger;
 }
 
 export function createReportSink(config: ReportsConfig, deps: ReportDeps): ReportSink {
