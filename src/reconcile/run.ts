@@ -7,6 +7,8 @@ import { Ledger } from '../ledger/ledger.js';
 import { RunLock } from '../ledger/lock.js';
 import { assemblePlan } from '../plan/planner.js';
 import type { Plan, PlanItem, StrayItem } from '../plan/types.js';
+import { artifactKey } from '../plan/identity.js';
+import type { ReportSink } from '../model.js';
 import { createRegistry } from '../registry/factory.js';
 import { createReportSink } from '../reports/factory.js';
 import { createStores } from '../stores/factory.js';
@@ -82,9 +84,12 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     const plan = assemblePlan(observation, { targetChannel: config.target.channel, labels: config.target.labels, policy: config.policy });
 
     let results: ItemResult[] | null = null;
+    let alerts = 0;
     let reports = { sent: 0, error: null as string | null };
     if (!opts.planOnly) {
-      const sink = createReportSink(config.reports, { env: opts.env });
+      const reportSink = createReportSink(config.reports, { env: opts.env });
+      // Count alerts whatever raised them (a confirmation mismatch, a registry conflict): each one means exit 6.
+      const sink: ReportSink = { kind: reportSink.kind, sendFailures: (r) => reportSink.sendFailures(r), sendAlert: async (a) => { alerts++; await reportSink.sendAlert(a); } };
       // Under the lock, anything left in the quarantine is debris of a crashed run.
       await stores.quarantine.sweep?.();
       results = await applyPlan(plan, index, {
@@ -103,14 +108,14 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
         }
       })();
     }
-    const byKey = new Map((results ?? []).map((r) => [`${r.item.subdir}/${r.item.filename}`, r]));
+    const byKey = new Map((results ?? []).map((r) => [artifactKey(r.item.subdir, r.item.filename), r]));
     const summary = summarise(plan, results);
-    const exitCode = (summary['alert'] ?? 0) > 0 ? ExitCode.SECURITY_ALERT
+    const exitCode = alerts > 0 ? ExitCode.SECURITY_ALERT
       : (summary['failed'] ?? 0) > 0 || reports.error !== null ? ExitCode.PARTIAL : ExitCode.OK;
     ledger.finishRun(runId, toUtcString(Date.now()), exitCode === ExitCode.OK ? 'ok' : `exit-${exitCode}`, plan.registryCommit, summary);
     return {
       formatVersion: RESULT_FORMAT_VERSION, mode: opts.planOnly ? 'plan' : 'apply', now: plan.now, registryCommit: plan.registryCommit,
-      targetChannel: plan.targetChannel, items: plan.items.map((i) => toResultItem(i, byKey.get(`${i.subdir}/${i.filename}`))),
+      targetChannel: plan.targetChannel, items: plan.items.map((i) => toResultItem(i, byKey.get(artifactKey(i.subdir, i.filename)))),
       strays: plan.strays, summary, reports, exitCode,
     };
   } catch (e) {

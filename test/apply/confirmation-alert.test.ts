@@ -45,3 +45,27 @@ describe('confirmation after publishing', () => {
     expect(readFileSync(join(sb.reportsDir, '_alerts', alerts[0]!), 'utf8')).toContain('TARGET_CONFIRMATION_MISMATCH');
   });
 });
+
+describe('registration conflict', () => {
+  it('does not publish when the name went to another feedstock meanwhile, and raises an alert', async () => {
+    const sb = await Sandbox.create(join(work, 'race'));
+    await sb.addFeedstock('app', []);
+    await sb.setAllowlist({ app: ['app-plugin-*'] });
+    await sb.commitRegistry();
+    const b = await sb.build({ name: 'app-plugin-x', version: '1.0', build: 'h0_0', subdir: 'noarch' });
+    await sb.stage(b, { feedstock: 'app' });
+    const config = await loadConfig(sb.configPath);
+    const stores = createStores(config, { env: {} });
+    const directory = new DirectoryRegistry(sb.registryDir);
+    const { observation, index } = await observe(stores, directory, null, Date.now());
+    const plan = assemblePlan(observation, { targetChannel: config.target.channel, labels: config.target.labels, policy: config.policy });
+    expect(plan.items[0]).toMatchObject({ decision: 'publish', register: true });
+    // Another writer registers the name to someone else between this run's snapshot and its registration.
+    await sb.setOutput('app-plugin-x', ['squatter']);
+    await sb.commitRegistry('concurrent registration');
+    const results = await applyPlan(plan, index, { ...stores, registry: directory, ledger: null, alerts: new DirectoryOutbox(sb.reportsDir), runId: null, concurrency: 1, clock: Date.now });
+    expect(results[0]!.outcome).toMatchObject({ kind: 'rejected', reason: 'OUTPUT_NOT_ALLOWED' });
+    expect((await stores.target.list()).size).toBe(0);
+    expect(readdirSync(join(sb.reportsDir, '_alerts')).some((f) => f.includes('REGISTRY_CONFLICT'))).toBe(true);
+  });
+});
