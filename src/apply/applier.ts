@@ -2,7 +2,6 @@
 // and in the store adapters. Order per publish: quarantine → verify → register → publish → confirm → record → unstage.
 import pLimit from 'p-limit';
 import { verifyArtifact } from '../conda/verify-artifact.js';
-import { isForgegateError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Quarantine, RegistrySource, ReportSink, StagedArtifact, StagedSignature, StagingStore, TargetStore } from '../model.js';
 import { parseArtifactFilename } from '../conda/filename.js';
@@ -36,10 +35,8 @@ export async function applyPlan(plan: Plan, staged: StagedIndex, deps: ApplyDeps
   const limit = pLimit(deps.concurrency);
   let done = 0;
   const results = await Promise.all(plan.items.map((item) => limit(async (): Promise<ItemResult> => {
-    const outcome = await applyItem(item, staged, plan, deps).catch((e: unknown): Outcome => {
-      if (isForgegateError(e) || e instanceof Error) return { kind: 'failed', detail: redactedMessage(e) };
-      return { kind: 'failed', detail: String(e) };
-    });
+    // Whatever one item throws is that item's transient failure; the next run retries it.
+    const outcome = await applyItem(item, staged, plan, deps).catch((e: unknown): Outcome => ({ kind: 'failed', detail: firstLine(e) }));
     deps.onProgress?.(++done, plan.items.length);
     return { item, outcome };
   })));
@@ -50,8 +47,8 @@ export async function applyPlan(plan: Plan, staged: StagedIndex, deps: ApplyDeps
   return results;
 }
 
-function redactedMessage(e: Error): string {
-  return e.message.split('\n')[0]!.slice(0, 500);
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 500);
 }
 
 async function removeStaged(item: PlanItem, artifact: StagedArtifact, staged: StagedIndex, deps: ApplyDeps): Promise<void> {
