@@ -161,6 +161,10 @@ export class AnacondaEmulator {
         this.state.pkg(owner, name, true, String((json()['public_attrs'] as { package_types?: string[] } | undefined)?.package_types?.[0] ?? 'conda'));
         return send(200, {});
       }
+      if (m === 'DELETE') {
+        if (!this.state.packages.delete(`${owner}/${name}`)) throw new HttpError(404, `"${name}" could not be found`);
+        return send(201, {});
+      }
     }
     if (head === 'release' && parts.length === 4) {
       const [name, version] = [decodeURIComponent(parts[2]!), decodeURIComponent(parts[3]!)];
@@ -175,6 +179,10 @@ export class AnacondaEmulator {
       if (m === 'POST') {
         if (!p.releases.has(version)) p.releases.set(version, new Map());
         return send(200, {});
+      }
+      if (m === 'DELETE') {
+        if (!p.releases.delete(version)) throw new HttpError(404, `release version='${version}' does not exist`);
+        return send(201, {});
       }
     }
     if (head === 'dist') {

@@ -115,3 +115,16 @@ describe('GitHub registry', () => {
     await expect(gh.run('bad', 'query { repository(owner: "a", name: "b") { noSuchField } }')).rejects.toThrow(/noSuchField/);
   });
 });
+
+describe('GitHub primary rate limit', () => {
+  it('waits for the reset when few points remain', async () => {
+    const waits: number[] = [];
+    fake = new FakeGitHub(registryFiles());
+    server.use(fake.handler());
+    fake.remaining = 10;
+    const r = new GitHubRegistry(new GitHubGraphQL({ url: GRAPHQL_URL, token: 't', sleep: async (ms) => void waits.push(ms) }), fake.repository, 'main');
+    await r.snapshot({ names: ['libgfortran'], feedstocks: [] });
+    expect(waits.length).toBeGreaterThan(0);
+    expect(waits.every((ms) => ms <= 1000)).toBe(true);
+  });
+});
