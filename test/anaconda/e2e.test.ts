@@ -116,6 +116,30 @@ describe('faults at 10% of requests, over several runs', () => {
   }, 180_000);
 });
 
+describe('crash mid-apply against anaconda.org, then rerun', () => {
+  for (const point of ['admitted', 'published', 'confirmed']) {
+    it(`killed after "${point}": the rerun publishes each valid artifact exactly once and leaves no quarantine debris`, async () => {
+      const sb = await anacondaSandbox(join(work, `crash-${point}`), emu, { concurrency: 2 });
+      await sb.addFeedstock(`crash-${point}`, [`crash-${point}`]);
+      await sb.commitRegistry();
+      const valid: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const b = await sb.build({ name: `crash-${point}`, version: `1.${i}`, build: 'h0_0', subdir: i % 2 ? 'linux-64' : 'noarch' });
+        await stageOnAnaconda(sb, emu, b, { feedstock: `crash-${point}` });
+        valid.push(`${b.subdir}/${b.filename}@main`);
+      }
+      const crashed = await runCli(['reconcile', '--config', sb.configPath], { env: { ...tokenEnv(), FORGEGATE_FAULT: `${point}:2` } });
+      outputs.push(crashed.stdout, crashed.stderr);
+      expect(crashed.signal).toBe('SIGKILL');
+      await reconcile(sb);
+      const mine = (owner: string): string[] => ownerFiles(emu, owner).filter((f) => f.includes(`crash-${point}-`));
+      expect(mine('conda-forge')).toEqual(valid.sort());
+      expect(mine('cf-staging')).toEqual([]);
+      expect(mine('cf-post-staging')).toEqual([]);
+    }, 60_000);
+  }
+});
+
 describe('tokens', () => {
   it('never appear in any output, report or ledger', () => {
     const files = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : [join(dir, n)]));

@@ -99,4 +99,20 @@ describe('reconcile lifecycle on local folders', () => {
     const fails = await runCli(['ledger', 'failures', '--config', sb.configPath, '--json']);
     expect((JSON.parse(fails.stdout) as { reason: string }[]).map((f) => f.reason)).toContain('OUTPUT_NOT_ALLOWED');
   });
+
+  it('deletes a rejected artifact, its signature and stray signatures once rejectRetention has passed', async () => {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(sb.stagingDir, 'noarch', 'ghost-1.0-h0_0.conda.sig'), '{}');
+    const soon = await runCli(['reconcile', '--config', sb.configPath, '--json']);
+    expect((JSON.parse(soon.stdout) as { strays: { delete: boolean }[] }).strays).toEqual([expect.objectContaining({ delete: false })]);
+    const later = new Date(Date.now() + 8 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const r = await runCli(['reconcile', '--config', sb.configPath, '--now', later, '--json']);
+    expect(r.code).toBe(0);
+    // Eight days on, the statement has expired too (freshness is checked before ownership).
+    expect((JSON.parse(r.stdout) as { items: { reason: string; outcome: string }[] }).items).toEqual([expect.objectContaining({ reason: 'SIGNATURE_EXPIRED', outcome: 'rejected' })]);
+    expect(readdirSync(join(sb.stagingDir, 'linux-64'))).toEqual([]);
+    expect(readdirSync(join(sb.stagingDir, 'noarch'))).toEqual([]);
+    expect(channelState(sb.channelDir).records).toHaveLength(4);
+  });
 });
+

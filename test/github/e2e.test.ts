@@ -83,4 +83,20 @@ describe('reconcile with the registry and reports on GitHub', () => {
     expect(requests).toBe(snapshot + 1 + 2 * groups);
     process.stdout.write(`GraphQL requests for 1,000 artifacts / 300 feedstocks: ${requests} (snapshot ${snapshot}, reports ${requests - snapshot})\n`);
   }, 300_000);
+
+  it('stops before applying anything when GitHub is down (registry unavailable, exit 3)', async () => {
+    const sb = await sandbox('outage');
+    await sb.addFeedstock('down', []);
+    publishRegistry(sb, { down: 'down' });
+    await sb.stage(await sb.build({ name: 'down', version: '1.0', build: 'h0_0', subdir: 'noarch' }), { feedstock: 'down' });
+    const { HttpResponse } = await import('msw');
+    for (let n = fake.requests + 1; n < fake.requests + 40; n++) fake.on(n, () => new HttpResponse('unavailable', { status: 503 }));
+    const error = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'FG_REGISTRY_UNAVAILABLE', exitCode: 3 });
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(join(sb.stagingDir, 'noarch'))).toHaveLength(2);
+    expect(readdirSync(sb.channelDir)).toEqual([]);
+    fake.hooks.clear();
+  });
 });
+
