@@ -4,10 +4,6 @@ export function mdCode(text: string): string {
   return `\`${clean}\``;
 }
 
-export function mdText(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').replace(/[\\`*_{}[\]<>()#+!|~]/g, (c) => `\\${c}`).slice(0, 1000);
-}
-
 export function mdTable(header: string[], rows: string[][]): string {
   return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }

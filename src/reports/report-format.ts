@@ -1,6 +1,7 @@
 // The body of a failure report (file or issue), with hidden markers that make re-sending idempotent.
 import type { FailureReport } from '../model.js';
-import { mdCode, mdText } from './markdown.js';
+import { fixFor } from '../reasons.js';
+import { mdCode } from './markdown.js';
 import { UNATTRIBUTED, safeCommit, safeFeedstock } from './attribution.js';
 
 export function failureMarker(r: Pick<FailureReport, 'subdir' | 'filename' | 'reason'>): string {
@@ -17,9 +18,10 @@ export function reportHeader(feedstock: string, commit: string | null): string {
   ].join('\n');
 }
 
+/** One failure. The fix is our own text for the reason code (trusted Markdown); everything else is escaped. */
 export function reportRow(r: FailureReport): string {
   const run = r.runUrl && /^https:\/\/[^\s]+$/.test(r.runUrl) ? ` ([CI run](${encodeURI(r.runUrl).replace(/[()]/g, encodeURIComponent)}))` : '';
-  return `- ${mdCode(`${r.subdir}/${r.filename}`)} label ${mdCode(r.label ?? '-')}: **${r.reason}** — ${mdText(r.fix)} Detail: ${mdCode(r.detail)}${run} ${failureMarker(r)}`;
+  return `- ${mdCode(`${r.subdir}/${r.filename}`)} label ${mdCode(r.label ?? '-')}: **${r.reason}** — ${fixFor(r.reason)} Detail: ${mdCode(r.detail)}${run} ${failureMarker(r)}`;
 }
 
 
