@@ -27,7 +27,7 @@ Commands:
   ledger      read the ledger: runs, failures, publications
   demo        build a sandbox with keys, registry and signed artifacts, and reconcile it
 
-Exit codes: 0 ok · 1 check: not publishable · 2 usage or config error · 3 registry unavailable ·
+Exit codes: 0 ok · 1 check: not publishable / registry lint: problems · 2 usage or config error · 3 registry unavailable ·
             4 another run holds the lock · 5 some items failed transiently (retried next run) ·
             6 security alert · 7 a store could not be listed · 70 internal error`;
 
