@@ -74,7 +74,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
   const clock = (): number => opts.nowMs ?? Date.now();
   const ledger = new Ledger(config.ledger);
   const lock = opts.planOnly ? null : new RunLock(ledger);
-  const stores = createStores(config, { env: opts.env });
+  const stores = createStores(config, { env: opts.env, readOnly: opts.planOnly });
   let runId: number | null = null;
   try {
     lock?.acquire();

@@ -22,10 +22,13 @@ export interface Stores {
 
 export interface StoreDeps {
   env: NodeJS.ProcessEnv;
+  /** `--plan` only reads: a missing token then means anonymous reads, so admins need no write tokens to preview. */
+  readOnly?: boolean;
 }
 
-function token(store: Extract<StoreConfig, { type: 'anaconda' }>, where: string, env: NodeJS.ProcessEnv): string {
-  const value = env[store.tokenEnv];
+function token(store: Extract<StoreConfig, { type: 'anaconda' }>, where: string, deps: StoreDeps): string | null {
+  const value = deps.env[store.tokenEnv];
+  if (!value && deps.readOnly) return null;
   if (!value) {
     throw new ForgegateError('FG_CONFIG_INVALID', `${where}: environment variable ${store.tokenEnv} (tokenEnv) is not set`, {
       fix: `Export ${store.tokenEnv} with an anaconda.org token for owner ${store.owner} before running forgegate.`,
@@ -47,7 +50,7 @@ export function createStores(config: Config, deps: StoreDeps): Stores {
   if (staging.type === 'anaconda' && quarantine.type === 'anaconda' && target.type === 'anaconda') {
     // One keep-alive pool per origin, shared by the three tokens' clients.
     const agent = new Agent({ connections: CONNECTIONS_PER_ORIGIN, keepAliveTimeout: 30_000, headersTimeout: HEADERS_TIMEOUT_MS, bodyTimeout: BODY_TIMEOUT_MS });
-    const client = (s: typeof staging, where: string): AnacondaClient => new AnacondaClient(new AnacondaHttp(s.url, token(s, where, deps.env), agent));
+    const client = (s: typeof staging, where: string): AnacondaClient => new AnacondaClient(new AnacondaHttp(s.url, token(s, where, deps), agent));
     const concurrency = config.policy.concurrency;
     return {
       staging: new AnacondaStaging(client(staging, 'staging.store'), staging.owner, concurrency),

@@ -51,6 +51,18 @@ describe('reconcile against anaconda.org (emulated)', () => {
     expect(again.items).toEqual([]);
   });
 
+  it('plans with no tokens at all (anonymous reads), and refuses to apply without them, naming the variable', async () => {
+    const b = await sb.build({ name: 'app', version: '0.5', build: 'pyh0_0', subdir: 'noarch' });
+    await stageOnAnaconda(sb, emu, b, { feedstock: 'app' });
+    const plan = await runCli(['reconcile', '--config', sb.configPath, '--plan', '--json'], { env: { STAGING_TOKEN: '', QUARANTINE_TOKEN: '', TARGET_TOKEN: '' } });
+    expect(plan.code).toBe(0);
+    expect(JSON.parse(plan.stdout)).toMatchObject({ items: [{ filename: 'app-0.5-pyh0_0.conda', decision: 'publish' }] });
+    const apply = await runCli(['reconcile', '--config', sb.configPath], { env: { STAGING_TOKEN: '', QUARANTINE_TOKEN: '', TARGET_TOKEN: '' } });
+    expect(apply.code).toBe(2);
+    expect(apply.stderr).toContain('environment variable STAGING_TOKEN (tokenEnv) is not set');
+    expect((await reconcile(sb)).items.map((i) => i.outcome)).toEqual(['published']);
+  });
+
   it('rejects a foreign name, tampered bytes, a wrong staging label and a replay', async () => {
     const foreign = await sb.build({ name: 'numpy', version: '9.9', build: 'h0_0', subdir: 'linux-64' });
     await stageOnAnaconda(sb, emu, foreign, { feedstock: 'app' });
