@@ -10,7 +10,6 @@ import type { Digests, RegistryKey } from '../model.js';
 import { ALLOWLIST_FILE, CONFIG_FILE, DEFAULT_REGISTRY_CONFIG, formatKeyFile, formatOutputFile, keyPath, outputPath } from '../registry/layout.js';
 import { generateKeyPair, encodeKey, type KeyPair } from '../statement/keys.js';
 import { buildStatement, signEnvelope, type StatementInput } from '../statement/sign.js';
-import { toUtcString } from '../util/time.js';
 
 const exec = promisify(execFile);
 
@@ -151,9 +150,5 @@ export class Sandbox {
       if (!opts.unsigned) await utimes(`${dest}.sig`, t, t);
     }
     return dest;
-  }
-
-  now(): string {
-    return toUtcString(Date.now());
   }
 }

@@ -21,7 +21,7 @@ async function walk(dir: string): Promise<string[]> {
 
 const readOrNull = (path: string): Promise<string | null> => readFile(path, 'utf8').catch(() => null);
 
-export interface LintResult { problems: string[]; outputs: number; keyFiles: number; feedstocksWithKeys: number }
+export interface LintResult { problems: string[]; outputs: number; keyFiles: number }
 
 export async function lintRegistry(root: string): Promise<LintResult> {
   const problems: string[] = [];
@@ -78,5 +78,5 @@ export async function lintRegistry(root: string): Promise<LintResult> {
       owners.set(k.keyid, feedstock);
     }
   }
-  return { problems, outputs, keyFiles, feedstocksWithKeys: keyFiles };
+  return { problems, outputs, keyFiles };
 }

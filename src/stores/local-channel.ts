@@ -100,11 +100,3 @@ export class LocalChannel implements TargetStore {
     await unlink(join(this.#labelDir(label), subdir, filename)).catch(() => undefined);
   }
 }
-
-/** A fresh, empty channel: noarch/repodata.json for every label. */
-export async function initLocalChannel(root: string, labels: string[]): Promise<void> {
-  for (const label of labels) {
-    const path = join(label === 'main' ? root : join(root, 'label', label), 'noarch', 'repodata.json');
-    if (!existsSync(path)) await writeFileAtomic(path, serialise(await readRepodata(path, 'noarch')));
-  }
-}

@@ -10,13 +10,6 @@ export function parseDuration(text: string): number | null {
   return total;
 }
 
-export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}
-
 const RFC3339_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$/;
 
 /** Epoch ms for an RFC 3339 UTC time with `Z`, or null (rejects offsets, lowercase, impossible dates). */

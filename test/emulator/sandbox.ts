@@ -1,7 +1,6 @@
 // A Sandbox whose staging, quarantine and target live on an anaconda.org emulator (registry, ledger and reports
 // stay folders). Artifacts and their .sig files are uploaded the way a feedstock's CI would.
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { Sandbox, type Built, type StageOptions } from '../../src/demo/sandbox.js';
 import { parseArtifactFilename } from '../../src/conda/filename.js';
 import { AnacondaEmulator } from './server.js';
@@ -44,4 +43,3 @@ export function ownerFiles(emu: AnacondaEmulator, owner: string): string[] {
 }
 
 export const tokenEnv = (): Record<string, string> => ({ ...TOKENS });
-export const sandboxDir = (work: string, name: string): string => join(work, name);
