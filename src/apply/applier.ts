@@ -53,6 +53,7 @@ function firstLine(e: unknown): string {
 
 async function removeStaged(item: PlanItem, artifact: StagedArtifact, staged: StagedIndex, deps: ApplyDeps): Promise<void> {
   await deps.staging.remove(artifact);
+  faultPoint('artifact-removed');
   for (const handle of item.signatures) {
     const sig = staged.signatures.get(handle);
     if (sig) await deps.staging.remove(sig);

@@ -10,11 +10,11 @@ export interface Pairing {
 }
 
 /** The subject a signature file claims, without trusting it: only used to find its artifact. */
-export function claimedSubject(sig: StagedSignature): { subdir: string; filename: string; feedstock: string } | null {
+export function claimedSubject(sig: StagedSignature): { subdir: string; filename: string; feedstock: string; sha256: string } | null {
   const env = parseEnvelope(sig.content);
   if (!env.ok) return null;
   const st = parseStatement(env.envelope.payload);
-  return st.ok ? { subdir: st.statement.subdir, filename: st.statement.name, feedstock: st.statement.feedstock } : null;
+  return st.ok ? { subdir: st.statement.subdir, filename: st.statement.name, feedstock: st.statement.feedstock, sha256: st.statement.sha256 } : null;
 }
 
 export function pairSignatures(artifacts: StagedArtifact[], signatures: StagedSignature[]): Pairing {

@@ -7,7 +7,7 @@ import type { UploadStatement } from '../statement/statement.js';
 import { verifySignatureFile, type VerifyResult } from '../statement/verify.js';
 import { parseUtcTime, toUtcString } from '../util/time.js';
 import { artifactKey, uploadIdentity } from './identity.js';
-import { pairSignatures } from './pair-signatures.js';
+import { claimedSubject, pairSignatures } from './pair-signatures.js';
 import { PLAN_FORMAT_VERSION, type Decision, type Observation, type Plan, type PlanItem, type PlanSettings, type StrayItem } from './types.js';
 
 export function assemblePlan(obs: Observation, settings: PlanSettings): Plan {
@@ -22,9 +22,16 @@ export function assemblePlan(obs: Observation, settings: PlanSettings): Plan {
     registryCommit: obs.registry.commit,
     targetChannel: settings.targetChannel,
     items,
-    strays: strays.map((s): StrayItem => ({ filename: s.filename, handle: s.handle, delete: ageMs(s.uploadedAt, obs.nowMs) > settings.policy.rejectRetentionMs })),
+    strays: strays.map((s): StrayItem => ({ filename: s.filename, handle: s.handle, delete: ageMs(s.uploadedAt, obs.nowMs) > settings.policy.rejectRetentionMs || debris(s, obs) })),
     summary,
   };
+}
+
+/** A stray signature whose exact subject an earlier run published: left behind by a crash between deletions. */
+function debris(sig: StagedSignature, obs: Observation): boolean {
+  const claim = claimedSubject(sig);
+  if (claim === null) return false;
+  return (obs.ledger.publications.get(artifactKey(claim.subdir, claim.filename)) ?? []).some((p) => p.sha256 === claim.sha256);
 }
 
 function ageMs(uploadedAt: string, nowMs: number): number {

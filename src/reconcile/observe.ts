@@ -41,7 +41,12 @@ export async function observe(stores: Stores, registry: RegistrySource, ledger: 
       throw new ForgegateError('FG_REGISTRY_UNAVAILABLE', `cannot read the registry (${registry.description}): ${(e as Error).message}`, { transient: true, cause: e });
     }),
   ]);
-  const keys = staging.artifacts.map((a) => artifactKey(a.subdir, a.filename));
+  // Ledger facts for staged artifacts, and for what each signature claims (to recognise crash debris).
+  const keys = new Set(staging.artifacts.map((a) => artifactKey(a.subdir, a.filename)));
+  for (const s of staging.signatures) {
+    const claim = claimedSubject(s);
+    if (claim) keys.add(artifactKey(claim.subdir, claim.filename));
+  }
   const facts = ledger ? ledger.facts(keys) : { publications: new Map(), verifyFailures: new Map() };
   const index: StagedIndex = {
     artifacts: new Map(staging.artifacts.map((a) => [artifactKey(a.subdir, a.filename), a])),

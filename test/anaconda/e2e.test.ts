@@ -129,7 +129,7 @@ describe('faults at 10% of requests, over several runs', () => {
 });
 
 describe('crash mid-apply against anaconda.org, then rerun', () => {
-  for (const point of ['admitted', 'published', 'confirmed']) {
+  for (const point of ['admitted', 'published', 'confirmed', 'artifact-removed']) {
     it(`killed after "${point}": the rerun publishes each valid artifact exactly once and leaves no quarantine debris`, async () => {
       const sb = await anacondaSandbox(join(work, `crash-${point}`), emu, { concurrency: 2 });
       await sb.addFeedstock(`crash-${point}`, [`crash-${point}`]);

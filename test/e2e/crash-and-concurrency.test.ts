@@ -28,12 +28,12 @@ async function scenario(name: string): Promise<{ sb: Sandbox; valid: string[]; i
   return { sb, valid, invalid: [`linux-64/${unsafe.filename}`] };
 }
 
-function staged(sb: Sandbox): string[] {
-  return readdirSync(sb.stagingDir).flatMap((d) => readdirSync(join(sb.stagingDir, d)).filter((f) => !f.endsWith('.sig')).map((f) => `${d}/${f}`)).sort();
+function staged(sb: Sandbox, withSignatures = false): string[] {
+  return readdirSync(sb.stagingDir).flatMap((d) => readdirSync(join(sb.stagingDir, d)).filter((f) => withSignatures || !f.endsWith('.sig')).map((f) => `${d}/${f}`)).sort();
 }
 
 describe('crash mid-apply, then rerun', () => {
-  for (const point of ['admitted', 'verified', 'published', 'confirmed', 'recorded', 'staging-removed']) {
+  for (const point of ['admitted', 'verified', 'published', 'confirmed', 'recorded', 'artifact-removed', 'staging-removed']) {
     it(`killed after "${point}" (2nd item): the rerun publishes every valid artifact exactly once`, async () => {
       const { sb, valid, invalid } = await scenario(`crash-${point}`);
       const crashed = await runCli(['reconcile', '--config', sb.configPath], { env: { FORGEGATE_FAULT: `${point}:2` } });
@@ -46,6 +46,8 @@ describe('crash mid-apply, then rerun', () => {
       expect(state.records).toEqual([...valid].sort());
       expect(state.files).toEqual([...valid].sort());
       expect(staged(sb)).toEqual(invalid);
+      // No signature is left behind either, even when the kill fell between deleting an artifact and its .sig.
+      expect(staged(sb, true)).toEqual([...invalid, ...invalid.map((i) => `${i}.sig`)].sort());
       const again = await runCli(['reconcile', '--config', sb.configPath, '--json']);
       expect((JSON.parse(again.stdout) as { items: { outcome: string }[] }).items.map((i) => i.outcome)).toEqual(['rejected']);
     }, 60_000);

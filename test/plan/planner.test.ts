@@ -140,3 +140,16 @@ describe('assemblePlan', () => {
     expect(assemblePlan(w.observation(), w.settings()).summary).toEqual({ publish: 1, cleanup: 0, reject: 1, wait: 1 });
   });
 });
+
+describe('stray signatures left by a crash', () => {
+  it('deletes at once a stray signature whose exact subject was already published', () => {
+    const w = new FakeWorld();
+    const a = w.stage(FILE);
+    w.sign(a);
+    w.artifacts = [];
+    w.ledger.publications.set(`noarch/${FILE}`, [{ label: 'main', sha256: DIGESTS.sha256 }]);
+    expect(assemblePlan(w.observation(), w.settings()).strays.map((s) => s.delete)).toEqual([true]);
+    w.ledger.publications.set(`noarch/${FILE}`, [{ label: 'main', sha256: '0'.repeat(64) }]);
+    expect(assemblePlan(w.observation(), w.settings()).strays.map((s) => s.delete)).toEqual([false]);
+  });
+});
