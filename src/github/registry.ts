@@ -123,10 +123,12 @@ export class GitHubRegistry implements RegistrySource {
     if (!isRegistryName(name) || !isRegistryName(feedstock)) throw new Error(`refusing to register "${name}" for "${feedstock}"`);
     let head = basedOn ?? (await this.#head());
     for (let attempt = 0; attempt < REGISTER_ATTEMPTS; attempt++) {
-      const got = (await this.#read(head, [CONFIG_FILE])).entries;
+      // One query for the config and the output file at its default place; another only for custom sharding.
+      let got = (await this.#read(head, [CONFIG_FILE, outputPath(name, DEFAULT_REGISTRY_CONFIG)])).entries;
       const config = parseRegistryConfig(this.#text(got, CONFIG_FILE));
       const path = outputPath(name, config);
-      const text = this.#text((await this.#read(head, [path])).entries, path);
+      if (!got.has(path)) got = (await this.#read(head, [path])).entries;
+      const text = this.#text(got, path);
       const owners = text === null ? [] : parseOutputFile(text, path);
       if (owners.includes(feedstock)) return { kind: 'already', commit: head };
       if (owners.length > 0) return { kind: 'conflict', owners, commit: head };

@@ -9,12 +9,19 @@ export interface Pairing {
   strays: StagedSignature[];
 }
 
-/** The subject a signature file claims, without trusting it: only used to find its artifact. */
-export function claimedSubject(sig: StagedSignature): { subdir: string; filename: string; feedstock: string; sha256: string } | null {
+export interface Claim { subdir: string; filename: string; feedstock: string; sha256: string }
+
+// Observing, pairing and debris checks all ask; parse each signature once per run.
+const claims = new WeakMap<StagedSignature, Claim | null>();
+
+/** The subject a signature file claims, without trusting it: only used to find its artifact and its keys. */
+export function claimedSubject(sig: StagedSignature): Claim | null {
+  if (claims.has(sig)) return claims.get(sig)!;
   const env = parseEnvelope(sig.content);
-  if (!env.ok) return null;
-  const st = parseStatement(env.envelope.payload);
-  return st.ok ? { subdir: st.statement.subdir, filename: st.statement.name, feedstock: st.statement.feedstock, sha256: st.statement.sha256 } : null;
+  const st = env.ok ? parseStatement(env.envelope.payload) : null;
+  const claim = st?.ok ? { subdir: st.statement.subdir, filename: st.statement.name, feedstock: st.statement.feedstock, sha256: st.statement.sha256 } : null;
+  claims.set(sig, claim);
+  return claim;
 }
 
 export function pairSignatures(artifacts: StagedArtifact[], signatures: StagedSignature[]): Pairing {

@@ -26,10 +26,14 @@ export async function observe(stores: Stores, registry: RegistrySource, ledger: 
     const parsed = parseArtifactFilename(a.filename);
     if (parsed) names.add(parsed.name);
   }
+  // What each signature claims: whose keys to read, and (for crash debris) which publications to look up.
   const feedstocks = new Set<string>();
+  const keys = new Set(staging.artifacts.map((a) => artifactKey(a.subdir, a.filename)));
   for (const s of staging.signatures) {
     const claim = claimedSubject(s);
-    if (claim) feedstocks.add(claim.feedstock);
+    if (!claim) continue;
+    feedstocks.add(claim.feedstock);
+    keys.add(artifactKey(claim.subdir, claim.filename));
   }
   stores.target.focus?.(staging.artifacts.map((a) => ({ subdir: a.subdir, filename: a.filename })));
   const [target, snapshot] = await Promise.all([
@@ -41,12 +45,6 @@ export async function observe(stores: Stores, registry: RegistrySource, ledger: 
       throw new ForgegateError('FG_REGISTRY_UNAVAILABLE', `cannot read the registry (${registry.description}): ${(e as Error).message}`, { transient: true, cause: e });
     }),
   ]);
-  // Ledger facts for staged artifacts, and for what each signature claims (to recognise crash debris).
-  const keys = new Set(staging.artifacts.map((a) => artifactKey(a.subdir, a.filename)));
-  for (const s of staging.signatures) {
-    const claim = claimedSubject(s);
-    if (claim) keys.add(artifactKey(claim.subdir, claim.filename));
-  }
   const facts = ledger ? ledger.facts(keys) : { publications: new Map(), verifyFailures: new Map() };
   const index: StagedIndex = {
     artifacts: new Map(staging.artifacts.map((a) => [artifactKey(a.subdir, a.filename), a])),
