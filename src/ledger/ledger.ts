@@ -16,19 +16,45 @@ export function reportKey(r: Pick<FailureReport, 'feedstock' | 'commit' | 'subdi
   return `${r.feedstock ?? '-'}|${r.commit ?? '-'}|${r.subdir}/${r.filename}|${r.reason}`;
 }
 
+const OPEN_ATTEMPTS = 50;
+const OPEN_RETRY_MS = 100;
+
+/**
+ * Open and prepare the ledger. Switching to WAL does not wait on SQLite's busy timeout, so two runs starting
+ * together can see "database is locked" here: retry for a few seconds, then say another run is busy with it.
+ */
+function openWithRetry(path: string): Database.Database {
+  for (let attempt = 1; ; attempt++) {
+    let db: Database.Database | null = null;
+    try {
+      db = new Database(path, { timeout: 5000 });
+      if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.exec(SCHEMA);
+      return db;
+    } catch (e) {
+      db?.close();
+      const busy = (e as { code?: string }).code?.startsWith('SQLITE_BUSY') || /database is locked/.test((e as Error).message);
+      if (busy && attempt < OPEN_ATTEMPTS) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, OPEN_RETRY_MS);
+        continue;
+      }
+      if (busy) throw new ForgegateError('FG_LOCKED', `the ledger ${path} stayed locked by another process`, { transient: true, fix: 'Another run is using the ledger; this run did nothing. Schedule runs so they do not overlap.' });
+      throw new ForgegateError('FG_LEDGER', `cannot open ledger ${path}: ${(e as Error).message}`, { fix: 'Check the `ledger` path in the config and its folder permissions.' });
+    }
+  }
+}
+
 export class Ledger {
   readonly db: Database.Database;
 
   constructor(path: string) {
     try {
       mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path, { timeout: 5000 });
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.exec(SCHEMA);
     } catch (e) {
-      throw new ForgegateError('FG_LEDGER', `cannot open ledger ${path}: ${(e as Error).message}`, { fix: 'Check the `ledger` path in the config and its folder permissions.' });
+      throw new ForgegateError('FG_LEDGER', `cannot create the ledger folder for ${path}: ${(e as Error).message}`, { fix: 'Check the `ledger` path in the config and its folder permissions.' });
     }
+    this.db = openWithRetry(path);
   }
 
   close(): void {
