@@ -55,16 +55,21 @@ export class AnacondaHttp {
           lastProblem = `status ${res.statusCode}${typeof ra === 'string' ? `|retry-after=${ra}` : ''}`;
           continue;
         }
-        throw new ForgegateError('FG_HTTP', `anaconda.org ${method} ${shown} answered ${res.statusCode}: ${errorText(text)}`, {
+        throw new ForgegateError('FG_HTTP', `anaconda.org ${method} ${shown} answered ${res.statusCode}: ${this.#redact(errorText(text))}`, {
           fix: res.statusCode === 401 ? 'Check that the token in the configured tokenEnv variable is valid and may write to this owner.' : 'See the anaconda.org answer above.',
         });
       } catch (e) {
         if (e instanceof ForgegateError) throw e;
-        if (!isRetryableError(e)) throw new ForgegateError('FG_HTTP', `anaconda.org ${method} ${shown} failed: ${(e as Error).message}`, { transient: true, cause: e });
+        if (!isRetryableError(e)) throw new ForgegateError('FG_HTTP', `anaconda.org ${method} ${shown} failed: ${this.#redact((e as Error).message)}`, { transient: true });
         lastProblem = `network error ${(e as { code?: string }).code ?? ''}`;
       }
     }
     throw new ForgegateError('FG_HTTP', `anaconda.org ${method} ${shown} still failing after ${RETRY_ATTEMPTS} tries (${lastProblem.split('|')[0]})`, { transient: true, fix: 'Transient: the next run retries.' });
+  }
+
+  /** A server may echo what it was sent: no text from it reaches an error with the token in it. */
+  #redact(text: string): string {
+    return this.#token ? text.split(this.#token).join('[redacted]') : text;
   }
 
   async json<T>(method: string, path: string, opts: { json?: unknown; accept?: number[] } = {}): Promise<{ status: number; data: T | null }> {

@@ -88,3 +88,24 @@ describe('anaconda.org client against the emulator', () => {
     await expect(client.addLabel({ ...ref, basename: '' }, 'broken')).rejects.toThrow(/unscoped label change/);
   });
 });
+
+describe('a server that echoes the token', () => {
+  it('never lets the token into an error message', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: `bad credentials: ${String(req.headers['authorization'])}` }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const echo = new AnacondaClient(new AnacondaHttp(`http://127.0.0.1:${port}`, 'tok-echoed-SECRET'));
+    try {
+      const err = (await echo.dist(ref).catch((e: Error) => e)) as Error;
+      expect(err.message).toContain('answered 403: bad credentials: token [redacted]');
+      expect(err.message).not.toContain('SECRET');
+    } finally {
+      await echo.http.close();
+      server.close();
+    }
+  });
+});
