@@ -58,15 +58,22 @@ export class AnacondaClient {
     return data;
   }
 
-  /** Stream a file's bytes: the 302 is followed with a fresh request that carries no Authorization. */
-  async download(r: FileRef): Promise<Readable> {
-    const res = await this.http.send('GET', `/download/${distPath(r)}`, { accept: [200, 302] });
+  /**
+   * Stream a file's bytes, or null when the file is gone (404 at /download or at the storage it redirects to).
+   * The 302 is followed with a fresh request that carries no Authorization (and no other session header).
+   */
+  async download(r: FileRef): Promise<Readable | null> {
+    const res = await this.http.send('GET', `/download/${distPath(r)}`, { accept: [200, 302, 404] });
     if (res.status === 200) return Readable.from(res.body);
     await res.body.dump();
+    if (res.status === 404) return null;
     const location = res.headers['location'];
     if (typeof location !== 'string') throw new ForgegateError('FG_HTTP', `anaconda.org GET /download/${distPath(r)} redirected without a Location`, { transient: true });
-    const target = new URL(location, this.http.baseUrl).href;
-    const blob = await this.http.send('GET', target, { accept: [200], absolute: true });
+    const blob = await this.http.send('GET', new URL(location, this.http.baseUrl).href, { accept: [200, 404], absolute: true });
+    if (blob.status === 404) {
+      await blob.body.dump();
+      return null;
+    }
     return Readable.from(blob.body);
   }
 

@@ -1,4 +1,5 @@
-// The production channel on anaconda.org. Never listed whole: each staged file is looked up with GET /dist.
+// The production channel on anaconda.org. Never listed whole (conda-forge holds ~1.7 M files): focus() names the
+// staged files and list() looks each one up with GET /dist, which also shows every label the file carries.
 import pLimit from 'p-limit';
 import { parseArtifactFilename } from '../conda/filename.js';
 import type { ArtifactFacts, Digests, PublishOutcome, QuarantinedCopy, TargetListing, TargetStore } from '../model.js';
@@ -37,6 +38,11 @@ export class AnacondaTarget implements TargetStore {
     return listing;
   }
 
+  /**
+   * Server-side copy quarantine → target under `label` (POST: never overwrites). When the name is taken: same bytes
+   * under `label` → present; other bytes → conflict; same bytes only under other labels → conflict whose detail
+   * starts "present only under label(s)" (a file taken off its label is never brought back automatically).
+   */
   async publish(copy: QuarantinedCopy, label: string, facts: ArtifactFacts): Promise<PublishOutcome> {
     const from = parseFullName(copy.handle)!;
     if ((await this.#client.copy(from, this.#owner, label, label)) === 'copied') return { kind: 'published' };
@@ -54,12 +60,13 @@ export class AnacondaTarget implements TargetStore {
     return held && held.labels.includes(label) ? digestsOf(held) : null;
   }
 
+  /** Take `label` off the file; delete the file only when that was its one label. Other labels are never touched. */
   async withdraw(subdir: string, filename: string, label: string): Promise<void> {
-    const ref = this.#ref(subdir, filename)!;
-    const held = await this.#client.dist(ref);
-    if (held === null) return;
-    if (held.labels.length > 1) await this.#client.removeLabel(ref, label);
-    else await this.#client.remove(ref);
+    const ref = this.#ref(subdir, filename);
+    const held = ref ? await this.#client.dist(ref) : null;
+    if (ref === null || held === null || !held.labels.includes(label)) return;
+    if (held.labels.length === 1) await this.#client.remove(ref);
+    else await this.#client.removeLabel(ref, label);
   }
 }
 

@@ -1,7 +1,6 @@
 // Picks one adapter per store from the config. Backends plug in here and nowhere else.
-import { Agent } from 'undici';
 import { AnacondaClient } from '../anaconda/client.js';
-import { AnacondaHttp, BODY_TIMEOUT_MS, CONNECTIONS_PER_ORIGIN, HEADERS_TIMEOUT_MS } from '../anaconda/http.js';
+import { AnacondaHttp, createAgent } from '../anaconda/http.js';
 import { AnacondaQuarantine } from '../anaconda/quarantine.js';
 import { AnacondaStaging } from '../anaconda/staging.js';
 import { AnacondaTarget } from '../anaconda/target.js';
@@ -49,8 +48,8 @@ export function createStores(config: Config, deps: StoreDeps): Stores {
   }
   if (staging.type === 'anaconda' && quarantine.type === 'anaconda' && target.type === 'anaconda') {
     // One keep-alive pool per origin, shared by the three tokens' clients.
-    const agent = new Agent({ connections: CONNECTIONS_PER_ORIGIN, keepAliveTimeout: 30_000, headersTimeout: HEADERS_TIMEOUT_MS, bodyTimeout: BODY_TIMEOUT_MS });
-    const client = (s: typeof staging, where: string): AnacondaClient => new AnacondaClient(new AnacondaHttp(s.url, token(s, where, deps), agent));
+    const agent = createAgent();
+    const client = (s: typeof staging, where: string): AnacondaClient => new AnacondaClient(new AnacondaHttp(s.url, token(s, where, deps), { agent }));
     const concurrency = config.policy.concurrency;
     return {
       staging: new AnacondaStaging(client(staging, 'staging.store'), staging.owner, concurrency),
