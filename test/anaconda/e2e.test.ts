@@ -115,12 +115,16 @@ describe('faults at 10% of requests, over several runs', () => {
     }
     const bad = await sb.build({ name: 'flaky', version: '6.6', build: 'h0_0', subdir: 'noarch', extraEntries: [{ name: '../../escape', type: 'file', content: 'x' }] });
     await stageOnAnaconda(sb, emu, bad, { feedstock: 'flaky' });
-    emu.faults = { ...emu.faults, errorRate: 0.08, dropRate: 0.02 };
+    emu.faults = { ...emu.faults, errorRate: 0.08, dropRate: 0.02, truncateRate: 0.1 };
+    const injected = { ...emu.injected };
     try {
       for (let run = 0; run < 6 && ownerFiles(emu, 'conda-forge').filter((f) => f.includes('flaky-')).length < valid.length; run++) await reconcile(sb);
     } finally {
-      emu.faults = { ...emu.faults, errorRate: 0, dropRate: 0 };
+      emu.faults = { ...emu.faults, errorRate: 0, dropRate: 0, truncateRate: 0 };
     }
+    expect(emu.injected.errors - injected.errors).toBeGreaterThan(0);
+    expect(emu.injected.drops - injected.drops).toBeGreaterThan(0);
+    expect(emu.injected.truncations - injected.truncations).toBeGreaterThan(0);
     await reconcile(sb);
     expect(ownerFiles(emu, 'conda-forge').filter((f) => f.includes('flaky-'))).toEqual(valid.sort());
     expect(ownerFiles(emu, 'cf-staging').filter((f) => f.includes('flaky-'))).toEqual(['flaky-6.6-h0_0.conda.sig@main', 'noarch/flaky-6.6-h0_0.conda@main']);

@@ -1,19 +1,15 @@
 // A stateful anaconda.org over node:http on 127.0.0.1, faithful to shared/reference/anaconda-api.md, with fault
-// injection (latency, bandwidth, error answers, dropped connections, byte swaps between two requests).
+// injection (faults.ts), a request hook, and byte swaps between two requests (the time-of-check/time-of-use attack).
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FaultInjector, type Faults } from './faults.js';
 import { EmulatorState, anacondaNow, type EFile } from './state.js';
 
-export interface Faults {
-  latencyMs: number;
-  /** Bytes per second for blob downloads; 0 = unlimited. */
-  bandwidthBps: number;
-  /** Share of requests answered 500/503/429 (429 with Retry-After). */
-  errorRate: number;
-  /** Share of requests whose connection is destroyed without an answer. */
-  dropRate: number;
-}
+export type { Faults } from './faults.js';
+
+/** Answer a request yourself (return true) or let the emulator do it (false). Runs after latency, before faults. */
+export type RequestHook = (req: IncomingMessage, res: ServerResponse, route: string) => boolean | Promise<boolean>;
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
@@ -23,7 +19,8 @@ class HttpError extends Error {
 
 export class AnacondaEmulator {
   readonly state = new EmulatorState();
-  faults: Faults = { latencyMs: 0, bandwidthBps: 0, errorRate: 0, dropRate: 0 };
+  readonly faultInjector = new FaultInjector();
+  onRequest: RequestHook | null = null;
   requests = 0;
   byRoute = new Map<string, number>();
   /** Requests that arrived at a blob URL with an Authorization header (must stay 0). */
@@ -31,16 +28,25 @@ export class AnacondaEmulator {
   #swaps = new Map<string, Buffer>();
   #staged = new Map<string, { owner: string; package: string; version: string; basename: string; body: Record<string, unknown>; bytes?: Buffer }>();
   #server: Server | null = null;
-  #seed = 1;
   url = '';
 
-  /** A deterministic random source, so fault tests are repeatable. */
-  #random(): number {
-    this.#seed = (this.#seed * 1103515245 + 12345) % 2 ** 31;
-    return this.#seed / 2 ** 31;
+  /** The fault knobs; assign a new object or change fields, at any time. */
+  get faults(): Faults {
+    return this.faultInjector.faults;
   }
 
-  /** The next copy FROM this file swaps its bytes first (the attacker re-uploads between check and use). */
+  set faults(f: Faults) {
+    this.faultInjector.faults = f;
+  }
+
+  get injected(): FaultInjector['injected'] {
+    return this.faultInjector.injected;
+  }
+
+  /**
+   * The next copy FROM this file (`owner/package/version/basename`) first swaps its bytes, as an attacker holding
+   * the shared staging token would by re-uploading between forgegate's listing (check) and its copy (use).
+   */
   swapOnNextCopy(fullName: string, bytes: Buffer): void {
     this.#swaps.set(fullName, bytes);
   }
@@ -70,17 +76,9 @@ export class AnacondaEmulator {
     const route = `${req.method} /${parts[0] ?? ''}${parts[0] === 'copy' ? '/package' : ''}`;
     this.byRoute.set(route, (this.byRoute.get(route) ?? 0) + 1);
     const body = await readBody(req);
-    if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
-    if (this.faults.dropRate > 0 && this.#random() < this.faults.dropRate) {
-      req.socket.destroy();
-      return;
-    }
-    if (this.faults.errorRate > 0 && this.#random() < this.faults.errorRate) {
-      const status = [500, 503, 429][Math.floor(this.#random() * 3)]!;
-      res.writeHead(status, { 'content-type': 'application/json', ...(status === 429 ? { 'retry-after': '0' } : {}) });
-      res.end(JSON.stringify({ error: 'injected fault' }));
-      return;
-    }
+    await this.faultInjector.delay();
+    if (this.onRequest && (await this.onRequest(req, res, route))) return;
+    if (this.faultInjector.interfere(req, res)) return;
     try {
       await this.#route(req, res, parts, body);
     } catch (e) {
@@ -125,6 +123,12 @@ export class AnacondaEmulator {
     const [head] = parts;
     const owner = decodeURIComponent(parts[1] ?? '');
 
+    if (parts.length === 1 && head === '' && m === 'HEAD') return void res.writeHead(200).end();
+    if (head === 'user' && parts.length === 2 && m === 'GET') {
+      const type = this.state.owners.get(owner);
+      if (!type) throw new HttpError(404, `"${owner}" could not be found`);
+      return send(200, { login: owner, name: owner, user_type: type, created_at: anacondaNow(0) });
+    }
     if (head === 'user' && m === 'GET') {
       const token = this.#token(req);
       if (token === null || !this.state.tokens.has(token)) throw new HttpError(401, 'Authorization header was not given');
@@ -206,8 +210,7 @@ export class AnacondaEmulator {
       }
       const bytes = this.state.blobs.get(parts[1] ?? '');
       if (!bytes) throw new HttpError(404, 'NoSuchKey');
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
-      return this.#stream(res, bytes);
+      return this.faultInjector.sendBlob(req, res, bytes);
     }
     if (head === 'stage' && m === 'POST') {
       const ref = this.#ref(parts, 1);
@@ -237,13 +240,15 @@ export class AnacondaEmulator {
       this.#staged.delete(String(json()['dist_id']));
       const b = staged.body;
       const labels = Array.isArray(b['channels']) && b['channels'].length > 0 ? (b['channels'] as string[]) : ['main'];
-      this.state.addFile({ ...ref, type: b['distribution_type'] === 'file' ? 'file' : 'conda', labels, attrs: (b['attrs'] as Record<string, unknown>) ?? {}, bytes: staged.bytes });
+      const sha256 = typeof b['sha256'] === 'string' ? b['sha256'] : undefined;
+      this.state.addFile({ ...ref, type: b['distribution_type'] === 'file' ? 'file' : 'conda', labels, attrs: (b['attrs'] as Record<string, unknown>) ?? {}, bytes: staged.bytes, ...(sha256 ? { sha256 } : {}) });
       return send(200, { url: `${this.url}/${ref.owner}/${ref.package}` });
     }
     if (head === 'copy' && parts[1] === 'package' && ['POST', 'PUT', 'PATCH'].includes(m ?? '')) {
       const ref = this.#ref(parts, 2);
       const b = json();
-      const toOwner = String(b['to_owner'] ?? '');
+      // `to_owner: null` means the caller.
+      const toOwner = typeof b['to_owner'] === 'string' ? b['to_owner'] : ([...(this.state.tokens.get(this.#token(req) ?? '') ?? [])][0] ?? '');
       this.#mustWrite(req, toOwner);
       const swap = this.#swaps.get(`${ref.owner}/${ref.package}/${ref.version}/${ref.basename}`);
       if (swap) {
@@ -257,21 +262,11 @@ export class AnacondaEmulator {
       if (existing && m === 'POST') throw new HttpError(409, 'File conflict while copying! Try to use --replace or --update');
       if (existing && m === 'PATCH') return send(200, []);
       if (existing) this.state.removeFile(existing);
-      const copy = this.state.addFile({ owner: toOwner, package: ref.package, version: ref.version, basename: ref.basename, type: src.type, labels: [String(b['to_channel'] ?? 'main')], attrs: src.attrs, bytes: this.state.blobs.get(src.blob)! });
+      // The copy is a new record over the same stored object: md5/size follow the bytes, sha256 the source record.
+      const copy = this.state.addFile({ owner: toOwner, package: ref.package, version: ref.version, basename: ref.basename, type: src.type, labels: [String(b['to_channel'] ?? 'main')], attrs: src.attrs, bytes: this.state.blobs.get(src.blob)!, sha256: src.sha256 });
       return send(200, [this.state.json(copy)]);
     }
     throw new HttpError(404, `no route ${m} /${parts.join('/')}`);
-  }
-
-  async #stream(res: ServerResponse, bytes: Buffer): Promise<void> {
-    const bps = this.faults.bandwidthBps;
-    if (bps <= 0) return void res.end(bytes);
-    const chunk = Math.max(1024, Math.floor(bps / 20));
-    for (let at = 0; at < bytes.length; at += chunk) {
-      res.write(bytes.subarray(at, at + chunk));
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    res.end();
   }
 }
 

@@ -19,14 +19,15 @@ export interface EFile {
 export interface EPackage { owner: string; name: string; packageTypes: string[]; releases: Map<string, Map<string, EFile>> }
 
 export class EmulatorState {
-  owners = new Set<string>();
+  /** login → user_type. */
+  owners = new Map<string, 'user' | 'org'>();
   packages = new Map<string, EPackage>();
   blobs = new Map<string, Buffer>();
   /** token → owners it may write. */
   tokens = new Map<string, Set<string>>();
 
-  addOwner(owner: string): void {
-    this.owners.add(owner);
+  addOwner(owner: string, type: 'user' | 'org' = 'org'): void {
+    if (!this.owners.has(owner)) this.owners.set(owner, type);
   }
 
   grant(token: string, owners: string[]): void {
@@ -58,13 +59,17 @@ export class EmulatorState {
     return { blob, size: bytes.length, md5: createHash('md5').update(bytes).digest('hex'), sha256: createHash('sha256').update(bytes).digest('hex') };
   }
 
-  /** Add a file directly (seeding and tests); creates package and release as needed. */
-  addFile(f: Omit<EFile, 'blob' | 'md5' | 'sha256' | 'size' | 'uploadTime'> & { bytes: Buffer; uploadTime?: string }): EFile {
+  /**
+   * Add a file directly (seeding and tests); creates package and release as needed. `sha256` is what the record
+   * says: anaconda.org takes it from the client's stage request (md5 and size come from the stored object).
+   */
+  addFile(f: Omit<EFile, 'blob' | 'md5' | 'sha256' | 'size' | 'uploadTime'> & { bytes: Buffer; uploadTime?: string; sha256?: string }): EFile {
     this.addOwner(f.owner);
     const p = this.pkg(f.owner, f.package, true, f.type)!;
     if (!p.releases.has(f.version)) p.releases.set(f.version, new Map());
-    const { bytes, ...rest } = f;
-    const file: EFile = { ...rest, ...this.putBlob(bytes), uploadTime: f.uploadTime ?? anacondaNow() };
+    const { bytes, sha256, ...rest } = f;
+    const stored = this.putBlob(bytes);
+    const file: EFile = { ...rest, ...stored, sha256: sha256 ?? stored.sha256, uploadTime: f.uploadTime ?? anacondaNow() };
     p.releases.get(f.version)!.set(f.basename, file);
     return file;
   }
