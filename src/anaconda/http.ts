@@ -2,7 +2,7 @@
 // errors, 429 and 5xx are retried; other 4xx never. Errors name method, path and status — never the token.
 import { Agent, request, type Dispatcher } from 'undici';
 import { ForgegateError } from '../errors.js';
-import { RETRY_ATTEMPTS, RetryableFailure, isRetryableError, isRetryableStatus, retrying } from './retry.js';
+import { RETRY_ATTEMPTS, RetryableFailure, isRetryableError, isRetryableStatus, retrying } from '../util/retry.js';
 
 export const HEADERS_TIMEOUT_MS = 30_000;
 /** Longest silence while a body streams (undici's bodyTimeout is per chunk, so big downloads are fine). */

@@ -6,7 +6,7 @@ import { ForgegateError } from '../errors.js';
 import type { Digests, StagedArtifact, StagedSignature, StagingListing, StagingStore } from '../model.js';
 import { MAX_SIG_FILE_BYTES } from '../statement/dsse.js';
 import { parseFullName, type AnacondaClient, type AnacondaFile, type FileRef } from './client.js';
-import { RetryableFailure, isRetryableError, retrying } from './retry.js';
+import { RetryableFailure, isRetryableError, retrying } from '../util/retry.js';
 import { anacondaTime } from './time.js';
 
 /**

@@ -2,7 +2,7 @@
 // secondary rate limits; a pause when the primary budget runs low. Errors never carry the token.
 import { graphql, GraphqlResponseError } from '@octokit/graphql';
 import { ForgegateError } from '../errors.js';
-import { backoffMs, isRetryableError, sleep } from '../anaconda/retry.js';
+import { RetryableFailure, isRetryableError, retrying, sleep } from '../util/retry.js';
 
 export const GITHUB_ATTEMPTS = 5;
 /** Below this many points left, wait for the reset instead of spending the last ones. */
@@ -33,34 +33,41 @@ export class GitHubGraphQL {
 
   /** Run one document; `what` names it in errors. Outages become FG_REGISTRY_UNAVAILABLE-style transient errors. */
   async run<T>(what: string, query: string, variables: Variables = {}): Promise<T> {
-    let last = '';
-    for (let attempt = 0; attempt < GITHUB_ATTEMPTS; attempt++) {
-      this.requests++;
-      try {
-        const data = await this.#gql<T & { rateLimit?: RateLimit }>(query, variables);
-        if (data.rateLimit) await this.#pace(data.rateLimit);
-        return data;
-      } catch (e) {
-        const status = (e as { status?: number }).status;
-        const headers = ((e as { response?: { headers?: Record<string, string> } }).response?.headers ?? {}) as Record<string, string>;
-        if (e instanceof GraphqlResponseError) {
-          const types = (e.errors ?? []).map((x) => (x as { type?: string }).type);
-          if (!types.includes('RATE_LIMITED')) throw e; // a real answer (e.g. a refused mutation): the caller decides
-          last = 'rate limited';
-        } else if (status === 403 || status === 429) {
-          if (headers['retry-after'] === undefined && headers['x-ratelimit-remaining'] !== '0') throw this.#error(what, `HTTP ${status}`, e);
-          last = `secondary rate limit (HTTP ${status})`;
-        } else if ((status !== undefined && status >= 500) || (status === undefined && (isRetryableError(e) || e instanceof TypeError))) {
-          last = status ? `HTTP ${status}` : 'network error';
-        } else {
-          throw this.#error(what, status ? `HTTP ${status}` : (e as Error).message, e);
+    try {
+      return await retrying(async () => {
+        this.requests++;
+        try {
+          const data = await this.#gql<T & { rateLimit?: RateLimit }>(query, variables);
+          if (data.rateLimit) await this.#pace(data.rateLimit);
+          return data;
+        } catch (e) {
+          throw this.#classify(what, e);
         }
-        await this.#sleep(backoffMs(attempt + 1, headers['retry-after']));
-      }
+      }, GITHUB_ATTEMPTS, this.#sleep);
+    } catch (e) {
+      if (!(e instanceof RetryableFailure)) throw e;
+      throw new ForgegateError('FG_REGISTRY_UNAVAILABLE', `GitHub ${what}: still failing after ${GITHUB_ATTEMPTS} tries (${e.message})`, {
+        transient: true, fix: 'GitHub is unavailable or rate-limiting; the next run retries. Nothing was applied.',
+      });
     }
-    throw new ForgegateError('FG_REGISTRY_UNAVAILABLE', `GitHub ${what}: still failing after ${GITHUB_ATTEMPTS} tries (${last})`, {
-      transient: true, fix: 'GitHub is unavailable or rate-limiting; the next run retries. Nothing was applied.',
-    });
+  }
+
+  /** Outages and rate limits earn another try; a real answer (e.g. a refused mutation) goes back to the caller. */
+  #classify(what: string, e: unknown): unknown {
+    const status = (e as { status?: number }).status;
+    const headers = ((e as { response?: { headers?: Record<string, string> } }).response?.headers ?? {}) as Record<string, string>;
+    if (e instanceof GraphqlResponseError) {
+      const types = (e.errors ?? []).map((x) => (x as { type?: string }).type);
+      return types.includes('RATE_LIMITED') ? new RetryableFailure('rate limited', headers['retry-after']) : e;
+    }
+    if (status === 403 || status === 429) {
+      if (headers['retry-after'] === undefined && headers['x-ratelimit-remaining'] !== '0') return this.#error(what, `HTTP ${status}`, e);
+      return new RetryableFailure(`secondary rate limit (HTTP ${status})`, headers['retry-after']);
+    }
+    if ((status !== undefined && status >= 500) || (status === undefined && (isRetryableError(e) || e instanceof TypeError))) {
+      return new RetryableFailure(status ? `HTTP ${status}` : 'network error');
+    }
+    return this.#error(what, status ? `HTTP ${status}` : (e as Error).message, e);
   }
 
   async #pace(rate: RateLimit): Promise<void> {

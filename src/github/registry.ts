@@ -7,7 +7,7 @@ import {
   ALLOWLIST_FILE, CONFIG_FILE, DEFAULT_REGISTRY_CONFIG, formatOutputFile, isRegistryName, keyPath, outputPath, outputShardDir,
   parseAllowlist, parseKeyFile, parseOutputFile, parseRegistryConfig,
 } from '../registry/layout.js';
-import { sleep } from '../anaconda/retry.js';
+import { sleep } from '../util/retry.js';
 import { splitRepository, type GitHubGraphQL } from './client.js';
 
 export const PATHS_PER_QUERY = 100;

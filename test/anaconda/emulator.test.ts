@@ -1,7 +1,7 @@
 // The emulator itself: the contract's status codes, and its fault knobs.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RetryableFailure, backoffMs, retrying } from '../../src/anaconda/retry.js';
+import { RetryableFailure, backoffMs, retrying } from '../../src/util/retry.js';
 import { AnacondaEmulator } from '../emulator/server.js';
 import { uploadLikeAnacondaClient } from '../emulator/upload.js';
 

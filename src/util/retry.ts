@@ -45,10 +45,10 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * Run `attempt` until it returns, at most `attempts` times. Only a RetryableFailure earns another try (after the
  * backoff); any other exception passes straight through. When every try failed, the last RetryableFailure is thrown.
  */
-export async function retrying<T>(attempt: (n: number) => Promise<T>, attempts: number = RETRY_ATTEMPTS): Promise<T> {
+export async function retrying<T>(attempt: (n: number) => Promise<T>, attempts: number = RETRY_ATTEMPTS, wait: (ms: number) => Promise<void> = sleep): Promise<T> {
   let last: RetryableFailure | null = null;
   for (let n = 0; n < attempts; n++) {
-    if (last !== null) await sleep(backoffMs(n, last.retryAfter));
+    if (last !== null) await wait(backoffMs(n, last.retryAfter));
     try {
       return await attempt(n);
     } catch (e) {
