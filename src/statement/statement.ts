@@ -23,7 +23,7 @@ export interface UploadStatement {
   size: number;
   issuedAt: string;
   issuedAtMs: number;
-  /** Absent: issuedAt + the reconciler's maximum signature age. */
+  /** As signed; the statement expires at the earlier of this and issuedAt + the reconciler's maximum signature age. */
   expiresAtMs: number | null;
   source: StatementSource | null;
 }

@@ -66,7 +66,9 @@ function checkFreshnessAndTarget(statement: UploadStatement, keyid: string, ctx:
   const fail = (reason: ReasonCode, detail: string): VerifyResult => ({ ok: false, reason, detail, statement });
   // 5. freshness
   if (statement.issuedAtMs > ctx.nowMs + ctx.clockSkewMs) return fail('SIGNATURE_EXPIRED', `issuedAt ${statement.issuedAt} is in the future`);
-  const expiresAtMs = statement.expiresAtMs ?? statement.issuedAtMs + ctx.maxSignatureAgeMs;
+  // expiresAt can only shorten validity (spec step 5): a statement never outlives the maximum signature age.
+  const maxAgeEnd = statement.issuedAtMs + ctx.maxSignatureAgeMs;
+  const expiresAtMs = statement.expiresAtMs === null ? maxAgeEnd : Math.min(statement.expiresAtMs, maxAgeEnd);
   if (ctx.nowMs >= expiresAtMs) return fail('SIGNATURE_EXPIRED', `statement expired at ${new Date(expiresAtMs).toISOString()}`);
   // 6. (channel and label half; the byte bindings need the artifact)
   if (statement.targetChannel !== ctx.targetChannel) {
