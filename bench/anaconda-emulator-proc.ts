@@ -13,7 +13,10 @@ const FEEDSTOCKS = 300;
 const SCALE = 100;
 const MAX_PAYLOAD = 256 * 1024;
 
-const sizes = readFileSync(join(DATA_DIR, 'artifacts-sample.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { size: number }).size);
+const sizes = readFileSync(join(DATA_DIR, 'artifacts-sample.jsonl'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => (JSON.parse(l) as { size: number }).size);
 const emu = new AnacondaEmulator();
 await emu.start();
 const sb = await anacondaSandbox(root, emu, { concurrency: Number(concurrencyText) });
@@ -28,11 +31,38 @@ for (let i = 0; i < n; i++) {
   const k = Math.floor(i / FEEDSTOCKS);
   const size = Math.min(MAX_PAYLOAD, Math.floor(sizes[i % sizes.length]! / SCALE));
   payloadBytes += size;
-  const built = await sb.build({ name: `bench-${f}-${k}`, version: '1.0', build: 'h0_0', subdir: ['linux-64', 'noarch', 'osx-arm64', 'win-64'][i % 4]!, zstdLevel: 1, files: { 'lib/payload.bin': Buffer.alloc(size, i % 251) } });
+  const built = await sb.build({
+    name: `bench-${f}-${k}`,
+    version: '1.0',
+    build: 'h0_0',
+    subdir: ['linux-64', 'noarch', 'osx-arm64', 'win-64'][i % 4]!,
+    zstdLevel: 1,
+    files: { 'lib/payload.bin': Buffer.alloc(size, i % 251) },
+  });
   const local = await sb.stage(built, { feedstock: `feedstock-${f}` });
   const p = parseArtifactFilename(built.filename)!;
-  emu.state.addFile({ owner: 'cf-staging', package: p.name, version: p.version, basename: `${built.subdir}/${built.filename}`, type: 'conda', labels: ['main'], attrs: {}, bytes: readFileSync(local) });
-  emu.state.addFile({ owner: 'cf-staging', package: `${p.name}-signatures`, version: p.version, basename: `${built.filename}.sig`, type: 'file', labels: ['main'], attrs: {}, bytes: readFileSync(`${local}.sig`) });
+  emu.state.addFile({
+    owner: 'cf-staging',
+    package: p.name,
+    version: p.version,
+    basename: `${built.subdir}/${built.filename}`,
+    type: 'conda',
+    labels: ['main'],
+    attrs: {},
+    bytes: readFileSync(local),
+  });
+  emu.state.addFile({
+    owner: 'cf-staging',
+    package: `${p.name}-signatures`,
+    version: p.version,
+    basename: `${built.filename}.sig`,
+    type: 'file',
+    labels: ['main'],
+    attrs: {},
+    bytes: readFileSync(`${local}.sig`),
+  });
 }
 emu.faults.latencyMs = Number(latencyText);
-process.stdout.write(`${JSON.stringify({ url: emu.url, configPath: sb.configPath, n, payloadBytes, tokens: TOKENS })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ url: emu.url, configPath: sb.configPath, n, payloadBytes, tokens: TOKENS })}\n`,
+);

@@ -44,7 +44,11 @@ export async function main(argv: string[]): Promise<void> {
     const kp = nacl.sign.keyPair.fromSeed(seed);
     const msg = new Uint8Array(1024).fill(7);
     const sig = nacl.sign.detached(msg, kp.secretKey);
-    const priv = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
+    const priv = createPrivateKey({
+      key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]),
+      format: 'der',
+      type: 'pkcs8',
+    });
     const pub = createPublicKey(priv);
     const nodeSig = cryptoSign(null, msg, priv);
     const results = {
@@ -63,9 +67,15 @@ export async function main(argv: string[]): Promise<void> {
     }
     const rows: [string, string][] = [
       ['artifact', `${(results.artifactBytes / MB).toFixed(0)} MiB .conda (random payload, zstd raw blocks)`],
-      ['full verification', `${results.verifyMs} ms, ${results.verifyMBps} MB/s (sha256+md5+zip+zstd+tar+paths in one pass)`],
+      [
+        'full verification',
+        `${results.verifyMs} ms, ${results.verifyMBps} MB/s (sha256+md5+zip+zstd+tar+paths in one pass)`,
+      ],
       ['peak RSS of verification', `${results.verifyPeakRssMiB} MiB (goal < ${results.peakRssGoalMiB} MiB)`],
-      ['sha256sum on the same file', results.sha256sumMBps === null ? 'sha256sum not found' : `${results.sha256sumMBps} MB/s`],
+      [
+        'sha256sum on the same file',
+        results.sha256sumMBps === null ? 'sha256sum not found' : `${results.sha256sumMBps} MB/s`,
+      ],
       ['Ed25519 verify, tweetnacl', `${results.tweetnaclVerifiesPerSec}/s`],
       ['Ed25519 verify, node:crypto', `${results.nodeCryptoVerifiesPerSec}/s`],
     ];

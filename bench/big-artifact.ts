@@ -19,7 +19,12 @@ function tarHeader(name: string, size: number): Buffer {
   h.write('0000000\0', 108);
   h.write('0000000\0', 116);
   h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
-  h.write(`${Math.floor(Date.parse('2026-01-01') / 1000).toString(8).padStart(11, '0')}\0`, 136);
+  h.write(
+    `${Math.floor(Date.parse('2026-01-01') / 1000)
+      .toString(8)
+      .padStart(11, '0')}\0`,
+    136,
+  );
   h.write('        ', 148);
   h.write('0', 156);
   h.write('ustar\0', 257);
@@ -35,7 +40,10 @@ async function put(out: WriteStream, chunk: Buffer): Promise<void> {
 }
 
 /** A zstd frame of raw blocks around `tar` bytes produced by `produce`. Returns size and crc of the frame. */
-async function writeRawZstd(path: string, produce: (emit: (b: Buffer) => Promise<void>) => Promise<void>): Promise<{ size: number; crc: number }> {
+async function writeRawZstd(
+  path: string,
+  produce: (emit: (b: Buffer) => Promise<void>) => Promise<void>,
+): Promise<{ size: number; crc: number }> {
   const out = createWriteStream(path);
   let size = 0;
   let crc = 0;
@@ -64,17 +72,32 @@ async function writeRawZstd(path: string, produce: (emit: (b: Buffer) => Promise
   return { size, crc: crc >>> 0 };
 }
 
-export async function writeBigConda(dir: string, payloadBytes: number): Promise<{ path: string; filename: string; size: number }> {
+export async function writeBigConda(
+  dir: string,
+  payloadBytes: number,
+): Promise<{ path: string; filename: string; size: number }> {
   const stem = 'bigpkg-1.0-h0_0';
   const filename = `${stem}.conda`;
-  const index = JSON.stringify({ name: 'bigpkg', version: '1.0', build: 'h0_0', build_number: 0, subdir: 'linux-64', depends: [] });
-  const infoTar = Buffer.concat([tarHeader('info/index.json', index.length), Buffer.from(index), Buffer.alloc((512 - (index.length % 512)) % 512), Buffer.alloc(1024)]);
+  const index = JSON.stringify({
+    name: 'bigpkg',
+    version: '1.0',
+    build: 'h0_0',
+    build_number: 0,
+    subdir: 'linux-64',
+    depends: [],
+  });
+  const infoTar = Buffer.concat([
+    tarHeader('info/index.json', index.length),
+    Buffer.from(index),
+    Buffer.alloc((512 - (index.length % 512)) % 512),
+    Buffer.alloc(1024),
+  ]);
   const info = Buffer.from(await compressZstd(infoTar, 3));
   const pkgZst = join(dir, 'pkg.tar.zst');
   const pkg = await writeRawZstd(pkgZst, async (emit) => {
     await emit(tarHeader('lib/big.bin', payloadBytes));
     for (let left = payloadBytes; left > 0; left -= 1 << 20) await emit(randomBytes(Math.min(left, 1 << 20)));
-    await emit(Buffer.alloc((512 - (payloadBytes % 512)) % 512 + 1024));
+    await emit(Buffer.alloc(((512 - (payloadBytes % 512)) % 512) + 1024));
   });
   const entries = [
     { name: 'metadata.json', data: Buffer.from('{"conda_pkg_format_version": 2}'), size: 0, crc: 0 },

@@ -5,6 +5,16 @@ import { verifyArtifact } from '../src/conda/verify-artifact.js';
 
 const path = process.argv[2]!;
 const start = process.hrtime.bigint();
-const result = await verifyArtifact(createReadStream(path, { highWaterMark: 1 << 20 }), { filename: basename(path), subdir: 'linux-64' });
+const result = await verifyArtifact(createReadStream(path, { highWaterMark: 1 << 20 }), {
+  filename: basename(path),
+  subdir: 'linux-64',
+});
 const ms = Number(process.hrtime.bigint() - start) / 1e6;
-process.stdout.write(JSON.stringify({ ok: result.ok, detail: result.ok ? null : result.detail, ms, maxRssKiB: process.resourceUsage().maxRSS }));
+process.stdout.write(
+  JSON.stringify({
+    ok: result.ok,
+    detail: result.ok ? null : result.detail,
+    ms,
+    maxRssKiB: process.resourceUsage().maxRSS,
+  }),
+);

@@ -205,7 +205,10 @@ export interface SecurityAlert {
 
 export interface ReportSink {
   readonly kind: string;
-  /** Deliver failures. Implementations must not duplicate a (feedstock, commit, subdir/filename, reason) already delivered. */
+  /**
+   * Deliver failures. Implementations must not duplicate a (feedstock, commit, subdir/filename, reason) already
+   * delivered.
+   */
   sendFailures(reports: FailureReport[]): Promise<void>;
   sendAlert(alert: SecurityAlert): Promise<void>;
 }

@@ -1,21 +1,52 @@
 // Stable reason codes: part of the interface (plans, reports, ledger, docs). Never rename one.
 export const REASONS = {
-  SIGNATURE_MISSING: 'No .sig file was uploaded beside the artifact. Run `forgegate sign` in CI and upload ARTIFACT.sig next to the artifact.',
-  SIGNATURE_MALFORMED: 'The .sig file is not a valid upload statement v1. Re-sign with `forgegate sign` (or follow upload-statement-v1 exactly) and re-upload both files.',
-  KEY_UNKNOWN: 'The feedstock named in the statement has no keys in the registry. Ask an admin to run `forgegate registry add-key` for your feedstock.',
-  SIGNATURE_INVALID: 'No signature verifies under the feedstock\'s registered keys. Sign with the feedstock\'s registered key (check the key id in the registry) and re-upload.',
-  KEY_REVOKED: 'The signing key was revoked. Sign with a current key of the feedstock; ask an admin to add a new key if you have none.',
-  KEY_EXPIRED: 'The signing key is past its notAfter time. Rotate to a new key (`forgegate keygen`, then `registry add-key`) and re-sign.',
-  SIGNATURE_EXPIRED: 'The statement is too old or dated in the future. Re-sign shortly before uploading and check the CI clock.',
-  DIGEST_MISMATCH: 'The uploaded bytes do not match the sha256/md5/size in the statement. Sign the exact file you upload, after the last change to it.',
-  SUBJECT_MISMATCH: 'The statement names another file or subdir. Sign each artifact separately and upload the .sig beside the file it names.',
-  TARGET_MISMATCH: 'The statement names another channel or a label this channel does not allow. Sign with the configured channel URL and an allowed label.',
-  ARTIFACT_INVALID: 'The artifact is not a valid conda package, or info/index.json disagrees with the file name or statement. Rebuild it with conda-build/rattler-build.',
-  ARTIFACT_UNSAFE: 'The artifact holds absolute paths, `..` components or links that point outside the install prefix. Fix the recipe so every path stays inside the prefix.',
-  OUTPUT_NOT_ALLOWED: 'The package name is registered to other feedstocks. Ask an admin to add your feedstock to the output (registry add-output) or rename the output.',
-  OUTPUT_NOT_REGISTERED: 'The package name is not registered and no rule lets your feedstock register it. Ask an admin to run `forgegate registry add-output`.',
-  TARGET_CONFLICT: 'The channel already holds a different file with this name; nothing is ever overwritten. Bump the build number and rebuild.',
-  REPLAYED: 'This file was published before and has since been removed or moved off the label; it is never republished automatically. Bump the build number, or ask an admin.',
+  SIGNATURE_MISSING:
+    'No .sig file was uploaded beside the artifact. Run `forgegate sign` in CI and upload ARTIFACT.sig next to the ' +
+    'artifact.',
+  SIGNATURE_MALFORMED:
+    'The .sig file is not a valid upload statement v1. Re-sign with `forgegate sign` (or follow ' +
+    'upload-statement-v1 exactly) and re-upload both files.',
+  KEY_UNKNOWN:
+    'The feedstock named in the statement has no keys in the registry. Ask an admin to run `forgegate registry ' +
+    'add-key` for your feedstock.',
+  SIGNATURE_INVALID:
+    "No signature verifies under the feedstock's registered keys. Sign with the feedstock's registered key (check " +
+    'the key id in the registry) and re-upload.',
+  KEY_REVOKED:
+    'The signing key was revoked. Sign with a current key of the feedstock; ask an admin to add a new key if you ' +
+    'have none.',
+  KEY_EXPIRED:
+    'The signing key is past its notAfter time. Rotate to a new key (`forgegate keygen`, then `registry add-key`) ' +
+    'and re-sign.',
+  SIGNATURE_EXPIRED:
+    'The statement is too old or dated in the future. Re-sign shortly before uploading and check the CI clock.',
+  DIGEST_MISMATCH:
+    'The uploaded bytes do not match the sha256/md5/size in the statement. Sign the exact file you upload, after ' +
+    'the last change to it.',
+  SUBJECT_MISMATCH:
+    'The statement names another file or subdir. Sign each artifact separately and upload the .sig beside the file ' +
+    'it names.',
+  TARGET_MISMATCH:
+    'The statement names another channel or a label this channel does not allow. Sign with the configured channel ' +
+    'URL and an allowed label.',
+  ARTIFACT_INVALID:
+    'The artifact is not a valid conda package, or info/index.json disagrees with the file name or statement. ' +
+    'Rebuild it with conda-build/rattler-build.',
+  ARTIFACT_UNSAFE:
+    'The artifact holds absolute paths, `..` components or links that point outside the install prefix. Fix the ' +
+    'recipe so every path stays inside the prefix.',
+  OUTPUT_NOT_ALLOWED:
+    'The package name is registered to other feedstocks. Ask an admin to add your feedstock to the output ' +
+    '(registry add-output) or rename the output.',
+  OUTPUT_NOT_REGISTERED:
+    'The package name is not registered and no rule lets your feedstock register it. Ask an admin to run ' +
+    '`forgegate registry add-output`.',
+  TARGET_CONFLICT:
+    'The channel already holds a different file with this name; nothing is ever overwritten. Bump the build number ' +
+    'and rebuild.',
+  REPLAYED:
+    'This file was published before and has since been removed or moved off the label; it is never republished ' +
+    'automatically. Bump the build number, or ask an admin.',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;

@@ -20,11 +20,17 @@ export interface AnacondaFile {
   attrs?: { subdir?: string; [k: string]: unknown };
 }
 
-export interface FileRef { owner: string; package: string; version: string; basename: string }
+export interface FileRef {
+  owner: string;
+  package: string;
+  version: string;
+  basename: string;
+}
 
 const seg = (s: string): string => encodeURIComponent(s);
 /** Basenames hold the subdir (`linux-64/x.conda`) and travel as ONE percent-encoded path segment. */
-export const distPath = (r: FileRef): string => `${seg(r.owner)}/${seg(r.package)}/${seg(r.version)}/${seg(r.basename)}`;
+export const distPath = (r: FileRef): string =>
+  `${seg(r.owner)}/${seg(r.package)}/${seg(r.version)}/${seg(r.basename)}`;
 
 /** `full_name` is `owner/package/version/basename` where basename may itself contain one `/`. */
 export function parseFullName(fullName: string): FileRef | null {
@@ -42,14 +48,18 @@ export class AnacondaClient {
 
   /** Every label of an owner (key presence only: old servers sent counts, new ones objects). */
   async labels(owner: string): Promise<string[]> {
-    const { data } = await this.http.json<Record<string, unknown> | string[]>('GET', `/channels/${seg(owner)}`, { accept: [200] });
+    const { data } = await this.http.json<Record<string, unknown> | string[]>('GET', `/channels/${seg(owner)}`, {
+      accept: [200],
+    });
     if (Array.isArray(data)) return data.filter((l): l is string => typeof l === 'string');
     return Object.keys(data ?? {});
   }
 
   /** Every file of an owner under one label: one request, whatever the number of packages. */
   async labelFiles(owner: string, label: string): Promise<AnacondaFile[]> {
-    const { data } = await this.http.json<{ files?: unknown }>('GET', `/channels/${seg(owner)}/${seg(label)}`, { accept: [200, 404] });
+    const { data } = await this.http.json<{ files?: unknown }>('GET', `/channels/${seg(owner)}/${seg(label)}`, {
+      accept: [200, 404],
+    });
     return Array.isArray(data?.files) ? (data.files as AnacondaFile[]) : [];
   }
 
@@ -68,8 +78,14 @@ export class AnacondaClient {
     await res.body.dump();
     if (res.status === 404) return null;
     const location = res.headers['location'];
-    if (typeof location !== 'string') throw new ForgegateError('FG_HTTP', `anaconda.org GET /download/${distPath(r)} redirected without a Location`, { transient: true });
-    const blob = await this.http.send('GET', new URL(location, this.http.baseUrl).href, { accept: [200, 404], absolute: true });
+    if (typeof location !== 'string')
+      throw new ForgegateError('FG_HTTP', `anaconda.org GET /download/${distPath(r)} redirected without a Location`, {
+        transient: true,
+      });
+    const blob = await this.http.send('GET', new URL(location, this.http.baseUrl).href, {
+      accept: [200, 404],
+      absolute: true,
+    });
     if (blob.status === 404) {
       await blob.body.dump();
       return null;
@@ -80,7 +96,8 @@ export class AnacondaClient {
   /** Copy a file to another owner under `toLabel`. 409 (already there) is a value. */
   async copy(r: FileRef, toOwner: string, fromLabel: string, toLabel: string): Promise<'copied' | 'conflict'> {
     const { status } = await this.http.json('POST', `/copy/package/${distPath(r)}`, {
-      json: { to_owner: toOwner, from_channel: fromLabel, to_channel: toLabel }, accept: [200, 201, 409],
+      json: { to_owner: toOwner, from_channel: fromLabel, to_channel: toLabel },
+      accept: [200, 201, 409],
     });
     return status === 409 ? 'conflict' : 'copied';
   }
@@ -95,12 +112,16 @@ export class AnacondaClient {
   }
 
   async removeLabel(r: FileRef, label: string): Promise<void> {
-    await this.http.json('DELETE', `/channels/${seg(r.owner)}/${seg(label)}`, { json: scoped(r), accept: [200, 201, 404] });
+    await this.http.json('DELETE', `/channels/${seg(r.owner)}/${seg(label)}`, {
+      json: scoped(r),
+      accept: [200, 201, 404],
+    });
   }
 }
 
 /** Label calls with null fields act on EVERY file of the owner: never send one. */
 function scoped(r: FileRef): { package: string; version: string; basename: string } {
-  if (!r.package || !r.version || !r.basename) throw new Error('refusing an unscoped label change (it would touch every file of the owner)');
+  if (!r.package || !r.version || !r.basename)
+    throw new Error('refusing an unscoped label change (it would touch every file of the owner)');
   return { package: r.package, version: r.version, basename: r.basename };
 }

@@ -11,7 +11,12 @@ export const CONNECTIONS_PER_ORIGIN = 128;
 export const KEEP_ALIVE_MS = 30_000;
 
 export function createAgent(): Agent {
-  return new Agent({ connections: CONNECTIONS_PER_ORIGIN, keepAliveTimeout: KEEP_ALIVE_MS, headersTimeout: HEADERS_TIMEOUT_MS, bodyTimeout: BODY_TIMEOUT_MS });
+  return new Agent({
+    connections: CONNECTIONS_PER_ORIGIN,
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    bodyTimeout: BODY_TIMEOUT_MS,
+  });
 }
 
 export interface HttpResponse {
@@ -49,10 +54,16 @@ export class AnacondaHttp {
    * anything else is an error. `absolute` URLs (download redirects) are fetched with NO Authorization header and
    * no other session header. Errors never carry the undici error as cause (it can hold the request headers).
    */
-  async send(method: string, path: string, opts: { json?: unknown; accept: number[]; absolute?: boolean }): Promise<HttpResponse> {
+  async send(
+    method: string,
+    path: string,
+    opts: { json?: unknown; accept: number[]; absolute?: boolean },
+  ): Promise<HttpResponse> {
     const url = opts.absolute ? path : `${this.baseUrl}${path}`;
     const shown = opts.absolute ? '(download location)' : path;
-    const headers: Record<string, string> = opts.absolute ? {} : { accept: 'application/json', 'user-agent': 'forgegate/0.1', 'x-binstar-api-version': '1.12.2' };
+    const headers: Record<string, string> = opts.absolute
+      ? {}
+      : { accept: 'application/json', 'user-agent': 'forgegate/0.1', 'x-binstar-api-version': '1.12.2' };
     if (!opts.absolute && this.#token !== null) headers['authorization'] = `token ${this.#token}`;
     if (opts.json !== undefined) headers['content-type'] = 'application/json';
     const body = opts.json === undefined ? undefined : JSON.stringify(opts.json);
@@ -62,20 +73,41 @@ export class AnacondaHttp {
         try {
           res = await request(url, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher: this.#agent });
         } catch (e) {
-          if (isRetryableError(e)) throw new RetryableFailure(`network error ${(e as { code?: string }).code ?? ''}`.trim());
-          throw new ForgegateError('FG_HTTP', `anaconda.org ${method} ${shown} failed: ${this.#redact((e as Error).message)}`, { transient: true });
+          if (isRetryableError(e))
+            throw new RetryableFailure(`network error ${(e as { code?: string }).code ?? ''}`.trim());
+          throw new ForgegateError(
+            'FG_HTTP',
+            `anaconda.org ${method} ${shown} failed: ${this.#redact((e as Error).message)}`,
+            { transient: true },
+          );
         }
-        if (opts.accept.includes(res.statusCode)) return { status: res.statusCode, headers: res.headers, body: res.body };
+        if (opts.accept.includes(res.statusCode))
+          return { status: res.statusCode, headers: res.headers, body: res.body };
         const text = await res.body.text().catch(() => '');
         const retryAfter = res.headers['retry-after'];
-        if (isRetryableStatus(res.statusCode)) throw new RetryableFailure(`status ${res.statusCode}`, typeof retryAfter === 'string' ? retryAfter : undefined);
-        throw new ForgegateError('FG_HTTP', `anaconda.org ${method} ${shown} answered ${res.statusCode}: ${this.#redact(errorText(text))}`, {
-          fix: res.statusCode === 401 ? 'Check that the token in the configured tokenEnv variable is valid and may write to this owner.' : 'See the anaconda.org answer above.',
-        });
+        if (isRetryableStatus(res.statusCode))
+          throw new RetryableFailure(
+            `status ${res.statusCode}`,
+            typeof retryAfter === 'string' ? retryAfter : undefined,
+          );
+        throw new ForgegateError(
+          'FG_HTTP',
+          `anaconda.org ${method} ${shown} answered ${res.statusCode}: ${this.#redact(errorText(text))}`,
+          {
+            fix:
+              res.statusCode === 401
+                ? 'Check that the token in the configured tokenEnv variable is valid and may write to this owner.'
+                : 'See the anaconda.org answer above.',
+          },
+        );
       }, this.attempts);
     } catch (e) {
       if (!(e instanceof RetryableFailure)) throw e;
-      throw new ForgegateError('FG_HTTP', `anaconda.org ${method} ${shown} still failing after ${this.attempts} tries (${e.message})`, { transient: true, fix: 'Transient: the next run retries.' });
+      throw new ForgegateError(
+        'FG_HTTP',
+        `anaconda.org ${method} ${shown} still failing after ${this.attempts} tries (${e.message})`,
+        { transient: true, fix: 'Transient: the next run retries.' },
+      );
     }
   }
 
@@ -84,14 +116,22 @@ export class AnacondaHttp {
     return this.#token ? text.split(this.#token).join('[redacted]') : text;
   }
 
-  async json<T>(method: string, path: string, opts: { json?: unknown; accept?: number[] } = {}): Promise<{ status: number; data: T | null }> {
+  async json<T>(
+    method: string,
+    path: string,
+    opts: { json?: unknown; accept?: number[] } = {},
+  ): Promise<{ status: number; data: T | null }> {
     const res = await this.send(method, path, { json: opts.json, accept: opts.accept ?? [200, 201] });
     const text = await res.body.text();
     if (res.status === 404 || res.status === 409) return { status: res.status, data: null };
     try {
       return { status: res.status, data: (text ? JSON.parse(text) : {}) as T };
     } catch {
-      throw new ForgegateError('FG_HTTP', `anaconda.org ${method} ${path} answered ${res.status} with a body that is not JSON`, { transient: true });
+      throw new ForgegateError(
+        'FG_HTTP',
+        `anaconda.org ${method} ${path} answered ${res.status} with a body that is not JSON`,
+        { transient: true },
+      );
     }
   }
 }

@@ -27,7 +27,9 @@ export class AnacondaQuarantine implements Quarantine {
       // Debris of an earlier run (or our own copy whose answer was lost and retried): never trust it, replace it.
       await this.#client.remove(ref);
       if ((await this.#client.copy(from, this.#owner, label, label)) === 'conflict') {
-        throw new ForgegateError('FG_STORE_CONFLICT', `cannot replace ${handleOf(ref)} in the quarantine`, { transient: true });
+        throw new ForgegateError('FG_STORE_CONFLICT', `cannot replace ${handleOf(ref)} in the quarantine`, {
+          transient: true,
+        });
       }
     }
     return { subdir: artifact.subdir, filename: artifact.filename, handle: handleOf(ref) };
@@ -36,7 +38,10 @@ export class AnacondaQuarantine implements Quarantine {
   /** The quarantined bytes, streamed (302 → storage, without Authorization). */
   async open(copy: QuarantinedCopy): Promise<Readable> {
     const body = await this.#client.download(parseFullName(copy.handle)!);
-    if (body === null) throw new ForgegateError('FG_STORE_UNAVAILABLE', `${copy.handle} vanished from the quarantine`, { transient: true });
+    if (body === null)
+      throw new ForgegateError('FG_STORE_UNAVAILABLE', `${copy.handle} vanished from the quarantine`, {
+        transient: true,
+      });
     return body;
   }
 

@@ -25,12 +25,19 @@ export async function ownerFiles(client: AnacondaClient, owner: string): Promise
 function asArtifact(f: AnacondaFile, ref: FileRef): StagedArtifact | null {
   const [subdir, filename, extra] = f.basename.split('/');
   const parsed = filename === undefined ? null : parseArtifactFilename(filename);
-  if ((f.type ?? f.distribution_type) !== 'conda' || extra !== undefined || !subdir || !isSubdir(subdir) || !parsed) return null;
+  if ((f.type ?? f.distribution_type) !== 'conda' || extra !== undefined || !subdir || !isSubdir(subdir) || !parsed)
+    return null;
   // Only a conda file filed under its own name and version counts: `numpy-1-0.conda` inside package "evil" is ignored.
   if (parsed.name !== ref.package || parsed.version !== ref.version) return null;
   return {
-    subdir, filename: filename!, size: f.size, uploadedAt: anacondaTime(f.upload_time), md5: f.md5,
-    ...(f.sha256 ? { sha256: f.sha256 } : {}), labels: [...f.labels], handle: f.full_name,
+    subdir,
+    filename: filename!,
+    size: f.size,
+    uploadedAt: anacondaTime(f.upload_time),
+    md5: f.md5,
+    ...(f.sha256 ? { sha256: f.sha256 } : {}),
+    labels: [...f.labels],
+    handle: f.full_name,
   };
 }
 
@@ -51,7 +58,8 @@ export class AnacondaStaging implements StagingStore {
     const sigFiles: AnacondaFile[] = [];
     for (const f of await ownerFiles(this.#client, this.#owner)) {
       const ref = parseFullName(f.full_name);
-      if (ref === null || ref.owner !== this.#owner || ref.basename !== f.basename || !Array.isArray(f.labels)) continue;
+      if (ref === null || ref.owner !== this.#owner || ref.basename !== f.basename || !Array.isArray(f.labels))
+        continue;
       if ((f.type ?? f.distribution_type) === 'file' && f.basename.endsWith('.sig')) sigFiles.push(f);
       else {
         const artifact = asArtifact(f, ref);
@@ -59,12 +67,22 @@ export class AnacondaStaging implements StagingStore {
       }
     }
     const limit = pLimit(this.#concurrency);
-    const signatures = await Promise.all(sigFiles.map((f) => limit(async (): Promise<StagedSignature | null> => {
-      // Larger than the limit: malformed, and never downloaded.
-      const content = f.size <= MAX_SIG_FILE_BYTES ? await this.#read(f) : null;
-      if (content === 'gone') return null;
-      return { filename: f.basename.split('/').pop()!, uploadedAt: anacondaTime(f.upload_time), size: f.size, content, handle: f.full_name };
-    })));
+    const signatures = await Promise.all(
+      sigFiles.map((f) =>
+        limit(async (): Promise<StagedSignature | null> => {
+          // Larger than the limit: malformed, and never downloaded.
+          const content = f.size <= MAX_SIG_FILE_BYTES ? await this.#read(f) : null;
+          if (content === 'gone') return null;
+          return {
+            filename: f.basename.split('/').pop()!,
+            uploadedAt: anacondaTime(f.upload_time),
+            size: f.size,
+            content,
+            handle: f.full_name,
+          };
+        }),
+      ),
+    );
     return { artifacts, signatures: signatures.filter((s): s is StagedSignature => s !== null) };
   }
 
@@ -92,16 +110,23 @@ export class AnacondaStaging implements StagingStore {
       }
       return Buffer.concat(chunks);
     }, this.#client.http.attempts).catch((e: unknown) => {
-      if (e instanceof RetryableFailure) throw new ForgegateError('FG_STORE_UNAVAILABLE', `cannot read ${f.full_name}: ${e.message}`, { transient: true });
+      if (e instanceof RetryableFailure)
+        throw new ForgegateError('FG_STORE_UNAVAILABLE', `cannot read ${f.full_name}: ${e.message}`, {
+          transient: true,
+        });
       throw e;
     });
   }
 
   /** The digests anaconda.org reports for the staged file now (from this run's listing, else a fresh GET /dist). */
   async digest(artifact: StagedArtifact): Promise<Digests> {
-    if (artifact.sha256 !== undefined && artifact.md5 !== undefined) return { size: artifact.size, sha256: artifact.sha256, md5: artifact.md5 };
+    if (artifact.sha256 !== undefined && artifact.md5 !== undefined)
+      return { size: artifact.size, sha256: artifact.sha256, md5: artifact.md5 };
     const f = await this.#client.dist(parseFullName(artifact.handle)!);
-    if (f === null) throw new ForgegateError('FG_STORE_UNAVAILABLE', `${artifact.handle} is no longer in staging`, { transient: true });
+    if (f === null)
+      throw new ForgegateError('FG_STORE_UNAVAILABLE', `${artifact.handle} is no longer in staging`, {
+        transient: true,
+      });
     return { size: f.size, sha256: f.sha256 ?? '', md5: f.md5 };
   }
 

@@ -30,11 +30,19 @@ export class AnacondaTarget implements TargetStore {
   async list(): Promise<TargetListing> {
     const limit = pLimit(this.#concurrency);
     const listing: TargetListing = new Map();
-    await Promise.all(this.#focus.map((f) => limit(async () => {
-      const ref = this.#ref(f.subdir, f.filename);
-      const held = ref ? await this.#client.dist(ref) : null;
-      if (held) listing.set(`${f.subdir}/${f.filename}`, held.labels.map((label) => ({ label, ...digestsOf(held) })));
-    })));
+    await Promise.all(
+      this.#focus.map((f) =>
+        limit(async () => {
+          const ref = this.#ref(f.subdir, f.filename);
+          const held = ref ? await this.#client.dist(ref) : null;
+          if (held)
+            listing.set(
+              `${f.subdir}/${f.filename}`,
+              held.labels.map((label) => ({ label, ...digestsOf(held) })),
+            );
+        }),
+      ),
+    );
     return listing;
   }
 
@@ -47,11 +55,19 @@ export class AnacondaTarget implements TargetStore {
     const from = parseFullName(copy.handle)!;
     if ((await this.#client.copy(from, this.#owner, label, label)) === 'copied') return { kind: 'published' };
     const held = await this.#client.dist(this.#ref(copy.subdir, copy.filename)!);
-    if (held === null) return { kind: 'conflict', detail: 'the copy was refused although no file is there; retry later' };
+    if (held === null)
+      return { kind: 'conflict', detail: 'the copy was refused although no file is there; retry later' };
     const same = held.md5 === facts.md5 && held.sha256 === facts.sha256 && held.size === facts.size;
-    if (!same) return { kind: 'conflict', detail: `the channel holds other bytes under this name (sha256 ${held.sha256 ?? '?'})` };
+    if (!same)
+      return {
+        kind: 'conflict',
+        detail: `the channel holds other bytes under this name (sha256 ${held.sha256 ?? '?'})`,
+      };
     if (held.labels.includes(label)) return { kind: 'present' };
-    return { kind: 'conflict', detail: `present only under label(s) ${held.labels.join(', ') || '(none)'}; never relabelled automatically` };
+    return {
+      kind: 'conflict',
+      detail: `present only under label(s) ${held.labels.join(', ') || '(none)'}; never relabelled automatically`,
+    };
   }
 
   async confirm(subdir: string, filename: string, label: string): Promise<Digests | null> {

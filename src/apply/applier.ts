@@ -3,7 +3,15 @@
 import pLimit from 'p-limit';
 import { verifyArtifact } from '../conda/verify-artifact.js';
 import type { Ledger } from '../ledger/ledger.js';
-import type { Quarantine, RegistrySource, ReportSink, StagedArtifact, StagedSignature, StagingStore, TargetStore } from '../model.js';
+import type {
+  Quarantine,
+  RegistrySource,
+  ReportSink,
+  StagedArtifact,
+  StagedSignature,
+  StagingStore,
+  TargetStore,
+} from '../model.js';
 import { parseArtifactFilename } from '../conda/filename.js';
 import { artifactKey, uploadIdentity } from '../plan/identity.js';
 import type { Plan, PlanItem } from '../plan/types.js';
@@ -34,16 +42,29 @@ export interface StagedIndex {
 export async function applyPlan(plan: Plan, staged: StagedIndex, deps: ApplyDeps): Promise<ItemResult[]> {
   const limit = pLimit(deps.concurrency);
   let done = 0;
-  const results = await Promise.all(plan.items.map((item) => limit(async (): Promise<ItemResult> => {
-    // Whatever one item throws is that item's transient failure; the next run retries it.
-    const outcome = await applyItem(item, staged, plan, deps).catch((e: unknown): Outcome => ({ kind: 'failed', detail: firstLine(e) }));
-    deps.onProgress?.(++done, plan.items.length);
-    return { item, outcome };
-  })));
-  await Promise.all(plan.strays.filter((s) => s.delete).map((s) => limit(async () => {
-    const sig = staged.signatures.get(s.handle);
-    if (sig) await deps.staging.remove(sig).catch(() => undefined);
-  })));
+  const results = await Promise.all(
+    plan.items.map((item) =>
+      limit(async (): Promise<ItemResult> => {
+        // Whatever one item throws is that item's transient failure; the next run retries it.
+        const outcome = await applyItem(item, staged, plan, deps).catch((e: unknown): Outcome => ({
+          kind: 'failed',
+          detail: firstLine(e),
+        }));
+        deps.onProgress?.(++done, plan.items.length);
+        return { item, outcome };
+      }),
+    ),
+  );
+  await Promise.all(
+    plan.strays
+      .filter((s) => s.delete)
+      .map((s) =>
+        limit(async () => {
+          const sig = staged.signatures.get(s.handle);
+          if (sig) await deps.staging.remove(sig).catch(() => undefined);
+        }),
+      ),
+  );
   return results;
 }
 
@@ -51,7 +72,12 @@ function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 500);
 }
 
-async function removeStaged(item: PlanItem, artifact: StagedArtifact, staged: StagedIndex, deps: ApplyDeps): Promise<void> {
+async function removeStaged(
+  item: PlanItem,
+  artifact: StagedArtifact,
+  staged: StagedIndex,
+  deps: ApplyDeps,
+): Promise<void> {
   await deps.staging.remove(artifact);
   faultPoint('artifact-removed');
   for (const handle of item.signatures) {
@@ -77,37 +103,75 @@ async function applyItem(item: PlanItem, staged: StagedIndex, plan: Plan, deps: 
   }
 }
 
-async function cleanup(item: PlanItem, artifact: StagedArtifact, staged: StagedIndex, deps: ApplyDeps): Promise<Outcome> {
+async function cleanup(
+  item: PlanItem,
+  artifact: StagedArtifact,
+  staged: StagedIndex,
+  deps: ApplyDeps,
+): Promise<Outcome> {
   const stagedDigests = await deps.staging.digest(artifact);
   const expected = { size: item.size!, sha256: item.sha256!, md5: item.md5! };
   if (!sameDigests(stagedDigests, expected)) {
-    return { kind: 'rejected', reason: 'DIGEST_MISMATCH', detail: 'staged bytes differ from the statement', deleted: false };
+    return {
+      kind: 'rejected',
+      reason: 'DIGEST_MISMATCH',
+      detail: 'staged bytes differ from the statement',
+      deleted: false,
+    };
   }
   // Never delete from staging before the target provably holds identical bytes: ask it afresh.
   const held = await deps.target.confirm(item.subdir, item.filename, item.label!);
   if (held === null || !sameDigests(held, expected)) {
     return { kind: 'failed', detail: 'the target no longer holds these bytes under the label; the next run re-plans' };
   }
-  deps.ledger?.recordPublication({ subdir: item.subdir, filename: item.filename, label: item.label!, digests: held, feedstock: item.feedstock, runId: deps.runId, at: toUtcString(deps.clock()) });
+  deps.ledger?.recordPublication({
+    subdir: item.subdir,
+    filename: item.filename,
+    label: item.label!,
+    digests: held,
+    feedstock: item.feedstock,
+    runId: deps.runId,
+    at: toUtcString(deps.clock()),
+  });
   await removeStaged(item, artifact, staged, deps);
   return { kind: 'cleaned' };
 }
 
-async function publish(item: PlanItem, artifact: StagedArtifact, staged: StagedIndex, plan: Plan, deps: ApplyDeps): Promise<Outcome> {
+async function publish(
+  item: PlanItem,
+  artifact: StagedArtifact,
+  staged: StagedIndex,
+  plan: Plan,
+  deps: ApplyDeps,
+): Promise<Outcome> {
   const expected = { size: item.size!, sha256: item.sha256!, md5: item.md5! };
   const label = item.label!;
   const copy = await deps.quarantine.admit(artifact);
   try {
     faultPoint('admitted');
     // Verify the quarantined bytes: a file swapped in staging after listing can never reach the target.
-    const check = await verifyArtifact(await deps.quarantine.open(copy), { filename: item.filename, subdir: item.subdir });
+    const check = await verifyArtifact(await deps.quarantine.open(copy), {
+      filename: item.filename,
+      subdir: item.subdir,
+    });
     const digests = check.ok ? check.facts : check.digests;
     const reject = (reason: ReasonCode, detail: string): Outcome => {
-      deps.ledger?.recordVerifyFailure(uploadIdentity(artifact, expected.sha256), item.subdir, item.filename, reason, detail, toUtcString(deps.clock()));
+      deps.ledger?.recordVerifyFailure(
+        uploadIdentity(artifact, expected.sha256),
+        item.subdir,
+        item.filename,
+        reason,
+        detail,
+        toUtcString(deps.clock()),
+      );
       return { kind: 'rejected', reason, detail, deleted: false };
     };
     if (digests !== null && !sameDigests(digests, expected)) {
-      return reject('DIGEST_MISMATCH', `quarantined bytes: size ${digests.size}, sha256 ${digests.sha256}; statement: size ${expected.size}, sha256 ${expected.sha256}`);
+      return reject(
+        'DIGEST_MISMATCH',
+        `quarantined bytes: size ${digests.size}, sha256 ${digests.sha256}; statement: size ${expected.size}, ` +
+          `sha256 ${expected.sha256}`,
+      );
     }
     if (!check.ok) return reject(check.reason, check.detail);
     faultPoint('verified');
@@ -117,25 +181,56 @@ async function publish(item: PlanItem, artifact: StagedArtifact, staged: StagedI
       const name = parseArtifactFilename(item.filename)!.name;
       const reg = await deps.registry.register(name, item.feedstock!, plan.registryCommit);
       if (reg.kind === 'conflict') {
-        await deps.alerts.sendAlert({ kind: 'REGISTRY_CONFLICT', subdir: item.subdir, filename: item.filename, feedstock: item.feedstock, detail: `"${name}" was registered to ${reg.owners.join(', ')} while this run registered it for ${item.feedstock}` });
-        return { kind: 'rejected', reason: 'OUTPUT_NOT_ALLOWED', detail: `"${name}" is now registered to ${reg.owners.join(', ')}`, deleted: false };
+        await deps.alerts.sendAlert({
+          kind: 'REGISTRY_CONFLICT',
+          subdir: item.subdir,
+          filename: item.filename,
+          feedstock: item.feedstock,
+          detail:
+            `"${name}" was registered to ${reg.owners.join(', ')} ` +
+            `while this run registered it for ${item.feedstock}`,
+        });
+        return {
+          kind: 'rejected',
+          reason: 'OUTPUT_NOT_ALLOWED',
+          detail: `"${name}" is now registered to ${reg.owners.join(', ')}`,
+          deleted: false,
+        };
       }
       registered = reg.kind === 'registered';
     }
 
     const result = await deps.target.publish(copy, label, check.facts);
-    if (result.kind === 'conflict') return { kind: 'rejected', reason: 'TARGET_CONFLICT', detail: result.detail, deleted: false };
+    if (result.kind === 'conflict')
+      return { kind: 'rejected', reason: 'TARGET_CONFLICT', detail: result.detail, deleted: false };
     faultPoint('published');
 
     const held = await deps.target.confirm(item.subdir, item.filename, label);
     if (held === null || !sameDigests(held, check.facts)) {
-      const detail = `after publishing, the target serves ${held === null ? 'nothing' : `size ${held.size} sha256 ${held.sha256}`} instead of the verified bytes (sha256 ${check.facts.sha256})`;
+      const served = held === null ? 'nothing' : `size ${held.size} sha256 ${held.sha256}`;
+      const detail =
+        `after publishing, the target serves ${served} instead of the verified bytes ` +
+        `(sha256 ${check.facts.sha256})`;
       if (result.kind === 'published') await deps.target.withdraw(item.subdir, item.filename, label);
-      await deps.alerts.sendAlert({ kind: 'TARGET_CONFIRMATION_MISMATCH', subdir: item.subdir, filename: item.filename, feedstock: item.feedstock, detail });
+      await deps.alerts.sendAlert({
+        kind: 'TARGET_CONFIRMATION_MISMATCH',
+        subdir: item.subdir,
+        filename: item.filename,
+        feedstock: item.feedstock,
+        detail,
+      });
       return { kind: 'alert', detail };
     }
     faultPoint('confirmed');
-    deps.ledger?.recordPublication({ subdir: item.subdir, filename: item.filename, label, digests: held, feedstock: item.feedstock, runId: deps.runId, at: toUtcString(deps.clock()) });
+    deps.ledger?.recordPublication({
+      subdir: item.subdir,
+      filename: item.filename,
+      label,
+      digests: held,
+      feedstock: item.feedstock,
+      runId: deps.runId,
+      at: toUtcString(deps.clock()),
+    });
     faultPoint('recorded');
     await removeStaged(item, artifact, staged, deps);
     faultPoint('staging-removed');

@@ -4,9 +4,18 @@ import { ForgegateError } from '../errors.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parse<O extends Options>(argv: string[], options: O, usage: string): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
+export function parse<O extends Options>(
+  argv: string[],
+  options: O,
+  usage: string,
+): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
     return { values: values as Record<string, string | boolean | string[] | undefined>, positionals };
   } catch (e) {
     throw new ForgegateError('FG_USAGE', (e as Error).message, { fix: `Usage: ${usage.split('\n')[0]} (see --help)` });
@@ -15,7 +24,8 @@ export function parse<O extends Options>(argv: string[], options: O, usage: stri
 
 export function required(values: Record<string, unknown>, name: string, usage: string): string {
   const v = values[name];
-  if (typeof v !== 'string' || v.length === 0) throw new ForgegateError('FG_USAGE', `missing --${name}`, { fix: `Usage: ${usage.split('\n')[0]}` });
+  if (typeof v !== 'string' || v.length === 0)
+    throw new ForgegateError('FG_USAGE', `missing --${name}`, { fix: `Usage: ${usage.split('\n')[0]}` });
   return v;
 }
 

@@ -27,8 +27,8 @@ Commands:
   ledger      read the ledger: runs, failures, publications
   demo        build a sandbox with keys, registry and signed artifacts, and reconcile it
 
-Exit codes: 0 ok · 1 check: not publishable / registry lint: problems · 2 usage or config error · 3 registry unavailable ·
-            4 another run holds the lock · 5 some items failed transiently (retried next run) ·
+Exit codes: 0 ok · 1 check: not publishable / registry lint: problems · 2 usage or config error ·
+            3 registry unavailable · 4 another run holds the lock · 5 some items failed transiently (retried next run) ·
             6 security alert · 7 a store could not be listed · 70 internal error`;
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -59,12 +59,18 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       return e.exitCode;
     }
     const debug = io.env['FORGEGATE_DEBUG'] === '1';
-    io.err(`internal error: ${(e as Error).message}\n${debug ? (e as Error).stack ?? '' : '  (set FORGEGATE_DEBUG=1 for a stack trace)'}\n  This is a bug in forgegate: please open an issue with the command you ran.`);
+    io.err(
+      `internal error: ${(e as Error).message}\n` +
+        `${debug ? ((e as Error).stack ?? '') : '  (set FORGEGATE_DEBUG=1 for a stack trace)'}\n` +
+        '  This is a bug in forgegate: please open an issue with the command you ran.',
+    );
     return ExitCode.INTERNAL;
   }
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === new URL(`file://${(await import('node:fs')).realpathSync(process.argv[1])}`).href;
+const invokedDirectly =
+  process.argv[1] !== undefined &&
+  import.meta.url === new URL(`file://${(await import('node:fs')).realpathSync(process.argv[1])}`).href;
 if (invokedDirectly) {
   process.exitCode = await main(process.argv.slice(2));
 }

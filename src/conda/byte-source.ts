@@ -47,7 +47,8 @@ export class ByteSource {
   async take(n: number, sink: (chunk: Buffer) => Promise<void> | void, slice = 64 * 1024): Promise<void> {
     let left = n;
     while (left > 0) {
-      if (this.#buf.length === 0 && !(await this.#fill())) throw new Truncated(`unexpected end of file at byte ${this.position}`);
+      if (this.#buf.length === 0 && !(await this.#fill()))
+        throw new Truncated(`unexpected end of file at byte ${this.position}`);
       const piece = this.#buf.subarray(0, Math.min(left, slice, this.#buf.length));
       this.#buf = this.#buf.subarray(piece.length);
       this.position += piece.length;

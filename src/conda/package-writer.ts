@@ -12,7 +12,12 @@ import { zipStored } from './zip-write.js';
 const require = createRequire(import.meta.url);
 const { Bzip2 } = require('compressjs') as { Bzip2: { compressFile(data: Uint8Array): Uint8Array } };
 
-export interface PackageEntry { name: string; type: 'file' | 'symlink' | 'link' | 'directory' | 'character-device'; content?: string | Uint8Array; linkname?: string }
+export interface PackageEntry {
+  name: string;
+  type: 'file' | 'symlink' | 'link' | 'directory' | 'character-device';
+  content?: string | Uint8Array;
+  linkname?: string;
+}
 
 export interface PackageSpec {
   name: string;
@@ -48,10 +53,19 @@ export async function compressZstd(data: Uint8Array, level = 19): Promise<Uint8A
 function indexJson(spec: PackageSpec): Record<string, unknown> {
   const [platform, arch] = spec.subdir === 'noarch' ? [null, null] : spec.subdir.split('-');
   const index: Record<string, unknown> = {
-    arch: arch === null ? null : { '64': 'x86_64', aarch64: 'aarch64', arm64: 'arm64', ppc64le: 'ppc64le' }[arch!] ?? arch,
-    build: spec.build, build_number: spec.build_number ?? Number(/_(\d+)$/.exec(spec.build)?.[1] ?? 0), depends: spec.depends ?? [],
-    license: 'BSD-3-Clause', name: spec.name, platform: platform === 'osx' ? 'osx' : platform, subdir: spec.subdir,
-    timestamp: spec.timestamp ?? MTIME.getTime(), version: spec.version,
+    arch:
+      arch === null
+        ? null
+        : ({ '64': 'x86_64', aarch64: 'aarch64', arm64: 'arm64', ppc64le: 'ppc64le' }[arch!] ?? arch),
+    build: spec.build,
+    build_number: spec.build_number ?? Number(/_(\d+)$/.exec(spec.build)?.[1] ?? 0),
+    depends: spec.depends ?? [],
+    license: 'BSD-3-Clause',
+    name: spec.name,
+    platform: platform === 'osx' ? 'osx' : platform,
+    subdir: spec.subdir,
+    timestamp: spec.timestamp ?? MTIME.getTime(),
+    version: spec.version,
   };
   if (spec.noarch) index['noarch'] = spec.noarch;
   for (const [k, v] of Object.entries(spec.indexOverrides ?? {})) {
@@ -71,7 +85,16 @@ export async function tarOf(entries: PackageEntry[]): Promise<Buffer> {
   });
   for (const e of entries) {
     const body = e.content === undefined ? undefined : Buffer.from(e.content);
-    const header = { name: e.name, type: e.type, mode: e.type === 'directory' ? 0o755 : 0o644, mtime: MTIME, uid: 0, gid: 0, ...(e.linkname ? { linkname: e.linkname } : {}), ...(body ? { size: body.length } : {}) };
+    const header = {
+      name: e.name,
+      type: e.type,
+      mode: e.type === 'directory' ? 0o755 : 0o644,
+      mtime: MTIME,
+      uid: 0,
+      gid: 0,
+      ...(e.linkname ? { linkname: e.linkname } : {}),
+      ...(body ? { size: body.length } : {}),
+    };
     await new Promise<void>((resolve, reject) => {
       const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
       if (body) p.entry(header, body, cb);
@@ -85,9 +108,14 @@ export async function tarOf(entries: PackageEntry[]): Promise<Buffer> {
 
 function infoEntries(spec: PackageSpec, payload: PackageEntry[]): PackageEntry[] {
   const files = payload.filter((e) => e.type === 'file' || e.type === 'symlink').map((e) => e.name);
-  const paths = payload.filter((e) => e.type === 'file').map((e) => ({
-    _path: e.name, path_type: 'hardlink', sha256: sha256Hex(Buffer.from(e.content ?? '')), size_in_bytes: Buffer.from(e.content ?? '').length,
-  }));
+  const paths = payload
+    .filter((e) => e.type === 'file')
+    .map((e) => ({
+      _path: e.name,
+      path_type: 'hardlink',
+      sha256: sha256Hex(Buffer.from(e.content ?? '')),
+      size_in_bytes: Buffer.from(e.content ?? '').length,
+    }));
   return [
     { name: 'info/index.json', type: 'file', content: `${JSON.stringify(indexJson(spec), null, 2)}\n` },
     { name: 'info/paths.json', type: 'file', content: `${JSON.stringify({ paths, paths_version: 1 }, null, 2)}\n` },
@@ -95,10 +123,19 @@ function infoEntries(spec: PackageSpec, payload: PackageEntry[]): PackageEntry[]
   ];
 }
 
-export async function writeCondaPackage(dir: string, spec: PackageSpec): Promise<{ path: string; filename: string; digests: Digests }> {
+export async function writeCondaPackage(
+  dir: string,
+  spec: PackageSpec,
+): Promise<{ path: string; filename: string; digests: Digests }> {
   const files = spec.files ?? { [`share/${spec.name}/README`]: `${spec.name} ${spec.version}\n` };
-  const payload: PackageEntry[] = [...Object.entries(files).map(([name, content]): PackageEntry => ({ name, type: 'file', content })), ...(spec.extraEntries ?? [])];
-  const info = infoEntries(spec, payload.filter((e) => !(spec.extraEntries ?? []).includes(e)));
+  const payload: PackageEntry[] = [
+    ...Object.entries(files).map(([name, content]): PackageEntry => ({ name, type: 'file', content })),
+    ...(spec.extraEntries ?? []),
+  ];
+  const info = infoEntries(
+    spec,
+    payload.filter((e) => !(spec.extraEntries ?? []).includes(e)),
+  );
   const stem = `${spec.name}-${spec.version}-${spec.build}`;
   const filename = `${stem}.${spec.format}`;
   let bytes: Buffer;
@@ -113,5 +150,9 @@ export async function writeCondaPackage(dir: string, spec: PackageSpec): Promise
   }
   const path = join(dir, filename);
   await writeFile(path, bytes);
-  return { path, filename, digests: { size: bytes.length, sha256: sha256Hex(bytes), md5: createHash('md5').update(bytes).digest('hex') } };
+  return {
+    path,
+    filename,
+    digests: { size: bytes.length, sha256: sha256Hex(bytes), md5: createHash('md5').update(bytes).digest('hex') },
+  };
 }

@@ -15,14 +15,19 @@ export function checkEntryPath(name: string): string | ArtifactProblem {
 }
 
 export function checkSymlink(path: string, target: string): ArtifactProblem | null {
-  if (target.length === 0 || target.includes('\0') || target.includes('\\')) return unsafe(`symlink ${path} has an unusable target`);
-  if (target.startsWith('/') || /^[A-Za-z]:/.test(target)) return unsafe(`symlink ${path} points to absolute path ${JSON.stringify(target)}`);
+  if (target.length === 0 || target.includes('\0') || target.includes('\\'))
+    return unsafe(`symlink ${path} has an unusable target`);
+  if (target.startsWith('/') || /^[A-Za-z]:/.test(target))
+    return unsafe(`symlink ${path} points to absolute path ${JSON.stringify(target)}`);
   const resolved = posix.normalize(posix.join(posix.dirname(path), target));
-  if (resolved === '..' || resolved.startsWith('../') || resolved.startsWith('/')) return unsafe(`symlink ${path} points outside the prefix (${JSON.stringify(target)})`);
+  if (resolved === '..' || resolved.startsWith('../') || resolved.startsWith('/'))
+    return unsafe(`symlink ${path} points outside the prefix (${JSON.stringify(target)})`);
   return null;
 }
 
 export function checkHardlink(path: string, target: string): ArtifactProblem | null {
   const t = checkEntryPath(target);
-  return typeof t === 'string' ? null : unsafe(`hard link ${path} points outside the prefix (${JSON.stringify(target)})`);
+  return typeof t === 'string'
+    ? null
+    : unsafe(`hard link ${path} points outside the prefix (${JSON.stringify(target)})`);
 }

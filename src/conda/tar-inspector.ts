@@ -48,7 +48,10 @@ export class TarInspector {
   }
 
   #check(header: Header, role: TarRole): string | ArtifactProblem {
-        if (!ALLOWED.has(header.type ?? 'file')) return unsafe(`entry ${JSON.stringify(header.name)} is a ${header.type}; only files, folders and links may be installed`);
+    if (!ALLOWED.has(header.type ?? 'file'))
+      return unsafe(
+        `entry ${JSON.stringify(header.name)} is a ${header.type}; only files, folders and links may be installed`,
+      );
     const path = checkEntryPath(header.name);
     if (path instanceof ArtifactProblem) return path;
     const inInfo = path === 'info' || path.startsWith('info/');

@@ -25,7 +25,11 @@ async function readConda(src: ByteSource, stem: string): Promise<TarInspector[]>
       seen.add(name);
       if (name === 'metadata.json') return { write: () => undefined, end: () => undefined };
       const role = name === `info-${stem}.tar.zst` ? 'info' : name === `pkg-${stem}.tar.zst` ? 'pkg' : null;
-      if (role === null) throw invalid(`unexpected zip entry ${JSON.stringify(name)} (a .conda holds metadata.json, info-${stem}.tar.zst and pkg-${stem}.tar.zst)`);
+      if (role === null)
+        throw invalid(
+          `unexpected zip entry ${JSON.stringify(name)} (a .conda holds metadata.json, info-${stem}.tar.zst and ` +
+            `pkg-${stem}.tar.zst)`,
+        );
       const tar = new TarInspector(role);
       tars.push(tar);
       const decoder = zstdDecoder(tar);
@@ -54,15 +58,23 @@ function parseIndex(bytes: Buffer | null, expect: ArtifactExpectation): IndexJso
   } catch {
     throw invalid('info/index.json is not valid JSON');
   }
-  if (typeof index !== 'object' || index === null || Array.isArray(index)) throw invalid('info/index.json is not a JSON object');
+  if (typeof index !== 'object' || index === null || Array.isArray(index))
+    throw invalid('info/index.json is not a JSON object');
   const i = index as Record<string, unknown>;
-  for (const f of ['name', 'version', 'build', 'subdir']) if (typeof i[f] !== 'string') throw invalid(`info/index.json has no string "${f}"`);
+  for (const f of ['name', 'version', 'build', 'subdir'])
+    if (typeof i[f] !== 'string') throw invalid(`info/index.json has no string "${f}"`);
   if (!Number.isSafeInteger(i['build_number'])) throw invalid('info/index.json has no integer "build_number"');
   const parsed = parseArtifactFilename(expect.filename)!;
   for (const f of ['name', 'version', 'build'] as const) {
-    if (i[f] !== parsed[f]) throw invalid(`info/index.json says ${f} ${JSON.stringify(i[f])}, the file name says ${JSON.stringify(parsed[f])}`);
+    if (i[f] !== parsed[f])
+      throw invalid(
+        `info/index.json says ${f} ${JSON.stringify(i[f])}, the file name says ${JSON.stringify(parsed[f])}`,
+      );
   }
-  if (i['subdir'] !== expect.subdir) throw invalid(`info/index.json says subdir ${JSON.stringify(i['subdir'])}, expected ${JSON.stringify(expect.subdir)}`);
+  if (i['subdir'] !== expect.subdir)
+    throw invalid(
+      `info/index.json says subdir ${JSON.stringify(i['subdir'])}, expected ${JSON.stringify(expect.subdir)}`,
+    );
   return i as IndexJson;
 }
 

@@ -9,7 +9,12 @@ const CENTRAL = 0x02014b50;
 const END = 0x06054b50;
 const MAX_ENTRIES = 16;
 
-interface Seen { name: string; offset: number; size: number; crc: number }
+interface Seen {
+  name: string;
+  offset: number;
+  size: number;
+  crc: number;
+}
 
 export interface ZipEntryHandler {
   /** Called for each entry with its name; returns the sink for its bytes (or throws ArtifactProblem to refuse it). */
@@ -24,7 +29,8 @@ export async function readZipStream(src: ByteSource, handler: ZipEntryHandler): 
     if (sig === null) throw invalid('zip archive ends without a central directory');
     const kind = sig.readUInt32LE(0);
     if (kind === CENTRAL) return readCentralDirectory(src, seen, offset);
-    if (kind !== LOCAL) throw invalid(offset === 0 ? 'not a zip archive' : `unexpected data at byte ${offset} of the zip archive`);
+    if (kind !== LOCAL)
+      throw invalid(offset === 0 ? 'not a zip archive' : `unexpected data at byte ${offset} of the zip archive`);
     if (seen.length >= MAX_ENTRIES) throw invalid('too many zip entries');
     const h = (await src.exact(26))!;
     const flags = h.readUInt16LE(2);
@@ -59,9 +65,17 @@ async function readCentralDirectory(src: ByteSource, seen: Seen[], cdStart: numb
     const name = (await src.exact(h.readUInt16LE(24)))!.toString('utf8');
     await src.exact(h.readUInt16LE(26) + h.readUInt16LE(28));
     const local = seen[i++];
-    const same = local !== undefined && local.name === name && h.readUInt16LE(6) === 0 && h.readUInt32LE(12) === local.crc
-      && h.readUInt32LE(16) === local.size && h.readUInt32LE(20) === local.size && h.readUInt16LE(30) === 0 && h.readUInt32LE(38) === local.offset;
-    if (!same) throw invalid(`the zip central directory entry ${JSON.stringify(name)} disagrees with the archive's contents`);
+    const same =
+      local !== undefined &&
+      local.name === name &&
+      h.readUInt16LE(6) === 0 &&
+      h.readUInt32LE(12) === local.crc &&
+      h.readUInt32LE(16) === local.size &&
+      h.readUInt32LE(20) === local.size &&
+      h.readUInt16LE(30) === 0 &&
+      h.readUInt32LE(38) === local.offset;
+    if (!same)
+      throw invalid(`the zip central directory entry ${JSON.stringify(name)} disagrees with the archive's contents`);
     const next = await src.exact(4);
     if (next === null) throw invalid('zip archive has no end-of-central-directory record');
     sig = next.readUInt32LE(0);
@@ -70,8 +84,14 @@ async function readCentralDirectory(src: ByteSource, seen: Seen[], cdStart: numb
   if (sig !== END) throw invalid('unexpected data after the zip central directory (zip64 is not supported)');
   const e = (await src.exact(18))!;
   const cdSize = src.position - 22 - cdStart;
-  if (e.readUInt16LE(0) !== 0 || e.readUInt16LE(2) !== 0 || e.readUInt16LE(4) !== seen.length || e.readUInt16LE(6) !== seen.length
-    || e.readUInt32LE(8) !== cdSize || e.readUInt32LE(12) !== cdStart) {
+  if (
+    e.readUInt16LE(0) !== 0 ||
+    e.readUInt16LE(2) !== 0 ||
+    e.readUInt16LE(4) !== seen.length ||
+    e.readUInt16LE(6) !== seen.length ||
+    e.readUInt32LE(8) !== cdSize ||
+    e.readUInt32LE(12) !== cdStart
+  ) {
     throw invalid('the zip end-of-central-directory record disagrees with the archive');
   }
   const comment = e.readUInt16LE(16);

@@ -1,7 +1,10 @@
 // A minimal zip writer for STORED entries: the container format of `.conda` (conda writes it uncompressed).
 import { crc32 } from 'node:zlib';
 
-export interface ZipEntry { name: string; data: Uint8Array }
+export interface ZipEntry {
+  name: string;
+  data: Uint8Array;
+}
 
 const DOS_TIME = 0; // 00:00:00
 const DOS_DATE = ((2020 - 1980) << 9) | (1 << 5) | 1; // 2020-01-01: fixed, so output is reproducible

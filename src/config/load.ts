@@ -4,7 +4,14 @@ import { dirname, resolve } from 'node:path';
 import YAML from 'yaml';
 import { ForgegateError } from '../errors.js';
 import { parseDuration } from '../util/time.js';
-import { DEFAULT_POLICY, type Config, type Policy, type ReportsConfig, type RegistrySourceConfig, type StoreConfig } from './types.js';
+import {
+  DEFAULT_POLICY,
+  type Config,
+  type Policy,
+  type ReportsConfig,
+  type RegistrySourceConfig,
+  type StoreConfig,
+} from './types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -20,7 +27,13 @@ function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function str(o: Obj, key: string, path: string, p: Problems, opts: { pattern?: RegExp; expected?: string; fallback?: string } = {}): string {
+function str(
+  o: Obj,
+  key: string,
+  path: string,
+  p: Problems,
+  opts: { pattern?: RegExp; expected?: string; fallback?: string } = {},
+): string {
   const v = o[key] ?? opts.fallback;
   if (typeof v !== 'string' || v.length === 0 || (opts.pattern && !opts.pattern.test(v))) {
     p.add(`${path}.${key}`, opts.expected ?? 'a non-empty string', o[key]);
@@ -30,7 +43,8 @@ function str(o: Obj, key: string, path: string, p: Problems, opts: { pattern?: R
 }
 
 function unknownKeys(o: Obj, allowed: string[], path: string, p: Problems): void {
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) p.add(`${path}.${k}`, `no such key (allowed: ${allowed.join(', ')})`, o[k]);
+  for (const k of Object.keys(o))
+    if (!allowed.includes(k)) p.add(`${path}.${k}`, `no such key (allowed: ${allowed.join(', ')})`, o[k]);
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -51,8 +65,15 @@ function store(v: unknown, path: string, base: string, p: Problems): StoreConfig
     return {
       type: 'anaconda',
       owner: str(v, 'owner', path, p, { pattern: /^[A-Za-z0-9_.-]+$/, expected: 'an anaconda.org owner name' }),
-      url: str(v, 'url', path, p, { pattern: HTTP_URL, expected: 'an http(s) URL', fallback: 'https://api.anaconda.org' }).replace(/\/+$/, ''),
-      tokenEnv: str(v, 'tokenEnv', path, p, { pattern: ENV_NAME, expected: 'the NAME of an environment variable holding the token' }),
+      url: str(v, 'url', path, p, {
+        pattern: HTTP_URL,
+        expected: 'an http(s) URL',
+        fallback: 'https://api.anaconda.org',
+      }).replace(/\/+$/, ''),
+      tokenEnv: str(v, 'tokenEnv', path, p, {
+        pattern: ENV_NAME,
+        expected: 'the NAME of an environment variable holding the token',
+      }),
     };
   }
   p.add(`${path}.type`, '"directory" or "anaconda"', v['type']);
@@ -71,8 +92,16 @@ function registry(v: unknown, base: string, p: Problems): RegistrySourceConfig {
       type: 'github',
       repository: str(v, 'repository', path, p, { pattern: GH_REPO, expected: 'owner/name' }),
       ref: str(v, 'ref', path, p, { fallback: 'main' }),
-      tokenEnv: str(v, 'tokenEnv', path, p, { pattern: ENV_NAME, expected: 'an environment variable name', fallback: 'GITHUB_TOKEN' }),
-      url: str(v, 'url', path, p, { pattern: HTTP_URL, expected: 'an http(s) URL', fallback: 'https://api.github.com/graphql' }),
+      tokenEnv: str(v, 'tokenEnv', path, p, {
+        pattern: ENV_NAME,
+        expected: 'an environment variable name',
+        fallback: 'GITHUB_TOKEN',
+      }),
+      url: str(v, 'url', path, p, {
+        pattern: HTTP_URL,
+        expected: 'an http(s) URL',
+        fallback: 'https://api.github.com/graphql',
+      }),
     };
   }
   p.add(path, '{ type: directory, path } or { type: github, repository, ref, tokenEnv, url }', v);
@@ -88,14 +117,29 @@ function reports(v: unknown, base: string, p: Problems): ReportsConfig {
   }
   if (isObj(v) && v['type'] === 'github') {
     unknownKeys(v, ['type', 'repositoryTemplate', 'adminRepository', 'tokenEnv', 'url'], path, p);
-    const template = str(v, 'repositoryTemplate', path, p, { pattern: /^[A-Za-z0-9_.{}-]+\/[A-Za-z0-9_.{}-]+$/, expected: 'owner/name with {feedstock}' });
-    if (template && !template.includes('{feedstock}')) p.add(`${path}.repositoryTemplate`, 'a template containing {feedstock}', template);
+    const template = str(v, 'repositoryTemplate', path, p, {
+      pattern: /^[A-Za-z0-9_.{}-]+\/[A-Za-z0-9_.{}-]+$/,
+      expected: 'owner/name with {feedstock}',
+    });
+    if (template && !template.includes('{feedstock}'))
+      p.add(`${path}.repositoryTemplate`, 'a template containing {feedstock}', template);
     return {
       type: 'github',
       repositoryTemplate: template,
-      adminRepository: str(v, 'adminRepository', path, p, { pattern: GH_REPO, expected: 'owner/name of the admins\' repository for security alerts' }),
-      tokenEnv: str(v, 'tokenEnv', path, p, { pattern: ENV_NAME, expected: 'an environment variable name', fallback: 'GITHUB_TOKEN' }),
-      url: str(v, 'url', path, p, { pattern: HTTP_URL, expected: 'an http(s) URL', fallback: 'https://api.github.com/graphql' }),
+      adminRepository: str(v, 'adminRepository', path, p, {
+        pattern: GH_REPO,
+        expected: "owner/name of the admins' repository for security alerts",
+      }),
+      tokenEnv: str(v, 'tokenEnv', path, p, {
+        pattern: ENV_NAME,
+        expected: 'an environment variable name',
+        fallback: 'GITHUB_TOKEN',
+      }),
+      url: str(v, 'url', path, p, {
+        pattern: HTTP_URL,
+        expected: 'an http(s) URL',
+        fallback: 'https://api.github.com/graphql',
+      }),
     };
   }
   p.add(path, '{ type: directory, path } or { type: github, repositoryTemplate, adminRepository, tokenEnv }', v);
@@ -138,17 +182,25 @@ export function validateConfig(doc: unknown, configPath: string): { config: Conf
 
   const t: Obj = isObj(root['target']) ? root['target'] : {};
   if (!isObj(root['target'])) p.add('target', '{ channel, labels, store }', root['target']);
-  const channel = str(t, 'channel', 'target', p, { pattern: HTTP_URL, expected: 'the channel URL statements must name, without trailing slash' });
+  const channel = str(t, 'channel', 'target', p, {
+    pattern: HTTP_URL,
+    expected: 'the channel URL statements must name, without trailing slash',
+  });
   if (channel.endsWith('/')) p.add('target.channel', 'no trailing slash', channel);
   const labels = t['labels'] ?? ['main'];
-  if (!Array.isArray(labels) || labels.length === 0 || !labels.every((l) => typeof l === 'string' && /^[A-Za-z0-9_.-]+$/.test(l))) {
+  if (
+    !Array.isArray(labels) ||
+    labels.length === 0 ||
+    !labels.every((l) => typeof l === 'string' && /^[A-Za-z0-9_.-]+$/.test(l))
+  ) {
     p.add('target.labels', 'a non-empty list of label names', t['labels']);
   }
   const s: Obj = isObj(root['staging']) ? root['staging'] : {};
   if (!isObj(root['staging'])) p.add('staging', '{ store }', root['staging']);
 
   const ledger = resolve(base, typeof root['ledger'] === 'string' ? root['ledger'] : 'forgegate.db');
-  if (root['ledger'] !== undefined && typeof root['ledger'] !== 'string') p.add('ledger', 'a file path', root['ledger']);
+  if (root['ledger'] !== undefined && typeof root['ledger'] !== 'string')
+    p.add('ledger', 'a file path', root['ledger']);
 
   const targetStore = store(t['store'], 'target.store', base, p);
   const q: Obj | undefined = isObj(root['quarantine']) ? root['quarantine'] : undefined;
@@ -157,14 +209,24 @@ export function validateConfig(doc: unknown, configPath: string): { config: Conf
     : { type: 'directory', path: resolve(dirname(ledger), 'quarantine') };
   const stagingStore = store(s['store'], 'staging.store', base, p);
   if (targetStore.type === 'anaconda' && quarantineStore.type !== 'anaconda') {
-    p.add('quarantine.store', 'an anaconda owner only forgegate can write (a target on anaconda.org is fed by copies between owners)', root['quarantine']);
+    p.add(
+      'quarantine.store',
+      'an anaconda owner only forgegate can write (a target on anaconda.org is fed by copies between owners)',
+      root['quarantine'],
+    );
   }
-  if (targetStore.type === 'directory' && quarantineStore.type !== 'directory') p.add('quarantine.store', 'a directory for a directory target', root['quarantine']);
-  if (quarantineStore.type === 'anaconda' && stagingStore.type !== 'anaconda') p.add('staging.store', 'an anaconda owner when the quarantine is on anaconda.org', root['staging']);
+  if (targetStore.type === 'directory' && quarantineStore.type !== 'directory')
+    p.add('quarantine.store', 'a directory for a directory target', root['quarantine']);
+  if (quarantineStore.type === 'anaconda' && stagingStore.type !== 'anaconda')
+    p.add('staging.store', 'an anaconda owner when the quarantine is on anaconda.org', root['staging']);
 
   const config: Config = {
     configPath,
-    target: { channel: channel.replace(/\/+$/, ''), labels: Array.isArray(labels) ? (labels as string[]) : ['main'], store: targetStore },
+    target: {
+      channel: channel.replace(/\/+$/, ''),
+      labels: Array.isArray(labels) ? (labels as string[]) : ['main'],
+      store: targetStore,
+    },
     staging: { store: stagingStore },
     quarantine: { store: quarantineStore },
     registry: registry(root['registry'], base, p),
@@ -181,15 +243,21 @@ export async function loadConfig(path: string): Promise<Config> {
   try {
     text = await readFile(configPath, 'utf8');
   } catch (e) {
-    throw new ForgegateError('FG_CONFIG_INVALID', `cannot read config ${configPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-      fix: 'Pass --config with the path of a forgegate YAML config (see README, "Config reference").',
-    });
+    throw new ForgegateError(
+      'FG_CONFIG_INVALID',
+      `cannot read config ${configPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      {
+        fix: 'Pass --config with the path of a forgegate YAML config (see README, "Config reference").',
+      },
+    );
   }
   let doc: unknown;
   try {
     doc = YAML.parse(text);
   } catch (e) {
-    throw new ForgegateError('FG_CONFIG_INVALID', `config ${configPath} is not valid YAML: ${(e as Error).message}`, { fix: 'Fix the YAML syntax.' });
+    throw new ForgegateError('FG_CONFIG_INVALID', `config ${configPath} is not valid YAML: ${(e as Error).message}`, {
+      fix: 'Fix the YAML syntax.',
+    });
   }
   const { config, errors } = validateConfig(doc, configPath);
   if (errors.length > 0) {

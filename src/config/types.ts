@@ -1,7 +1,6 @@
 // The normalised config every command works from. `load.ts` turns the YAML as written into this.
 export type StoreConfig =
-  | { type: 'directory'; path: string }
-  | { type: 'anaconda'; owner: string; url: string; tokenEnv: string };
+  { type: 'directory'; path: string } | { type: 'anaconda'; owner: string; url: string; tokenEnv: string };
 
 export type RegistrySourceConfig =
   | { type: 'directory'; path: string }

@@ -7,7 +7,15 @@ import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { writeCondaPackage, type PackageSpec } from '../conda/package-writer.js';
 import type { Digests, RegistryKey } from '../model.js';
-import { ALLOWLIST_FILE, CONFIG_FILE, DEFAULT_REGISTRY_CONFIG, formatKeyFile, formatOutputFile, keyPath, outputPath } from '../registry/layout.js';
+import {
+  ALLOWLIST_FILE,
+  CONFIG_FILE,
+  DEFAULT_REGISTRY_CONFIG,
+  formatKeyFile,
+  formatOutputFile,
+  keyPath,
+  outputPath,
+} from '../registry/layout.js';
 import { generateKeyPair, encodeKey, type KeyPair } from '../statement/keys.js';
 import { buildStatement, signEnvelope, type StatementInput } from '../statement/sign.js';
 
@@ -22,7 +30,12 @@ export interface SandboxOptions {
   configOverrides?: Record<string, unknown>;
 }
 
-export interface Built { path: string; filename: string; subdir: string; digests: Digests }
+export interface Built {
+  path: string;
+  filename: string;
+  subdir: string;
+  digests: Digests;
+}
 
 export interface StageOptions {
   feedstock: string;
@@ -68,14 +81,26 @@ export class Sandbox {
 
   static async create(root: string, opts: SandboxOptions = {}): Promise<Sandbox> {
     const sb = new Sandbox(root, opts);
-    for (const d of [sb.registryDir, sb.stagingDir, sb.channelDir, sb.reportsDir, sb.buildDir]) await mkdir(d, { recursive: true });
+    for (const d of [sb.registryDir, sb.stagingDir, sb.channelDir, sb.reportsDir, sb.buildDir])
+      await mkdir(d, { recursive: true });
     const config = {
-      target: { channel: sb.channel, labels: opts.labels ?? ['main', 'rc'], store: { type: 'directory', path: './channel' } },
+      target: {
+        channel: sb.channel,
+        labels: opts.labels ?? ['main', 'rc'],
+        store: { type: 'directory', path: './channel' },
+      },
       staging: { store: { type: 'directory', path: './staging' } },
       registry: { type: 'directory', path: './registry' },
       ledger: './state/forgegate.db',
       reports: { type: 'directory', path: './reports' },
-      policy: { maxSignatureAge: '24h', clockSkew: '5m', stagingGrace: '2h', rejectRetention: '7d', concurrency: 8, ...opts.policy },
+      policy: {
+        maxSignatureAge: '24h',
+        clockSkew: '5m',
+        stagingGrace: '2h',
+        rejectRetention: '7d',
+        concurrency: 8,
+        ...opts.policy,
+      },
       ...opts.configOverrides,
     };
     await writeFile(sb.configPath, YAML.stringify(config));
@@ -94,11 +119,23 @@ export class Sandbox {
   }
 
   /** Register outputs for a feedstock and give it `keyCount` fresh keys. */
-  async addFeedstock(feedstock: string, outputs: string[], keyCount = 1, keyFields: Partial<RegistryKey>[] = []): Promise<KeyPair[]> {
+  async addFeedstock(
+    feedstock: string,
+    outputs: string[],
+    keyCount = 1,
+    keyFields: Partial<RegistryKey>[] = [],
+  ): Promise<KeyPair[]> {
     for (const o of outputs) await this.#write(outputPath(o, DEFAULT_REGISTRY_CONFIG), formatOutputFile([feedstock]));
     const pairs = Array.from({ length: keyCount }, () => generateKeyPair());
     if (keyCount > 0) {
-      const entries: RegistryKey[] = pairs.map((k, i) => ({ keyid: k.keyid, publicKey: encodeKey(k.publicKey), addedAt: '2026-01-01T00:00:00Z', notAfter: null, revokedAt: null, ...keyFields[i] }));
+      const entries: RegistryKey[] = pairs.map((k, i) => ({
+        keyid: k.keyid,
+        publicKey: encodeKey(k.publicKey),
+        addedAt: '2026-01-01T00:00:00Z',
+        notAfter: null,
+        revokedAt: null,
+        ...keyFields[i],
+      }));
       await this.#write(keyPath(feedstock, DEFAULT_REGISTRY_CONFIG), formatKeyFile(entries));
     }
     this.keys.set(feedstock, pairs);
@@ -116,7 +153,19 @@ export class Sandbox {
   async commitRegistry(message = 'Update registry'): Promise<void> {
     if (!this.#git) return;
     await exec('git', ['-C', this.registryDir, 'add', '-A']);
-    await exec('git', ['-C', this.registryDir, '-c', 'user.name=demo', '-c', 'user.email=demo@localhost', 'commit', '--quiet', '--allow-empty', '-m', message]);
+    await exec('git', [
+      '-C',
+      this.registryDir,
+      '-c',
+      'user.name=demo',
+      '-c',
+      'user.email=demo@localhost',
+      'commit',
+      '--quiet',
+      '--allow-empty',
+      '-m',
+      message,
+    ]);
   }
 
   async build(spec: Omit<PackageSpec, 'format'> & { format?: PackageSpec['format'] }): Promise<Built> {
@@ -135,10 +184,18 @@ export class Sandbox {
     if (!opts.unsigned) {
       const issuedAtMs = opts.issuedAtMs ?? Date.now();
       let input: StatementInput = {
-        filename: built.filename, digests: built.digests, feedstock: opts.feedstock, targetChannel: opts.channel ?? this.channel,
-        label: opts.label ?? 'main', subdir: built.subdir, issuedAtMs,
+        filename: built.filename,
+        digests: built.digests,
+        feedstock: opts.feedstock,
+        targetChannel: opts.channel ?? this.channel,
+        label: opts.label ?? 'main',
+        subdir: built.subdir,
+        issuedAtMs,
         ...(opts.expiresAtMs !== undefined ? { expiresAtMs: opts.expiresAtMs } : {}),
-        source: { repository: `example/${opts.feedstock}-feedstock`, commit: opts.sourceCommit ?? '0123456789abcdef0123456789abcdef01234567' },
+        source: {
+          repository: `example/${opts.feedstock}-feedstock`,
+          commit: opts.sourceCommit ?? '0123456789abcdef0123456789abcdef01234567',
+        },
       };
       if (opts.tweak) input = opts.tweak(input);
       const keys = opts.keys ?? this.keys.get(opts.feedstock) ?? [];

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { generateKeyPair } from '../statement/keys.js';
 import { Sandbox } from './sandbox.js';
 
-export interface DemoExpectation { artifact: string; expect: string; why: string }
+export interface DemoExpectation {
+  artifact: string;
+  expect: string;
+  why: string;
+}
 
 export async function buildDemo(root: string): Promise<{ sandbox: Sandbox; expectations: DemoExpectation[] }> {
   const sb = await Sandbox.create(root);
@@ -14,13 +18,27 @@ export async function buildDemo(root: string): Promise<{ sandbox: Sandbox; expec
   await sb.commitRegistry('Register demo feedstocks');
   const now = Date.now();
   const E: DemoExpectation[] = [];
-  const expect = (artifact: string, outcome: string, why: string): void => void E.push({ artifact, expect: outcome, why });
+  const expect = (artifact: string, outcome: string, why: string): void =>
+    void E.push({ artifact, expect: outcome, why });
 
-  const pure = await sb.build({ name: 'demo-pkg', version: '1.0.0', build: 'pyh0_0', subdir: 'noarch', noarch: 'python', depends: ['python >=3.9', 'libdemo >=2'] });
+  const pure = await sb.build({
+    name: 'demo-pkg',
+    version: '1.0.0',
+    build: 'pyh0_0',
+    subdir: 'noarch',
+    noarch: 'python',
+    depends: ['python >=3.9', 'libdemo >=2'],
+  });
   await sb.stage(pure, { feedstock: 'demo-pkg' });
   expect(`noarch/${pure.filename}`, 'published', 'signed by its feedstock with a registered key');
 
-  const lib = await sb.build({ name: 'libdemo', version: '2.1', build: 'h1a2b3c_0', subdir: 'linux-64', format: 'tar.bz2' });
+  const lib = await sb.build({
+    name: 'libdemo',
+    version: '2.1',
+    build: 'h1a2b3c_0',
+    subdir: 'linux-64',
+    format: 'tar.bz2',
+  });
   await sb.stage(lib, { feedstock: 'demo-pkg' });
   expect(`linux-64/${lib.filename}`, 'published', 'a second output of the same feedstock, as .tar.bz2');
 
@@ -28,24 +46,53 @@ export async function buildDemo(root: string): Promise<{ sandbox: Sandbox; expec
   await sb.stage(rc, { feedstock: 'demo-pkg', label: 'rc' });
   expect(`osx-arm64/${rc.filename}`, 'published', 'to the rc label: channel/label/rc/osx-arm64');
 
-  const plugin = await sb.build({ name: 'demo-plugin-extra', version: '0.1', build: 'pyh0_0', subdir: 'noarch', noarch: 'python' });
+  const plugin = await sb.build({
+    name: 'demo-plugin-extra',
+    version: '0.1',
+    build: 'pyh0_0',
+    subdir: 'noarch',
+    noarch: 'python',
+  });
   await sb.stage(plugin, { feedstock: 'demo-pkg' });
-  expect(`noarch/${plugin.filename}`, 'published', 'a new name matched by the allowlist glob demo-plugin-*: registered by a registry commit');
+  expect(
+    `noarch/${plugin.filename}`,
+    'published',
+    'a new name matched by the allowlist glob demo-plugin-*: registered by a registry commit',
+  );
 
   const squat = await sb.build({ name: 'numpy', version: '9.9.9', build: 'py312h0_0', subdir: 'linux-64' });
   await sb.stage(squat, { feedstock: 'demo-pkg', sourceCommit: 'feedfacefeedfacefeedfacefeedfacefeedface' });
   expect(`linux-64/${squat.filename}`, 'rejected OUTPUT_NOT_ALLOWED', 'numpy belongs to the numpy feedstock');
 
-  const tampered = await sb.build({ name: 'demo-pkg', version: '1.0.1', build: 'pyh0_0', subdir: 'noarch', noarch: 'python' });
-  const tamperedPath = await sb.stage(tampered, { feedstock: 'demo-pkg', sourceCommit: 'feedfacefeedfacefeedfacefeedfacefeedface' });
+  const tampered = await sb.build({
+    name: 'demo-pkg',
+    version: '1.0.1',
+    build: 'pyh0_0',
+    subdir: 'noarch',
+    noarch: 'python',
+  });
+  const tamperedPath = await sb.stage(tampered, {
+    feedstock: 'demo-pkg',
+    sourceCommit: 'feedfacefeedfacefeedfacefeedfacefeedface',
+  });
   await appendFile(tamperedPath, 'x');
   expect(`noarch/${tampered.filename}`, 'rejected DIGEST_MISMATCH', 'the file changed after it was signed');
 
   const stranger = await sb.build({ name: 'libdemo', version: '2.0', build: 'h0_0', subdir: 'linux-64' });
-  await sb.stage(stranger, { feedstock: 'demo-pkg', keys: [generateKeyPair()], sourceCommit: 'feedfacefeedfacefeedfacefeedfacefeedface' });
+  await sb.stage(stranger, {
+    feedstock: 'demo-pkg',
+    keys: [generateKeyPair()],
+    sourceCommit: 'feedfacefeedfacefeedfacefeedfacefeedface',
+  });
   expect(`linux-64/${stranger.filename}`, 'rejected SIGNATURE_INVALID', 'signed with a key the registry does not know');
 
-  const unsafe = await sb.build({ name: 'demo-pkg', version: '1.0.2', build: 'pyh0_0', subdir: 'noarch', extraEntries: [{ name: 'lib/../../../etc/cron.d/evil', type: 'file', content: '* * * * * root true\n' }] });
+  const unsafe = await sb.build({
+    name: 'demo-pkg',
+    version: '1.0.2',
+    build: 'pyh0_0',
+    subdir: 'noarch',
+    extraEntries: [{ name: 'lib/../../../etc/cron.d/evil', type: 'file', content: '* * * * * root true\n' }],
+  });
   await sb.stage(unsafe, { feedstock: 'demo-pkg', sourceCommit: 'feedfacefeedfacefeedfacefeedfacefeedface' });
   expect(`noarch/${unsafe.filename}`, 'rejected ARTIFACT_UNSAFE', 'a path escapes the install prefix');
 
@@ -58,6 +105,9 @@ export async function buildDemo(root: string): Promise<{ sandbox: Sandbox; expec
   expect(`noarch/${fresh.filename}`, 'waiting', 'its .sig may still be on the way');
 
   await mkdir(join(root, 'keys'), { recursive: true });
-  await writeFile(join(root, '.forgegate-demo'), 'This folder was made by `forgegate demo`; the demo deletes and rebuilds it.\n');
+  await writeFile(
+    join(root, '.forgegate-demo'),
+    'This folder was made by `forgegate demo`; the demo deletes and rebuilds it.\n',
+  );
   return { sandbox: sb, expectations: E };
 }

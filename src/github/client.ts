@@ -9,7 +9,11 @@ export const GITHUB_ATTEMPTS = 5;
 export const RATE_LIMIT_FLOOR = 50;
 export const MAX_RATE_LIMIT_WAIT_MS = 15 * 60_000;
 
-export interface RateLimit { cost: number; remaining: number; resetAt: string }
+export interface RateLimit {
+  cost: number;
+  remaining: number;
+  resetAt: string;
+}
 
 export interface GitHubClientOptions {
   url: string;
@@ -27,44 +31,63 @@ export class GitHubGraphQL {
 
   constructor(opts: GitHubClientOptions) {
     const baseUrl = opts.url.replace(/\/graphql\/?$/, '');
-    this.#gql = graphql.defaults({ baseUrl, headers: { authorization: `token ${opts.token}`, 'user-agent': 'forgegate/0.1' } });
+    this.#gql = graphql.defaults({
+      baseUrl,
+      headers: { authorization: `token ${opts.token}`, 'user-agent': 'forgegate/0.1' },
+    });
     this.#sleep = opts.sleep ?? sleep;
   }
 
   /** Run one document; `what` names it in errors. Outages become FG_REGISTRY_UNAVAILABLE-style transient errors. */
   async run<T>(what: string, query: string, variables: Variables = {}): Promise<T> {
     try {
-      return await retrying(async () => {
-        this.requests++;
-        try {
-          const data = await this.#gql<T & { rateLimit?: RateLimit }>(query, variables);
-          if (data.rateLimit) await this.#pace(data.rateLimit);
-          return data;
-        } catch (e) {
-          throw this.#classify(what, e);
-        }
-      }, GITHUB_ATTEMPTS, this.#sleep);
+      return await retrying(
+        async () => {
+          this.requests++;
+          try {
+            const data = await this.#gql<T & { rateLimit?: RateLimit }>(query, variables);
+            if (data.rateLimit) await this.#pace(data.rateLimit);
+            return data;
+          } catch (e) {
+            throw this.#classify(what, e);
+          }
+        },
+        GITHUB_ATTEMPTS,
+        this.#sleep,
+      );
     } catch (e) {
       if (!(e instanceof RetryableFailure)) throw e;
-      throw new ForgegateError('FG_REGISTRY_UNAVAILABLE', `GitHub ${what}: still failing after ${GITHUB_ATTEMPTS} tries (${e.message})`, {
-        transient: true, fix: 'GitHub is unavailable or rate-limiting; the next run retries. Nothing was applied.',
-      });
+      throw new ForgegateError(
+        'FG_REGISTRY_UNAVAILABLE',
+        `GitHub ${what}: still failing after ${GITHUB_ATTEMPTS} tries (${e.message})`,
+        {
+          transient: true,
+          fix: 'GitHub is unavailable or rate-limiting; the next run retries. Nothing was applied.',
+        },
+      );
     }
   }
 
   /** Outages and rate limits earn another try; a real answer (e.g. a refused mutation) goes back to the caller. */
   #classify(what: string, e: unknown): unknown {
     const status = (e as { status?: number }).status;
-    const headers = ((e as { response?: { headers?: Record<string, string> } }).response?.headers ?? {}) as Record<string, string>;
+    const headers = ((e as { response?: { headers?: Record<string, string> } }).response?.headers ?? {}) as Record<
+      string,
+      string
+    >;
     if (e instanceof GraphqlResponseError) {
       const types = (e.errors ?? []).map((x) => (x as { type?: string }).type);
       return types.includes('RATE_LIMITED') ? new RetryableFailure('rate limited', headers['retry-after']) : e;
     }
     if (status === 403 || status === 429) {
-      if (headers['retry-after'] === undefined && headers['x-ratelimit-remaining'] !== '0') return this.#error(what, `HTTP ${status}`, e);
+      if (headers['retry-after'] === undefined && headers['x-ratelimit-remaining'] !== '0')
+        return this.#error(what, `HTTP ${status}`, e);
       return new RetryableFailure(`secondary rate limit (HTTP ${status})`, headers['retry-after']);
     }
-    if ((status !== undefined && status >= 500) || (status === undefined && (isRetryableError(e) || e instanceof TypeError))) {
+    if (
+      (status !== undefined && status >= 500) ||
+      (status === undefined && (isRetryableError(e) || e instanceof TypeError))
+    ) {
       return new RetryableFailure(status ? `HTTP ${status}` : 'network error');
     }
     return this.#error(what, status ? `HTTP ${status}` : (e as Error).message, e);
@@ -78,7 +101,9 @@ export class GitHubGraphQL {
 
   #error(what: string, why: string, cause: unknown): ForgegateError {
     return new ForgegateError('FG_REGISTRY_UNAVAILABLE', `GitHub ${what} failed: ${why}`, {
-      transient: true, cause, fix: 'Check the token (tokenEnv) and its scopes (README, "GitHub"), and that the repository exists.',
+      transient: true,
+      cause,
+      fix: 'Check the token (tokenEnv) and its scopes (README, "GitHub"), and that the repository exists.',
     });
   }
 }

@@ -8,9 +8,36 @@ import type { Decision, LedgerFacts } from '../plan/types.js';
 import { isReasonCode } from '../reasons.js';
 import { SCHEMA } from './schema.js';
 
-export interface RunRow { id: number; started_at: string; finished_at: string | null; mode: string; status: string; registry_commit: string | null; summary: string | null }
-export interface DecisionRow { run_id: number; subdir: string; filename: string; feedstock: string | null; decision: Decision; reason: string | null; outcome: string; detail: string | null }
-export interface PublicationRow { subdir: string; filename: string; label: string; sha256: string; md5: string; size: number; feedstock: string | null; run_id: number | null; published_at: string }
+export interface RunRow {
+  id: number;
+  started_at: string;
+  finished_at: string | null;
+  mode: string;
+  status: string;
+  registry_commit: string | null;
+  summary: string | null;
+}
+export interface DecisionRow {
+  run_id: number;
+  subdir: string;
+  filename: string;
+  feedstock: string | null;
+  decision: Decision;
+  reason: string | null;
+  outcome: string;
+  detail: string | null;
+}
+export interface PublicationRow {
+  subdir: string;
+  filename: string;
+  label: string;
+  sha256: string;
+  md5: string;
+  size: number;
+  feedstock: string | null;
+  run_id: number | null;
+  published_at: string;
+}
 
 export function reportKey(r: Pick<FailureReport, 'feedstock' | 'commit' | 'subdir' | 'filename' | 'reason'>): string {
   return `${r.feedstock ?? '-'}|${r.commit ?? '-'}|${r.subdir}/${r.filename}|${r.reason}`;
@@ -34,13 +61,20 @@ function openWithRetry(path: string): Database.Database {
       return db;
     } catch (e) {
       db?.close();
-      const busy = (e as { code?: string }).code?.startsWith('SQLITE_BUSY') || /database is locked/.test((e as Error).message);
+      const busy =
+        (e as { code?: string }).code?.startsWith('SQLITE_BUSY') || /database is locked/.test((e as Error).message);
       if (busy && attempt < OPEN_ATTEMPTS) {
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, OPEN_RETRY_MS);
         continue;
       }
-      if (busy) throw new ForgegateError('FG_LOCKED', `the ledger ${path} stayed locked by another process`, { transient: true, fix: 'Another run is using the ledger; this run did nothing. Schedule runs so they do not overlap.' });
-      throw new ForgegateError('FG_LEDGER', `cannot open ledger ${path}: ${(e as Error).message}`, { fix: 'Check the `ledger` path in the config and its folder permissions.' });
+      if (busy)
+        throw new ForgegateError('FG_LOCKED', `the ledger ${path} stayed locked by another process`, {
+          transient: true,
+          fix: 'Another run is using the ledger; this run did nothing. Schedule runs so they do not overlap.',
+        });
+      throw new ForgegateError('FG_LEDGER', `cannot open ledger ${path}: ${(e as Error).message}`, {
+        fix: 'Check the `ledger` path in the config and its folder permissions.',
+      });
     }
   }
 }
@@ -52,7 +86,9 @@ export class Ledger {
     try {
       mkdirSync(dirname(path), { recursive: true });
     } catch (e) {
-      throw new ForgegateError('FG_LEDGER', `cannot create the ledger folder for ${path}: ${(e as Error).message}`, { fix: 'Check the `ledger` path in the config and its folder permissions.' });
+      throw new ForgegateError('FG_LEDGER', `cannot create the ledger folder for ${path}: ${(e as Error).message}`, {
+        fix: 'Check the `ledger` path in the config and its folder permissions.',
+      });
     }
     this.db = openWithRetry(path);
   }
@@ -62,27 +98,58 @@ export class Ledger {
   }
 
   startRun(mode: 'plan' | 'apply', startedAt: string): number {
-    const r = this.db.prepare('INSERT INTO runs_v1 (started_at, mode, status) VALUES (?, ?, ?)').run(startedAt, mode, 'running');
+    const r = this.db
+      .prepare('INSERT INTO runs_v1 (started_at, mode, status) VALUES (?, ?, ?)')
+      .run(startedAt, mode, 'running');
     return Number(r.lastInsertRowid);
   }
 
   finishRun(id: number, finishedAt: string, status: string, registryCommit: string | null, summary: unknown): void {
-    this.db.prepare('UPDATE runs_v1 SET finished_at = ?, status = ?, registry_commit = ?, summary = ? WHERE id = ?')
+    this.db
+      .prepare('UPDATE runs_v1 SET finished_at = ?, status = ?, registry_commit = ?, summary = ? WHERE id = ?')
       .run(finishedAt, status, registryCommit, JSON.stringify(summary), id);
   }
 
   recordDecision(row: DecisionRow): void {
-    this.db.prepare(`INSERT OR REPLACE INTO decisions_v1 (run_id, subdir, filename, feedstock, decision, reason, outcome, detail)
-      VALUES (@run_id, @subdir, @filename, @feedstock, @decision, @reason, @outcome, @detail)`).run(row);
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO decisions_v1 (run_id, subdir, filename, feedstock, decision, reason, outcome, detail)
+      VALUES (@run_id, @subdir, @filename, @feedstock, @decision, @reason, @outcome, @detail)`,
+      )
+      .run(row);
   }
 
-  recordPublication(p: { subdir: string; filename: string; label: string; digests: Digests; feedstock: string | null; runId: number | null; at: string }): void {
-    this.db.prepare(`INSERT OR IGNORE INTO publications_v1 (subdir, filename, label, sha256, md5, size, feedstock, run_id, published_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(p.subdir, p.filename, p.label, p.digests.sha256, p.digests.md5, p.digests.size, p.feedstock, p.runId, p.at);
+  recordPublication(p: {
+    subdir: string;
+    filename: string;
+    label: string;
+    digests: Digests;
+    feedstock: string | null;
+    runId: number | null;
+    at: string;
+  }): void {
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO publications_v1
+        (subdir, filename, label, sha256, md5, size, feedstock, run_id, published_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(p.subdir, p.filename, p.label, p.digests.sha256, p.digests.md5, p.digests.size, p.feedstock, p.runId, p.at);
   }
 
-  recordVerifyFailure(identity: string, subdir: string, filename: string, reason: string, detail: string, at: string): void {
-    this.db.prepare('INSERT OR REPLACE INTO verify_failures_v1 (identity, subdir, filename, reason, detail, recorded_at) VALUES (?, ?, ?, ?, ?, ?)')
+  recordVerifyFailure(
+    identity: string,
+    subdir: string,
+    filename: string,
+    reason: string,
+    detail: string,
+    at: string,
+  ): void {
+    this.db
+      .prepare(
+        'INSERT OR REPLACE INTO verify_failures_v1 (identity, subdir, filename, reason, detail, recorded_at) ' +
+          'VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(identity, subdir, filename, reason, detail, at);
   }
 
@@ -90,7 +157,9 @@ export class Ledger {
   facts(keys: Iterable<string>): LedgerFacts {
     const facts: LedgerFacts = { publications: new Map(), verifyFailures: new Map() };
     const pub = this.db.prepare('SELECT label, sha256 FROM publications_v1 WHERE subdir = ? AND filename = ?');
-    const fail = this.db.prepare('SELECT identity, reason, detail FROM verify_failures_v1 WHERE subdir = ? AND filename = ?');
+    const fail = this.db.prepare(
+      'SELECT identity, reason, detail FROM verify_failures_v1 WHERE subdir = ? AND filename = ?',
+    );
     for (const key of keys) {
       const slash = key.indexOf('/');
       const [subdir, filename] = [key.slice(0, slash), key.slice(slash + 1)];
@@ -108,7 +177,11 @@ export class Ledger {
   }
 
   markReported(r: FailureReport, at: string): void {
-    this.db.prepare('INSERT OR IGNORE INTO reports_v1 (report_key, feedstock, commit_id, subdir, filename, reason, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    this.db
+      .prepare(
+        'INSERT OR IGNORE INTO reports_v1 (report_key, feedstock, commit_id, subdir, filename, reason, sent_at) ' +
+          'VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(reportKey(r), r.feedstock, r.commit, r.subdir, r.filename, r.reason, at);
   }
 
@@ -117,10 +190,17 @@ export class Ledger {
   }
 
   failures(limit = 100): DecisionRow[] {
-    return this.db.prepare(`SELECT * FROM decisions_v1 WHERE outcome IN ('rejected', 'failed', 'alert') ORDER BY run_id DESC, subdir, filename LIMIT ?`).all(limit) as DecisionRow[];
+    return this.db
+      .prepare(
+        `SELECT * FROM decisions_v1 WHERE outcome IN ('rejected', 'failed', 'alert') ORDER BY run_id DESC, subdir, ` +
+          `filename LIMIT ?`,
+      )
+      .all(limit) as DecisionRow[];
   }
 
   publications(limit = 100): PublicationRow[] {
-    return this.db.prepare('SELECT * FROM publications_v1 ORDER BY published_at DESC, subdir, filename LIMIT ?').all(limit) as PublicationRow[];
+    return this.db
+      .prepare('SELECT * FROM publications_v1 ORDER BY published_at DESC, subdir, filename LIMIT ?')
+      .all(limit) as PublicationRow[];
   }
 }

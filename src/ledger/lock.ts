@@ -30,16 +30,24 @@ export class RunLock {
     const db = this.#ledger.db;
     const take = db.transaction(() => {
       const row = db.prepare('SELECT owner, host, pid, expires_at FROM lock_v1 WHERE name = ?').get(LOCK_NAME) as
-        | { owner: string; host: string; pid: number; expires_at: number } | undefined;
+        { owner: string; host: string; pid: number; expires_at: number } | undefined;
       const deadHere = row !== undefined && row.host === hostname() && !alive(row.pid);
       if (row !== undefined && row.expires_at > nowMs && !deadHere) {
-        throw new ForgegateError('FG_LOCKED', `another run holds the ledger lock (pid ${row.pid} on ${row.host}, until ${new Date(row.expires_at).toISOString()})`, {
-          fix: 'Nothing to do: the other run is working. Schedule runs so they do not overlap (cron uses flock; GitHub uses a concurrency group).',
-          transient: true,
-        });
+        throw new ForgegateError(
+          'FG_LOCKED',
+          `another run holds the ledger lock (pid ${row.pid} on ${row.host}, until ` +
+            `${new Date(row.expires_at).toISOString()})`,
+          {
+            fix:
+              'Nothing to do: the other run is working. Schedule runs so they do not overlap ' +
+              '(cron uses flock; GitHub uses a concurrency group).',
+            transient: true,
+          },
+        );
       }
-      db.prepare('INSERT OR REPLACE INTO lock_v1 (name, owner, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(LOCK_NAME, this.owner, hostname(), process.pid, nowMs, nowMs + ttlMs);
+      db.prepare(
+        'INSERT OR REPLACE INTO lock_v1 (name, owner, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(LOCK_NAME, this.owner, hostname(), process.pid, nowMs, nowMs + ttlMs);
     });
     take.immediate();
     // Renew while we work, so a long apply is never taken over.
@@ -48,7 +56,9 @@ export class RunLock {
   }
 
   #renew(ttlMs: number): void {
-    this.#ledger.db.prepare('UPDATE lock_v1 SET expires_at = ? WHERE name = ? AND owner = ?').run(Date.now() + ttlMs, LOCK_NAME, this.owner);
+    this.#ledger.db
+      .prepare('UPDATE lock_v1 SET expires_at = ? WHERE name = ? AND owner = ?')
+      .run(Date.now() + ttlMs, LOCK_NAME, this.owner);
   }
 
   release(): void {

@@ -6,6 +6,9 @@ export function artifactKey(subdir: string, filename: string): string {
 }
 
 /** One concrete upload: a re-upload under the same name (new time or size) is a new identity. */
-export function uploadIdentity(artifact: Pick<StagedArtifact, 'subdir' | 'filename' | 'size' | 'uploadedAt'>, sha256: string): string {
+export function uploadIdentity(
+  artifact: Pick<StagedArtifact, 'subdir' | 'filename' | 'size' | 'uploadedAt'>,
+  sha256: string,
+): string {
   return `${artifact.subdir}/${artifact.filename}|${artifact.size}|${artifact.uploadedAt}|${sha256}`;
 }

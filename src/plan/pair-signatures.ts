@@ -9,7 +9,12 @@ export interface Pairing {
   strays: StagedSignature[];
 }
 
-export interface Claim { subdir: string; filename: string; feedstock: string; sha256: string }
+export interface Claim {
+  subdir: string;
+  filename: string;
+  feedstock: string;
+  sha256: string;
+}
 
 // Observing, pairing and debris checks all ask; parse each signature once per run.
 const claims = new WeakMap<StagedSignature, Claim | null>();
@@ -19,7 +24,14 @@ export function claimedSubject(sig: StagedSignature): Claim | null {
   if (claims.has(sig)) return claims.get(sig)!;
   const env = parseEnvelope(sig.content);
   const st = env.ok ? parseStatement(env.envelope.payload) : null;
-  const claim = st?.ok ? { subdir: st.statement.subdir, filename: st.statement.name, feedstock: st.statement.feedstock, sha256: st.statement.sha256 } : null;
+  const claim = st?.ok
+    ? {
+        subdir: st.statement.subdir,
+        filename: st.statement.name,
+        feedstock: st.statement.feedstock,
+        sha256: st.statement.sha256,
+      }
+    : null;
   claims.set(sig, claim);
   return claim;
 }
@@ -40,6 +52,7 @@ export function pairSignatures(artifacts: StagedArtifact[], signatures: StagedSi
     byArtifact.set(key, list);
   }
   // Newest first: a re-signed upload wins over an older signature for the same file.
-  for (const list of byArtifact.values()) list.sort((a, b) => b.uploadedAt.localeCompare(a.uploadedAt) || a.handle.localeCompare(b.handle));
+  for (const list of byArtifact.values())
+    list.sort((a, b) => b.uploadedAt.localeCompare(a.uploadedAt) || a.handle.localeCompare(b.handle));
   return { byArtifact, strays };
 }

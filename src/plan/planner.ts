@@ -8,12 +8,24 @@ import { verifySignatureFile, type VerifyResult } from '../statement/verify.js';
 import { parseUtcTime, toUtcString } from '../util/time.js';
 import { artifactKey, uploadIdentity } from './identity.js';
 import { claimedSubject, pairSignatures } from './pair-signatures.js';
-import { PLAN_FORMAT_VERSION, type Decision, type Observation, type Plan, type PlanItem, type PlanSettings, type StrayItem } from './types.js';
+import {
+  PLAN_FORMAT_VERSION,
+  type Decision,
+  type Observation,
+  type Plan,
+  type PlanItem,
+  type PlanSettings,
+  type StrayItem,
+} from './types.js';
 
 export function assemblePlan(obs: Observation, settings: PlanSettings): Plan {
   const { byArtifact, strays } = pairSignatures(obs.staging.artifacts, obs.staging.signatures);
-  const artifacts = [...obs.staging.artifacts].sort((a, b) => artifactKey(a.subdir, a.filename).localeCompare(artifactKey(b.subdir, b.filename)));
-  const items = artifacts.map((a) => planArtifact(a, byArtifact.get(artifactKey(a.subdir, a.filename)) ?? [], obs, settings));
+  const artifacts = [...obs.staging.artifacts].sort((a, b) =>
+    artifactKey(a.subdir, a.filename).localeCompare(artifactKey(b.subdir, b.filename)),
+  );
+  const items = artifacts.map((a) =>
+    planArtifact(a, byArtifact.get(artifactKey(a.subdir, a.filename)) ?? [], obs, settings),
+  );
   const summary: Record<Decision, number> = { publish: 0, cleanup: 0, reject: 0, wait: 0 };
   for (const item of items) summary[item.decision]++;
   return {
@@ -22,7 +34,11 @@ export function assemblePlan(obs: Observation, settings: PlanSettings): Plan {
     registryCommit: obs.registry.commit,
     targetChannel: settings.targetChannel,
     items,
-    strays: strays.map((s): StrayItem => ({ filename: s.filename, handle: s.handle, delete: ageMs(s.uploadedAt, obs.nowMs) > settings.policy.rejectRetentionMs || debris(s, obs) })),
+    strays: strays.map((s): StrayItem => ({
+      filename: s.filename,
+      handle: s.handle,
+      delete: ageMs(s.uploadedAt, obs.nowMs) > settings.policy.rejectRetentionMs || debris(s, obs),
+    })),
     summary,
   };
 }
@@ -31,7 +47,9 @@ export function assemblePlan(obs: Observation, settings: PlanSettings): Plan {
 function debris(sig: StagedSignature, obs: Observation): boolean {
   const claim = claimedSubject(sig);
   if (claim === null) return false;
-  return (obs.ledger.publications.get(artifactKey(claim.subdir, claim.filename)) ?? []).some((p) => p.sha256 === claim.sha256);
+  return (obs.ledger.publications.get(artifactKey(claim.subdir, claim.filename)) ?? []).some(
+    (p) => p.sha256 === claim.sha256,
+  );
 }
 
 function ageMs(uploadedAt: string, nowMs: number): number {
@@ -39,33 +57,62 @@ function ageMs(uploadedAt: string, nowMs: number): number {
   return at === null ? Number.POSITIVE_INFINITY : nowMs - at;
 }
 
-function planArtifact(artifact: StagedArtifact, sigs: StagedSignature[], obs: Observation, settings: PlanSettings): PlanItem {
+function planArtifact(
+  artifact: StagedArtifact,
+  sigs: StagedSignature[],
+  obs: Observation,
+  settings: PlanSettings,
+): PlanItem {
   const base: PlanItem = {
-    subdir: artifact.subdir, filename: artifact.filename, feedstock: null, decision: 'reject', reason: null, fix: null, detail: null,
-    label: null, sha256: null, md5: null, size: null, register: false, deleteStaged: false, sourceCommit: null, sourceRunUrl: null,
-    keyid: null, signatures: sigs.map((s) => s.handle),
+    subdir: artifact.subdir,
+    filename: artifact.filename,
+    feedstock: null,
+    decision: 'reject',
+    reason: null,
+    fix: null,
+    detail: null,
+    label: null,
+    sha256: null,
+    md5: null,
+    size: null,
+    register: false,
+    deleteStaged: false,
+    sourceCommit: null,
+    sourceRunUrl: null,
+    keyid: null,
+    signatures: sigs.map((s) => s.handle),
   };
   const age = ageMs(artifact.uploadedAt, obs.nowMs);
   const reject = (reason: ReasonCode, detail: string, st: UploadStatement | null): PlanItem => ({
-    ...withStatement(base, st), decision: 'reject', reason, fix: fixFor(reason), detail, deleteStaged: age > settings.policy.rejectRetentionMs,
+    ...withStatement(base, st),
+    decision: 'reject',
+    reason,
+    fix: fixFor(reason),
+    detail,
+    deleteStaged: age > settings.policy.rejectRetentionMs,
   });
 
   // 1. a signature exists (else wait within the grace time)
   if (sigs.length === 0) {
-    if (age < settings.policy.stagingGraceMs) return { ...base, decision: 'wait', detail: 'signature not uploaded yet; inside the staging grace time' };
+    if (age < settings.policy.stagingGraceMs)
+      return { ...base, decision: 'wait', detail: 'signature not uploaded yet; inside the staging grace time' };
     return reject('SIGNATURE_MISSING', `no signature after ${Math.round(age / 60_000)} minutes in staging`, null);
   }
 
   // 2-5 and the channel/label half of 6: the newest signature that verifies wins; else the newest one's failure.
   const ctx = {
-    nowMs: obs.nowMs, maxSignatureAgeMs: settings.policy.maxSignatureAgeMs, clockSkewMs: settings.policy.clockSkewMs,
-    targetChannel: settings.targetChannel, labels: settings.labels,
+    nowMs: obs.nowMs,
+    maxSignatureAgeMs: settings.policy.maxSignatureAgeMs,
+    clockSkewMs: settings.policy.clockSkewMs,
+    targetChannel: settings.targetChannel,
+    labels: settings.labels,
     keysFor: (f: string): readonly RegistryKey[] | null => obs.registry.keys.get(f) ?? null,
   };
   const results = sigs.map((s) => verifySignatureFile(s.content, ctx));
   const verified: VerifyResult = results.find((r) => r.ok) ?? results[0]!;
 
-  // 6. binding to what staging holds: name, subdir, size, store-reported digests; the spec checks these before channel/label.
+  // 6. binding to what staging holds: name, subdir, size, store-reported digests; the spec checks these before
+  // channel/label.
   const st = verified.statement;
   if (st !== null && (verified.ok || verified.reason === 'TARGET_MISMATCH')) {
     const binding = bindToStaged(artifact, st);
@@ -81,36 +128,66 @@ function planArtifact(artifact: StagedArtifact, sigs: StagedSignature[], obs: Ob
 
   // 8. authorization against the registry
   const parsed = parseArtifactFilename(artifact.filename);
-  if (parsed === null) return reject('SUBJECT_MISMATCH', 'file name is not <name>-<version>-<build>.conda|.tar.bz2', statement);
+  if (parsed === null)
+    return reject('SUBJECT_MISMATCH', 'file name is not <name>-<version>-<build>.conda|.tar.bz2', statement);
   const auth = authorizeOutput(obs.registry, statement.feedstock, parsed.name);
   if (!auth.ok) return reject(auth.reason, auth.detail, statement);
 
   // 9. the target
   const copies: TargetFile[] = obs.target.get(artifactKey(artifact.subdir, artifact.filename)) ?? [];
-  const other = copies.find((c) => c.sha256 !== statement.sha256 || c.md5 !== statement.md5 || c.size !== statement.size);
-  if (other) return reject('TARGET_CONFLICT', `the target holds other bytes under this name (label ${other.label}, sha256 ${other.sha256})`, statement);
+  const other = copies.find(
+    (c) => c.sha256 !== statement.sha256 || c.md5 !== statement.md5 || c.size !== statement.size,
+  );
+  if (other)
+    return reject(
+      'TARGET_CONFLICT',
+      `the target holds other bytes under this name (label ${other.label}, sha256 ${other.sha256})`,
+      statement,
+    );
   if (copies.some((c) => c.label === statement.label)) {
     return { ...item, decision: 'cleanup', detail: 'the target already holds these exact bytes under this label' };
   }
   if (copies.length > 0) {
-    return reject('REPLAYED', `published before and now only under label(s) ${copies.map((c) => c.label).join(', ')}`, statement);
+    return reject(
+      'REPLAYED',
+      `published before and now only under label(s) ${copies.map((c) => c.label).join(', ')}`,
+      statement,
+    );
   }
   const before = obs.ledger.publications.get(artifactKey(artifact.subdir, artifact.filename));
   if (before && before.length > 0) {
-    return reject('REPLAYED', `published before (label ${before.map((p) => p.label).join(', ')}) and since removed from the target`, statement);
+    return reject(
+      'REPLAYED',
+      `published before (label ${before.map((p) => p.label).join(', ')}) and since removed from the target`,
+      statement,
+    );
   }
-  return { ...item, decision: 'publish', register: auth.register, detail: auth.register ? `registers "${parsed.name}" for ${statement.feedstock} (${auth.via})` : null };
+  return {
+    ...item,
+    decision: 'publish',
+    register: auth.register,
+    detail: auth.register ? `registers "${parsed.name}" for ${statement.feedstock} (${auth.via})` : null,
+  };
 }
 
 function bindToStaged(artifact: StagedArtifact, st: UploadStatement): { reason: ReasonCode; detail: string } | null {
   if (st.name !== artifact.filename || st.subdir !== artifact.subdir) {
-    return { reason: 'SUBJECT_MISMATCH', detail: `statement names ${st.subdir}/${st.name}, staged file is ${artifact.subdir}/${artifact.filename}` };
+    return {
+      reason: 'SUBJECT_MISMATCH',
+      detail: `statement names ${st.subdir}/${st.name}, staged file is ${artifact.subdir}/${artifact.filename}`,
+    };
   }
-  if (st.size !== artifact.size) return { reason: 'DIGEST_MISMATCH', detail: `statement says ${st.size} bytes, staged file has ${artifact.size}` };
-  if (artifact.sha256 !== undefined && artifact.sha256 !== st.sha256) return { reason: 'DIGEST_MISMATCH', detail: 'staged sha256 differs from the statement' };
-  if (artifact.md5 !== undefined && artifact.md5 !== st.md5) return { reason: 'DIGEST_MISMATCH', detail: 'staged md5 differs from the statement' };
+  if (st.size !== artifact.size)
+    return { reason: 'DIGEST_MISMATCH', detail: `statement says ${st.size} bytes, staged file has ${artifact.size}` };
+  if (artifact.sha256 !== undefined && artifact.sha256 !== st.sha256)
+    return { reason: 'DIGEST_MISMATCH', detail: 'staged sha256 differs from the statement' };
+  if (artifact.md5 !== undefined && artifact.md5 !== st.md5)
+    return { reason: 'DIGEST_MISMATCH', detail: 'staged md5 differs from the statement' };
   if (artifact.labels !== undefined && (artifact.labels.length !== 1 || artifact.labels[0] !== st.label)) {
-    return { reason: 'TARGET_MISMATCH', detail: `staged with label(s) [${artifact.labels.join(', ')}], statement names "${st.label}"` };
+    return {
+      reason: 'TARGET_MISMATCH',
+      detail: `staged with label(s) [${artifact.labels.join(', ')}], statement names "${st.label}"`,
+    };
   }
   return null;
 }
@@ -118,7 +195,13 @@ function bindToStaged(artifact: StagedArtifact, st: UploadStatement): { reason: 
 function withStatement(item: PlanItem, st: UploadStatement | null): PlanItem {
   if (st === null) return item;
   return {
-    ...item, feedstock: st.feedstock, label: st.label, sha256: st.sha256, md5: st.md5, size: st.size,
-    sourceCommit: st.source?.commit ?? null, sourceRunUrl: st.source?.runUrl ?? null,
+    ...item,
+    feedstock: st.feedstock,
+    label: st.label,
+    sha256: st.sha256,
+    md5: st.md5,
+    size: st.size,
+    sourceCommit: st.source?.commit ?? null,
+    sourceRunUrl: st.source?.runUrl ?? null,
   };
 }

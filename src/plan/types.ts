@@ -38,7 +38,10 @@ export interface PlanItem {
 export interface StrayItem {
   filename: string;
   handle: string;
-  /** Past rejectRetention, or its subject was already published (crash debris): delete. Otherwise kept (its artifact may still arrive). */
+  /**
+   * Past rejectRetention, or its subject was already published (crash debris): delete. Otherwise kept (its artifact
+   * may still arrive).
+   */
   delete: boolean;
 }
 

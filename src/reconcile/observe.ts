@@ -11,10 +11,18 @@ import type { Stores } from '../stores/factory.js';
 
 function storeError(what: string, e: unknown): ForgegateError {
   if (isForgegateError(e)) return e;
-  return new ForgegateError('FG_STORE_UNAVAILABLE', `cannot list ${what}: ${(e as Error).message}`, { transient: true, cause: e });
+  return new ForgegateError('FG_STORE_UNAVAILABLE', `cannot list ${what}: ${(e as Error).message}`, {
+    transient: true,
+    cause: e,
+  });
 }
 
-export async function observe(stores: Stores, registry: RegistrySource, ledger: Ledger | null, nowMs: number): Promise<{ observation: Observation; index: StagedIndex }> {
+export async function observe(
+  stores: Stores,
+  registry: RegistrySource,
+  ledger: Ledger | null,
+  nowMs: number,
+): Promise<{ observation: Observation; index: StagedIndex }> {
   let staging: StagingListing;
   try {
     staging = await stores.staging.list();
@@ -42,7 +50,11 @@ export async function observe(stores: Stores, registry: RegistrySource, ledger: 
     }),
     registry.snapshot({ names: [...names].sort(), feedstocks: [...feedstocks].sort() }).catch((e: unknown) => {
       if (isForgegateError(e)) throw e;
-      throw new ForgegateError('FG_REGISTRY_UNAVAILABLE', `cannot read the registry (${registry.description}): ${(e as Error).message}`, { transient: true, cause: e });
+      throw new ForgegateError(
+        'FG_REGISTRY_UNAVAILABLE',
+        `cannot read the registry (${registry.description}): ${(e as Error).message}`,
+        { transient: true, cause: e },
+      );
     }),
   ]);
   const facts = ledger ? ledger.facts(keys) : { publications: new Map(), verifyFailures: new Map() };

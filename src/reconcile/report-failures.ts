@@ -10,7 +10,12 @@ import { toUtcString } from '../util/time.js';
  * the commit (so they cannot open one report per invented commit), and a feedstock with no keys at all
  * (KEY_UNKNOWN: any string) is not trusted as an address: those go to the administrators.
  */
-const UNVERIFIED: ReadonlySet<ReasonCode> = new Set(['SIGNATURE_MISSING', 'SIGNATURE_MALFORMED', 'KEY_UNKNOWN', 'SIGNATURE_INVALID']);
+const UNVERIFIED: ReadonlySet<ReasonCode> = new Set([
+  'SIGNATURE_MISSING',
+  'SIGNATURE_MALFORMED',
+  'KEY_UNKNOWN',
+  'SIGNATURE_INVALID',
+]);
 
 export function failureReports(results: ItemResult[]): FailureReport[] {
   const out: FailureReport[] = [];
@@ -21,14 +26,24 @@ export function failureReports(results: ItemResult[]): FailureReport[] {
       feedstock: outcome.reason === 'KEY_UNKNOWN' ? null : item.feedstock,
       commit: unverified ? null : item.sourceCommit,
       runUrl: unverified ? null : item.sourceRunUrl,
-      subdir: item.subdir, filename: item.filename, label: item.label, reason: outcome.reason, fix: fixFor(outcome.reason), detail: outcome.detail,
+      subdir: item.subdir,
+      filename: item.filename,
+      label: item.label,
+      reason: outcome.reason,
+      fix: fixFor(outcome.reason),
+      detail: outcome.detail,
     });
   }
   return out;
 }
 
 /** Returns how many reports were delivered; a sink failure leaves them unmarked so the next run tries again. */
-export async function sendReports(reports: FailureReport[], sink: ReportSink, ledger: Ledger | null, nowMs: number): Promise<{ sent: number; error: string | null }> {
+export async function sendReports(
+  reports: FailureReport[],
+  sink: ReportSink,
+  ledger: Ledger | null,
+  nowMs: number,
+): Promise<{ sent: number; error: string | null }> {
   const fresh = ledger ? reports.filter((r) => !ledger.wasReported(reportKey(r))) : reports;
   if (fresh.length === 0) return { sent: 0, error: null };
   try {

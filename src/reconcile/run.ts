@@ -58,8 +58,14 @@ function toResultItem(item: PlanItem, applied: ItemResult | undefined): ResultIt
   const reason = o?.kind === 'rejected' ? o.reason : item.reason;
   const detail = o && (o.kind === 'rejected' || o.kind === 'failed' || o.kind === 'alert') ? o.detail : item.detail;
   return {
-    subdir: item.subdir, filename: item.filename, feedstock: item.feedstock, decision: item.decision, reason,
-    fix: reason !== null && isReasonCode(reason) ? fixFor(reason) : null, detail, label: item.label,
+    subdir: item.subdir,
+    filename: item.filename,
+    feedstock: item.feedstock,
+    decision: item.decision,
+    reason,
+    fix: reason !== null && isReasonCode(reason) ? fixFor(reason) : null,
+    detail,
+    label: item.label,
     outcome: o ? o.kind : null,
   };
 }
@@ -81,7 +87,11 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     runId = ledger.startRun(opts.planOnly ? 'plan' : 'apply', toUtcString(Date.now()));
     const registry = createRegistry(config.registry, { env: opts.env });
     const { observation, index } = await observe(stores, registry, ledger, clock());
-    const plan = assemblePlan(observation, { targetChannel: config.target.channel, labels: config.target.labels, policy: config.policy });
+    const plan = assemblePlan(observation, {
+      targetChannel: config.target.channel,
+      labels: config.target.labels,
+      policy: config.policy,
+    });
 
     let results: ItemResult[] | null = null;
     let alerts = 0;
@@ -89,11 +99,24 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     if (!opts.planOnly) {
       const reportSink = createReportSink(config.reports, { env: opts.env });
       // Count alerts whatever raised them (a confirmation mismatch, a registry conflict): each one means exit 6.
-      const sink: ReportSink = { kind: reportSink.kind, sendFailures: (r) => reportSink.sendFailures(r), sendAlert: async (a) => { alerts++; await reportSink.sendAlert(a); } };
+      const sink: ReportSink = {
+        kind: reportSink.kind,
+        sendFailures: (r) => reportSink.sendFailures(r),
+        sendAlert: async (a) => {
+          alerts++;
+          await reportSink.sendAlert(a);
+        },
+      };
       // Under the lock, anything left in the quarantine is debris of a crashed run.
       await stores.quarantine.sweep?.();
       results = await applyPlan(plan, index, {
-        ...stores, registry, ledger, alerts: sink, runId, concurrency: config.policy.concurrency, clock,
+        ...stores,
+        registry,
+        ledger,
+        alerts: sink,
+        runId,
+        concurrency: config.policy.concurrency,
+        clock,
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       });
       reports = await sendReports(failureReports(results), sink, ledger, clock());
@@ -101,8 +124,13 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
       ledger.db.transaction(() => {
         for (const { item, outcome } of results!) {
           ledger.recordDecision({
-            run_id: id, subdir: item.subdir, filename: item.filename, feedstock: item.feedstock, decision: item.decision,
-            reason: outcome.kind === 'rejected' ? outcome.reason : item.reason, outcome: outcome.kind,
+            run_id: id,
+            subdir: item.subdir,
+            filename: item.filename,
+            feedstock: item.feedstock,
+            decision: item.decision,
+            reason: outcome.kind === 'rejected' ? outcome.reason : item.reason,
+            outcome: outcome.kind,
             detail: 'detail' in outcome ? outcome.detail : item.detail,
           });
         }
@@ -110,16 +138,34 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     }
     const byKey = new Map((results ?? []).map((r) => [artifactKey(r.item.subdir, r.item.filename), r]));
     const summary = summarise(plan, results);
-    const exitCode = alerts > 0 ? ExitCode.SECURITY_ALERT
-      : (summary['failed'] ?? 0) > 0 || reports.error !== null ? ExitCode.PARTIAL : ExitCode.OK;
-    ledger.finishRun(runId, toUtcString(Date.now()), exitCode === ExitCode.OK ? 'ok' : `exit-${exitCode}`, plan.registryCommit, summary);
+    const exitCode =
+      alerts > 0
+        ? ExitCode.SECURITY_ALERT
+        : (summary['failed'] ?? 0) > 0 || reports.error !== null
+          ? ExitCode.PARTIAL
+          : ExitCode.OK;
+    ledger.finishRun(
+      runId,
+      toUtcString(Date.now()),
+      exitCode === ExitCode.OK ? 'ok' : `exit-${exitCode}`,
+      plan.registryCommit,
+      summary,
+    );
     return {
-      formatVersion: RESULT_FORMAT_VERSION, mode: opts.planOnly ? 'plan' : 'apply', now: plan.now, registryCommit: plan.registryCommit,
-      targetChannel: plan.targetChannel, items: plan.items.map((i) => toResultItem(i, byKey.get(artifactKey(i.subdir, i.filename)))),
-      strays: plan.strays, summary, reports, exitCode,
+      formatVersion: RESULT_FORMAT_VERSION,
+      mode: opts.planOnly ? 'plan' : 'apply',
+      now: plan.now,
+      registryCommit: plan.registryCommit,
+      targetChannel: plan.targetChannel,
+      items: plan.items.map((i) => toResultItem(i, byKey.get(artifactKey(i.subdir, i.filename)))),
+      strays: plan.strays,
+      summary,
+      reports,
+      exitCode,
     };
   } catch (e) {
-    if (runId !== null) ledger.finishRun(runId, toUtcString(Date.now()), isForgegateError(e) ? e.code : 'crashed', null, null);
+    if (runId !== null)
+      ledger.finishRun(runId, toUtcString(Date.now()), isForgegateError(e) ? e.code : 'crashed', null, null);
     throw e;
   } finally {
     lock?.release();

@@ -6,23 +6,68 @@ import type { ReconcileResult } from './run.js';
 const DECISIONS = ['publish', 'cleanup', 'reject', 'wait'];
 
 function counts(result: ReconcileResult): string {
-  const part = (keys: string[]): string => keys.filter((k) => (result.summary[k] ?? 0) > 0).map((k) => `${k} ${result.summary[k]}`).join(', ');
+  const part = (keys: string[]): string =>
+    keys
+      .filter((k) => (result.summary[k] ?? 0) > 0)
+      .map((k) => `${k} ${result.summary[k]}`)
+      .join(', ');
   const planned = part(DECISIONS) || 'nothing staged';
   const done = part(Object.keys(result.summary).filter((k) => !DECISIONS.includes(k)));
   return done ? `plan: ${planned} → done: ${done}` : `plan: ${planned}`;
 }
 
 export function renderTextSummary(result: ReconcileResult): string {
-  const rows = result.items.map((i) => [i.outcome ?? i.decision, `${i.subdir}/${i.filename}`, i.feedstock ?? '-', i.label ?? '-', i.reason ?? '', i.detail ?? '']);
-  const head = `forgegate ${result.mode === 'plan' ? 'plan' : 'run'} at ${result.now} · registry ${result.registryCommit?.slice(0, 12) ?? '(folder)'} · ${counts(result)}`;
-  const strays = result.strays.length > 0 ? `\nstray signatures: ${result.strays.length} (${result.strays.filter((s) => s.delete).length} past retention${result.mode === 'apply' ? ', deleted' : ''})` : '';
-  const reports = result.mode === 'apply' ? `\nreports sent: ${result.reports.sent}${result.reports.error ? ` (report delivery failed: ${result.reports.error}; retried next run)` : ''}` : '';
-  const fixes = [...new Map(result.items.filter((i) => i.reason && i.fix && (i.outcome ?? i.decision).startsWith('reject')).map((i) => [i.reason!, i.fix!])).entries()]
-    .map(([reason, fix]) => `  ${reason}: ${fix}`).join('\n');
-  return [head, rows.length > 0 ? textTable(['decision', 'artifact', 'feedstock', 'label', 'reason', 'detail'], rows) : '', fixes ? `fixes:\n${fixes}` : ''].filter(Boolean).join('\n') + strays + reports;
+  const rows = result.items.map((i) => [
+    i.outcome ?? i.decision,
+    `${i.subdir}/${i.filename}`,
+    i.feedstock ?? '-',
+    i.label ?? '-',
+    i.reason ?? '',
+    i.detail ?? '',
+  ]);
+  const registry = result.registryCommit?.slice(0, 12) ?? '(folder)';
+  const mode = result.mode === 'plan' ? 'plan' : 'run';
+  const head = `forgegate ${mode} at ${result.now} · registry ${registry} · ${counts(result)}`;
+  const strays =
+    result.strays.length > 0
+      ? `\nstray signatures: ${result.strays.length} ` +
+        `(${result.strays.filter((s) => s.delete).length} past retention${result.mode === 'apply' ? ', deleted' : ''})`
+      : '';
+  const reports =
+    result.mode === 'apply'
+      ? `\nreports sent: ${result.reports.sent}` +
+        (result.reports.error ? ` (report delivery failed: ${result.reports.error}; retried next run)` : '')
+      : '';
+  const fixes = [
+    ...new Map(
+      result.items
+        .filter((i) => i.reason && i.fix && (i.outcome ?? i.decision).startsWith('reject'))
+        .map((i) => [i.reason!, i.fix!]),
+    ).entries(),
+  ]
+    .map(([reason, fix]) => `  ${reason}: ${fix}`)
+    .join('\n');
+  return (
+    [
+      head,
+      rows.length > 0 ? textTable(['decision', 'artifact', 'feedstock', 'label', 'reason', 'detail'], rows) : '',
+      fixes ? `fixes:\n${fixes}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n') +
+    strays +
+    reports
+  );
 }
 
 export function renderMarkdownSummary(result: ReconcileResult): string {
-  const rows = result.items.map((i) => [i.outcome ?? i.decision, mdCode(`${i.subdir}/${i.filename}`), mdCode(i.feedstock ?? '-'), i.reason ?? '', i.reason ? mdCode(i.detail ?? '') : '']);
-  return `### forgegate ${result.mode} at ${result.now}\n\n${counts(result)}\n\n${rows.length ? mdTable(['decision', 'artifact', 'feedstock', 'reason', 'detail'], rows) : ''}\n\n`;
+  const rows = result.items.map((i) => [
+    i.outcome ?? i.decision,
+    mdCode(`${i.subdir}/${i.filename}`),
+    mdCode(i.feedstock ?? '-'),
+    i.reason ?? '',
+    i.reason ? mdCode(i.detail ?? '') : '',
+  ]);
+  const table = rows.length ? mdTable(['decision', 'artifact', 'feedstock', 'reason', 'detail'], rows) : '';
+  return `### forgegate ${result.mode} at ${result.now}\n\n${counts(result)}\n\n${table}\n\n`;
 }

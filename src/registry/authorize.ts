@@ -18,7 +18,11 @@ export function authorizeOutput(snapshot: RegistrySnapshot, feedstock: string, n
   if (owners !== null) {
     return owners.includes(feedstock)
       ? { ok: true, register: false, via: 'output' }
-      : { ok: false, reason: 'OUTPUT_NOT_ALLOWED', detail: `"${name}" is registered to ${owners.join(', ')}, not to "${feedstock}"` };
+      : {
+          ok: false,
+          reason: 'OUTPUT_NOT_ALLOWED',
+          detail: `"${name}" is registered to ${owners.join(', ')}, not to "${feedstock}"`,
+        };
   }
   const patterns = Object.hasOwn(snapshot.allowlist, feedstock) ? snapshot.allowlist[feedstock]! : [];
   const pattern = patterns.find((p) => fnmatchcase(name, p));
@@ -31,11 +35,17 @@ export function authorizeOutput(snapshot: RegistrySnapshot, feedstock: string, n
         return {
           ok: false,
           reason: 'OUTPUT_NOT_REGISTERED',
-          detail: `"${name}" is confusable with "${other}" (registered to ${otherOwners.join(', ')}); an administrator must decide`,
+          detail:
+            `"${name}" is confusable with "${other}" (registered to ${otherOwners.join(', ')}); ` +
+            'an administrator must decide',
         };
       }
     }
     return { ok: true, register: true, via: 'auto_register_all' };
   }
-  return { ok: false, reason: 'OUTPUT_NOT_REGISTERED', detail: `"${name}" is not registered and no allowlist pattern of "${feedstock}" matches it` };
+  return {
+    ok: false,
+    reason: 'OUTPUT_NOT_REGISTERED',
+    detail: `"${name}" is not registered and no allowlist pattern of "${feedstock}" matches it`,
+  };
 }

@@ -1,4 +1,5 @@
-// registry-v1 on a local folder. A git checkout is read at one commit (HEAD, resolved once) and registrations are commits.
+// registry-v1 on a local folder. A git checkout is read at one commit (HEAD, resolved once) and registrations are
+// commits.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ForgegateError } from '../errors.js';
@@ -6,11 +7,24 @@ import type { RegisterOutcome, RegistryConfig, RegistrySnapshot, RegistrySource,
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { commitPath, headCommit, listFolder, readBlobs } from './git.js';
 import {
-  ALLOWLIST_FILE, CONFIG_FILE, formatOutputFile, isRegistryName, keyPath, outputPath, outputShardDir,
-  parseAllowlist, parseKeyFile, parseOutputFile, parseRegistryConfig,
+  ALLOWLIST_FILE,
+  CONFIG_FILE,
+  formatOutputFile,
+  isRegistryName,
+  keyPath,
+  outputPath,
+  outputShardDir,
+  parseAllowlist,
+  parseKeyFile,
+  parseOutputFile,
+  parseRegistryConfig,
 } from './layout.js';
 
-type Reader = { commit: string | null; read(paths: string[]): Promise<Map<string, string | null>>; list(folder: string): Promise<string[]> };
+type Reader = {
+  commit: string | null;
+  read(paths: string[]): Promise<Map<string, string | null>>;
+  list(folder: string): Promise<string[]>;
+};
 
 export class DirectoryRegistry implements RegistrySource {
   readonly description: string;
@@ -26,21 +40,32 @@ export class DirectoryRegistry implements RegistrySource {
     try {
       if (!(await stat(this.#root)).isDirectory()) throw new Error('not a folder');
     } catch (e) {
-      throw new ForgegateError('FG_REGISTRY_UNAVAILABLE', `registry folder ${this.#root} cannot be read: ${(e as Error).message}`, {
-        fix: 'Check registry.path in the config, or clone the registry repository there.',
-      });
+      throw new ForgegateError(
+        'FG_REGISTRY_UNAVAILABLE',
+        `registry folder ${this.#root} cannot be read: ${(e as Error).message}`,
+        {
+          fix: 'Check registry.path in the config, or clone the registry repository there.',
+        },
+      );
     }
     const root = this.#root;
     const commit = await headCommit(root);
     if (commit !== null) {
-      return { commit, read: (paths) => readBlobs(root, commit, paths), list: (folder) => listFolder(root, commit, folder) };
+      return {
+        commit,
+        read: (paths) => readBlobs(root, commit, paths),
+        list: (folder) => listFolder(root, commit, folder),
+      };
     }
     return {
       commit: null,
-      read: async (paths) => new Map(await Promise.all(paths.map(async (p) => [p, await readOptional(join(root, p))] as const))),
+      read: async (paths) =>
+        new Map(await Promise.all(paths.map(async (p) => [p, await readOptional(join(root, p))] as const))),
       list: async (folder) => {
         try {
-          return (await readdir(join(root, folder), { withFileTypes: true })).filter((d) => d.isFile()).map((d) => d.name);
+          return (await readdir(join(root, folder), { withFileTypes: true }))
+            .filter((d) => d.isFile())
+            .map((d) => d.name);
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
           throw e;
@@ -57,7 +82,8 @@ export class DirectoryRegistry implements RegistrySource {
     const names = new Set(request.names.filter(isRegistryName));
     if (config.auto_register_all) {
       for (const folder of new Set([...names].map((n) => outputShardDir(n, config)))) {
-        for (const file of await reader.list(folder)) if (file.endsWith('.json')) names.add(file.slice(0, -'.json'.length));
+        for (const file of await reader.list(folder))
+          if (file.endsWith('.json')) names.add(file.slice(0, -'.json'.length));
       }
     }
     const feedstocks = [...new Set(request.feedstocks.filter(isRegistryName))];
@@ -85,7 +111,8 @@ export class DirectoryRegistry implements RegistrySource {
   }
 
   async #register(name: string, feedstock: string, basedOn: string | null): Promise<RegisterOutcome> {
-    if (!isRegistryName(name) || !isRegistryName(feedstock)) throw new Error(`refusing to register "${name}" for "${feedstock}"`);
+    if (!isRegistryName(name) || !isRegistryName(feedstock))
+      throw new Error(`refusing to register "${name}" for "${feedstock}"`);
     // Re-read at the current head: the branch may have moved since the snapshot (`basedOn`).
     const reader = await this.#reader();
     void basedOn;
@@ -96,7 +123,15 @@ export class DirectoryRegistry implements RegistrySource {
     if (owners.includes(feedstock)) return { kind: 'already', commit: reader.commit };
     if (owners.length > 0) return { kind: 'conflict', owners, commit: reader.commit };
     await writeFileAtomic(join(this.#root, path), formatOutputFile([feedstock]));
-    const commit = reader.commit === null ? null : await commitPath(this.#root, path, `Register output ${name} for feedstock ${feedstock}\n\nWritten by forgegate on first publish (allowlist or auto_register_all).`);
+    const commit =
+      reader.commit === null
+        ? null
+        : await commitPath(
+            this.#root,
+            path,
+            `Register output ${name} for feedstock ${feedstock}\n\n` +
+              'Written by forgegate on first publish (allowlist or auto_register_all).',
+          );
     return { kind: 'registered', commit };
   }
 }

@@ -13,7 +13,10 @@ export interface RegistryDeps {
 
 export function githubToken(tokenEnv: string, where: string, env: NodeJS.ProcessEnv): string {
   const token = env[tokenEnv];
-  if (!token) throw new ForgegateError('FG_CONFIG_INVALID', `${where}: environment variable ${tokenEnv} (tokenEnv) is not set`, { fix: `Export ${tokenEnv} with a GitHub token (README, "GitHub" lists the scopes).` });
+  if (!token)
+    throw new ForgegateError('FG_CONFIG_INVALID', `${where}: environment variable ${tokenEnv} (tokenEnv) is not set`, {
+      fix: `Export ${tokenEnv} with a GitHub token (README, "GitHub" lists the scopes).`,
+    });
   return token;
 }
 

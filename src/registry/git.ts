@@ -63,7 +63,10 @@ export function readBlobs(dir: string, commit: string, paths: string[]): Promise
 /** Names of the blobs directly inside `folder` at `commit` ([] when the folder does not exist). */
 export async function listFolder(dir: string, commit: string, folder: string): Promise<string[]> {
   const out = await git(dir, ['ls-tree', '--name-only', commit, `${folder}/`]);
-  return out.split('\n').filter(Boolean).map((p) => p.slice(folder.length + 1));
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((p) => p.slice(folder.length + 1));
 }
 
 /** Commit exactly one path with the given message; returns the new HEAD. */

@@ -9,7 +9,12 @@ import { parseUtcTime } from '../util/time.js';
 export const CONFIG_FILE = 'config.json';
 export const ALLOWLIST_FILE = 'feedstock_outputs_autoreg_allowlist.yml';
 export const KEYS_DIR = 'keys';
-export const DEFAULT_REGISTRY_CONFIG: RegistryConfig = { outputs_path: 'outputs', shard_level: 3, shard_fill: 'z', auto_register_all: false };
+export const DEFAULT_REGISTRY_CONFIG: RegistryConfig = {
+  outputs_path: 'outputs',
+  shard_level: 3,
+  shard_fill: 'z',
+  auto_register_all: false,
+};
 
 /** Names as the real registry spells them: a leading letter, digit or `_`, then `[A-Za-z0-9._-]`. */
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
@@ -20,7 +25,11 @@ export function isRegistryName(name: string): boolean {
 
 /** The shard folders of a name: lowercase, keep a-z0-9, first `level` characters, padded with `fill`. */
 export function shardOf(name: string, config: RegistryConfig): string[] {
-  const alnum = name.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, config.shard_level).padEnd(config.shard_level, config.shard_fill);
+  const alnum = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
+    .slice(0, config.shard_level)
+    .padEnd(config.shard_level, config.shard_fill);
   return [...alnum];
 }
 
@@ -61,8 +70,10 @@ export function parseRegistryConfig(text: string | null, path = CONFIG_FILE): Re
   if (typeof op !== 'string' || !/^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/.test(op) || op.split('/').includes('..')) {
     throw invalid(path, 'outputs_path must be a relative folder path');
   }
-  if (typeof level !== 'number' || !Number.isInteger(level) || level < 0 || level > 8) throw invalid(path, 'shard_level must be an integer 0..8');
-  if (typeof fill !== 'string' || !/^[a-z0-9]$/.test(fill)) throw invalid(path, 'shard_fill must be one character a-z or 0-9');
+  if (typeof level !== 'number' || !Number.isInteger(level) || level < 0 || level > 8)
+    throw invalid(path, 'shard_level must be an integer 0..8');
+  if (typeof fill !== 'string' || !/^[a-z0-9]$/.test(fill))
+    throw invalid(path, 'shard_fill must be one character a-z or 0-9');
   if (typeof auto !== 'boolean') throw invalid(path, 'auto_register_all must be true or false');
   return { outputs_path: op, shard_level: level, shard_fill: fill, auto_register_all: auto };
 }
@@ -89,7 +100,8 @@ export function parseAllowlist(text: string | null, path = ALLOWLIST_FILE): Reco
     throw invalid(path, `not valid YAML (${(e as Error).message})`);
   }
   if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(path, 'must map feedstock names to lists of glob patterns');
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw invalid(path, 'must map feedstock names to lists of glob patterns');
   const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const [feedstock, patterns] of Object.entries(value as Record<string, unknown>)) {
     if (!isRegistryName(feedstock)) throw invalid(path, `"${feedstock}" is not a feedstock name`);
@@ -114,12 +126,17 @@ export function parseKeyFile(text: string, path: string): RegistryKey[] {
   const keys = raw['keys'];
   if (!Array.isArray(keys)) throw invalid(path, '"keys" must be a list');
   return keys.map((entry: unknown, i): RegistryKey => {
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw invalid(path, `keys[${i}] must be an object`);
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+      throw invalid(path, `keys[${i}] must be an object`);
     const e = entry as Record<string, unknown>;
     const publicKey = decodeBase64Strict(e['publicKey']);
-    if (publicKey === null || publicKey.length !== 32) throw invalid(path, `keys[${i}].publicKey must be standard base64 of 32 bytes`);
+    if (publicKey === null || publicKey.length !== 32)
+      throw invalid(path, `keys[${i}].publicKey must be standard base64 of 32 bytes`);
     if (typeof e['keyid'] !== 'string' || e['keyid'] !== sha256Hex(publicKey)) {
-      throw invalid(path, `keys[${i}].keyid must be the lowercase hex sha256 of the public key (${sha256Hex(publicKey)})`);
+      throw invalid(
+        path,
+        `keys[${i}].keyid must be the lowercase hex sha256 of the public key (${sha256Hex(publicKey)})`,
+      );
     }
     const key: RegistryKey = { keyid: e['keyid'], publicKey: e['publicKey'] as string };
     const addedAt = optionalTime(e, 'addedAt', path, i);

@@ -4,8 +4,17 @@ import { join, relative, sep } from 'node:path';
 import { isForgegateError } from '../errors.js';
 import { fnmatchcase } from './fnmatch.js';
 import {
-  ALLOWLIST_FILE, CONFIG_FILE, DEFAULT_REGISTRY_CONFIG, KEYS_DIR, isRegistryName, keyPath, outputPath,
-  parseAllowlist, parseKeyFile, parseOutputFile, parseRegistryConfig,
+  ALLOWLIST_FILE,
+  CONFIG_FILE,
+  DEFAULT_REGISTRY_CONFIG,
+  KEYS_DIR,
+  isRegistryName,
+  keyPath,
+  outputPath,
+  parseAllowlist,
+  parseKeyFile,
+  parseOutputFile,
+  parseRegistryConfig,
 } from './layout.js';
 
 async function walk(dir: string): Promise<string[]> {
@@ -21,7 +30,11 @@ async function walk(dir: string): Promise<string[]> {
 
 const readOrNull = (path: string): Promise<string | null> => readFile(path, 'utf8').catch(() => null);
 
-export interface LintResult { problems: string[]; outputs: number; keyFiles: number }
+export interface LintResult {
+  problems: string[];
+  outputs: number;
+  keyFiles: number;
+}
 
 export async function lintRegistry(root: string): Promise<LintResult> {
   const problems: string[] = [];
@@ -41,14 +54,18 @@ export async function lintRegistry(root: string): Promise<LintResult> {
   for (const [feedstock, patterns] of Object.entries(allowlist)) {
     for (const p of patterns) {
       // A pattern that matches everything hands every new name to one feedstock.
-      if (fnmatchcase('any-name-at-all', p) && fnmatchcase('zz_other', p)) problems.push(`${ALLOWLIST_FILE}: ${feedstock}: pattern "${p}" matches every name`);
+      if (fnmatchcase('any-name-at-all', p) && fnmatchcase('zz_other', p))
+        problems.push(`${ALLOWLIST_FILE}: ${feedstock}: pattern "${p}" matches every name`);
     }
   }
 
   let outputs = 0;
   for (const file of await walk(join(root, config.outputs_path))) {
     const path = rel(file);
-    const name = path.split('/').pop()!.replace(/\.json$/, '');
+    const name = path
+      .split('/')
+      .pop()!
+      .replace(/\.json$/, '');
     if (!path.endsWith('.json') || !isRegistryName(name)) {
       problems.push(`${path}: not an <output>.json file`);
       continue;
@@ -62,19 +79,24 @@ export async function lintRegistry(root: string): Promise<LintResult> {
   const owners = new Map<string, string>();
   for (const file of await walk(join(root, KEYS_DIR))) {
     const path = rel(file);
-    const feedstock = path.split('/').pop()!.replace(/\.json$/, '');
+    const feedstock = path
+      .split('/')
+      .pop()!
+      .replace(/\.json$/, '');
     if (!path.endsWith('.json') || !isRegistryName(feedstock)) {
       problems.push(`${path}: not a <feedstock>.json key file`);
       continue;
     }
-    if (keyPath(feedstock, config) !== path) problems.push(`${path}: belongs at ${keyPath(feedstock, config)} (sharding)`);
+    if (keyPath(feedstock, config) !== path)
+      problems.push(`${path}: belongs at ${keyPath(feedstock, config)} (sharding)`);
     const text = await readFile(file, 'utf8');
     const keys = attempt(() => parseKeyFile(text, path));
     if (keys === null) continue;
     keyFiles++;
     for (const k of keys) {
       const other = owners.get(k.keyid);
-      if (other !== undefined) problems.push(`${path}: key ${k.keyid} is listed twice (also for ${other}); one key must serve one feedstock`);
+      if (other !== undefined)
+        problems.push(`${path}: key ${k.keyid} is listed twice (also for ${other}); one key must serve one feedstock`);
       owners.set(k.keyid, feedstock);
     }
   }

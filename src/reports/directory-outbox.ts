@@ -41,7 +41,16 @@ export class DirectoryOutbox implements ReportSink {
     await mkdir(dir, { recursive: true });
     const at = new Date().toISOString();
     const file = join(dir, `${at.replace(/[:.]/g, '-')}-${alert.kind}.md`);
-    const text = [`# SECURITY ALERT: ${alert.kind}`, '', `Artifact: ${mdCode(`${alert.subdir}/${alert.filename}`)}`, `Feedstock: ${mdCode(alert.feedstock ?? '-')}`, `Time: ${at}`, '', mdCode(alert.detail), ''].join('\n');
+    const text = [
+      `# SECURITY ALERT: ${alert.kind}`,
+      '',
+      `Artifact: ${mdCode(`${alert.subdir}/${alert.filename}`)}`,
+      `Feedstock: ${mdCode(alert.feedstock ?? '-')}`,
+      `Time: ${at}`,
+      '',
+      mdCode(alert.detail),
+      '',
+    ].join('\n');
     await writeFileAtomic(file, text);
   }
 }

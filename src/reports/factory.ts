@@ -14,6 +14,10 @@ export function createReportSink(config: ReportsConfig, deps: ReportDeps): Repor
     case 'directory':
       return new DirectoryOutbox(config.path);
     case 'github':
-      return new GitHubReports(new GitHubGraphQL({ url: config.url, token: githubToken(config.tokenEnv, 'reports', deps.env) }), config.repositoryTemplate, config.adminRepository);
+      return new GitHubReports(
+        new GitHubGraphQL({ url: config.url, token: githubToken(config.tokenEnv, 'reports', deps.env) }),
+        config.repositoryTemplate,
+        config.adminRepository,
+      );
   }
 }

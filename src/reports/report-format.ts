@@ -13,27 +13,37 @@ export function reportHeader(feedstock: string, commit: string | null): string {
     reportMarker(feedstock, commit),
     `# ${reportTitle(commit)}`,
     '',
-    `Feedstock: ${mdCode(feedstock)}. Each row is one artifact forgegate refused to publish, with the reason code and what to do.`,
+    `Feedstock: ${mdCode(feedstock)}. Each row is one artifact forgegate refused to publish, with the reason code ` +
+      `and what to do.`,
     '',
   ].join('\n');
 }
 
 /** One failure. The fix is our own text for the reason code (trusted Markdown); everything else is escaped. */
 export function reportRow(r: FailureReport): string {
-  const run = r.runUrl && /^https:\/\/[^\s]+$/.test(r.runUrl) ? ` ([CI run](${encodeURI(r.runUrl).replace(/[()]/g, encodeURIComponent)}))` : '';
-  return `- ${mdCode(`${r.subdir}/${r.filename}`)} label ${mdCode(r.label ?? '-')}: **${r.reason}** — ${fixFor(r.reason)} Detail: ${mdCode(r.detail)}${run} ${failureMarker(r)}`;
+  const run =
+    r.runUrl && /^https:\/\/[^\s]+$/.test(r.runUrl)
+      ? ` ([CI run](${encodeURI(r.runUrl).replace(/[()]/g, encodeURIComponent)}))`
+      : '';
+  const what = `${mdCode(`${r.subdir}/${r.filename}`)} label ${mdCode(r.label ?? '-')}`;
+  return `- ${what}: **${r.reason}** — ${fixFor(r.reason)} Detail: ${mdCode(r.detail)}${run} ${failureMarker(r)}`;
 }
-
 
 export function reportMarker(feedstock: string, commit: string | null): string {
   return `<!-- forgegate:report feedstock=${feedstock} commit=${commit ?? 'unknown'} -->`;
 }
 
 export function reportTitle(commit: string | null): string {
-  return commit ? `forgegate: artifacts from commit ${commit.slice(0, 12)} were not published` : 'forgegate: artifacts without a source commit were not published';
+  return commit
+    ? `forgegate: artifacts from commit ${commit.slice(0, 12)} were not published`
+    : 'forgegate: artifacts without a source commit were not published';
 }
 
-export interface ReportGroup { feedstock: string | null; commit: string | null; reports: FailureReport[] }
+export interface ReportGroup {
+  feedstock: string | null;
+  commit: string | null;
+  reports: FailureReport[];
+}
 
 /** One group per (feedstock, commit): each becomes one report file or one issue. Unsafe names fall to admins. */
 export function groupReports(reports: FailureReport[]): ReportGroup[] {

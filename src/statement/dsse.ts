@@ -29,14 +29,16 @@ export type EnvelopeParse = { ok: true; envelope: Envelope } | { ok: false; deta
 /** Parse `.sig` bytes. Never throws: anything off is a detail for SIGNATURE_MALFORMED. */
 export function parseEnvelope(bytes: Uint8Array | null): EnvelopeParse {
   if (bytes === null) return { ok: false, detail: `signature file is larger than ${MAX_SIG_FILE_BYTES} bytes` };
-  if (bytes.length > MAX_SIG_FILE_BYTES) return { ok: false, detail: `signature file is larger than ${MAX_SIG_FILE_BYTES} bytes` };
+  if (bytes.length > MAX_SIG_FILE_BYTES)
+    return { ok: false, detail: `signature file is larger than ${MAX_SIG_FILE_BYTES} bytes` };
   let doc: unknown;
   try {
     doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
     return { ok: false, detail: 'signature file is not UTF-8 JSON' };
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return { ok: false, detail: 'envelope is not a JSON object' };
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    return { ok: false, detail: 'envelope is not a JSON object' };
   const e = doc as Record<string, unknown>;
   if (e['payloadType'] !== PAYLOAD_TYPE) return { ok: false, detail: `payloadType must be ${PAYLOAD_TYPE}` };
   const payload = decodeBase64Strict(e['payload']);
@@ -46,12 +48,14 @@ export function parseEnvelope(bytes: Uint8Array | null): EnvelopeParse {
   if (sigs.length > MAX_SIGNATURES) return { ok: false, detail: `more than ${MAX_SIGNATURES} signatures` };
   const signatures: EnvelopeSignature[] = [];
   for (const [i, s] of sigs.entries()) {
-    if (typeof s !== 'object' || s === null || Array.isArray(s)) return { ok: false, detail: `signatures[${i}] is not an object` };
+    if (typeof s !== 'object' || s === null || Array.isArray(s))
+      return { ok: false, detail: `signatures[${i}] is not an object` };
     const entry = s as Record<string, unknown>;
     const keyid = entry['keyid'] ?? '';
     if (typeof keyid !== 'string') return { ok: false, detail: `signatures[${i}].keyid is not a string` };
     const sig = decodeBase64Strict(entry['sig']);
-    if (sig === null || sig.length !== 64) return { ok: false, detail: `signatures[${i}].sig is not standard base64 of 64 bytes` };
+    if (sig === null || sig.length !== 64)
+      return { ok: false, detail: `signatures[${i}].sig is not standard base64 of 64 bytes` };
     signatures.push({ keyid, sig });
   }
   return { ok: true, envelope: { payloadType: PAYLOAD_TYPE, payload, signatures } };

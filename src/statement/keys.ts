@@ -1,4 +1,5 @@
-// Ed25519 keys in the spec's encodings: 32-byte seed (base64) for CI, raw public key (base64) + sha256 key id for the registry.
+// Ed25519 keys in the spec's encodings: 32-byte seed (base64) for CI, raw public key (base64) + sha256 key id for the
+// registry.
 import nacl from 'tweetnacl';
 import { decodeBase64Strict, encodeBase64 } from '../util/base64.js';
 import { sha256Hex } from '../util/digest.js';

@@ -48,15 +48,24 @@ export function parseStatement(payload: Uint8Array): StatementParse {
   const subject = doc['subject'];
   if (!Array.isArray(subject) || subject.length !== 1) return bad('subject must hold exactly one element');
   const s0: unknown = subject[0];
-  if (!isObj(s0) || !nonEmpty(s0['name']) || !isArtifactFilename(s0['name'])) return bad('subject[0].name must be an artifact file name');
+  if (!isObj(s0) || !nonEmpty(s0['name']) || !isArtifactFilename(s0['name']))
+    return bad('subject[0].name must be an artifact file name');
   const digest = s0['digest'];
   if (!isObj(digest)) return bad('subject[0].digest must be an object');
-  if (typeof digest['sha256'] !== 'string' || !HEX64.test(digest['sha256'])) return bad('subject[0].digest.sha256 must be 64 lowercase hex');
-  if (typeof digest['md5'] !== 'string' || !HEX32.test(digest['md5'])) return bad('subject[0].digest.md5 must be 32 lowercase hex');
+  if (typeof digest['sha256'] !== 'string' || !HEX64.test(digest['sha256']))
+    return bad('subject[0].digest.sha256 must be 64 lowercase hex');
+  if (typeof digest['md5'] !== 'string' || !HEX32.test(digest['md5']))
+    return bad('subject[0].digest.md5 must be 32 lowercase hex');
   if (doc['predicateType'] !== PREDICATE_TYPE) return bad(`predicateType must be ${PREDICATE_TYPE}`);
   const p = doc['predicate'];
   if (!isObj(p)) return bad('predicate must be an object');
-  const text: Record<'feedstock' | 'targetChannel' | 'label' | 'subdir' | 'issuedAt', string> = { feedstock: '', targetChannel: '', label: '', subdir: '', issuedAt: '' };
+  const text: Record<'feedstock' | 'targetChannel' | 'label' | 'subdir' | 'issuedAt', string> = {
+    feedstock: '',
+    targetChannel: '',
+    label: '',
+    subdir: '',
+    issuedAt: '',
+  };
   for (const field of Object.keys(text) as (keyof typeof text)[]) {
     const v = p[field];
     if (!nonEmpty(v)) return bad(`predicate.${field} must be a non-empty string`);
@@ -65,7 +74,8 @@ export function parseStatement(payload: Uint8Array): StatementParse {
   const { feedstock, targetChannel, label, subdir, issuedAt } = text;
   const { size, expiresAt, source } = p;
   if (!isSubdir(subdir)) return bad('predicate.subdir is not a conda subdir');
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return bad('predicate.size must be a non-negative integer');
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+    return bad('predicate.size must be a non-negative integer');
   const issuedAtMs = parseUtcTime(issuedAt);
   if (issuedAtMs === null) return bad('predicate.issuedAt must be an RFC 3339 UTC time ending in Z');
   let expiresAtMs: number | null = null;

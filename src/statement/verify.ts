@@ -57,25 +57,38 @@ export function verifySignatureFile(sigBytes: Uint8Array | null, ctx: VerifyCont
       if (refused === null || state === 'revoked') refused = { state, keyid: key.keyid };
     }
   }
-  if (refused?.state === 'revoked') return fail('KEY_REVOKED', `signature verifies only under revoked key ${refused.keyid}`);
-  if (refused?.state === 'expired') return fail('KEY_EXPIRED', `signature verifies only under key ${refused.keyid}, which is past notAfter`);
-  return fail('SIGNATURE_INVALID', `no signature verifies under the ${keys.length} key(s) of feedstock "${statement.feedstock}"`);
+  if (refused?.state === 'revoked')
+    return fail('KEY_REVOKED', `signature verifies only under revoked key ${refused.keyid}`);
+  if (refused?.state === 'expired')
+    return fail('KEY_EXPIRED', `signature verifies only under key ${refused.keyid}, which is past notAfter`);
+  return fail(
+    'SIGNATURE_INVALID',
+    `no signature verifies under the ${keys.length} key(s) of feedstock "${statement.feedstock}"`,
+  );
 }
 
 function checkFreshnessAndTarget(statement: UploadStatement, keyid: string, ctx: VerifyContext): VerifyResult {
   const fail = (reason: ReasonCode, detail: string): VerifyResult => ({ ok: false, reason, detail, statement });
   // 5. freshness
-  if (statement.issuedAtMs > ctx.nowMs + ctx.clockSkewMs) return fail('SIGNATURE_EXPIRED', `issuedAt ${statement.issuedAt} is in the future`);
+  if (statement.issuedAtMs > ctx.nowMs + ctx.clockSkewMs)
+    return fail('SIGNATURE_EXPIRED', `issuedAt ${statement.issuedAt} is in the future`);
   // expiresAt can only shorten validity (spec step 5): a statement never outlives the maximum signature age.
   const maxAgeEnd = statement.issuedAtMs + ctx.maxSignatureAgeMs;
   const expiresAtMs = statement.expiresAtMs === null ? maxAgeEnd : Math.min(statement.expiresAtMs, maxAgeEnd);
-  if (ctx.nowMs >= expiresAtMs) return fail('SIGNATURE_EXPIRED', `statement expired at ${new Date(expiresAtMs).toISOString()}`);
+  if (ctx.nowMs >= expiresAtMs)
+    return fail('SIGNATURE_EXPIRED', `statement expired at ${new Date(expiresAtMs).toISOString()}`);
   // 6. (channel and label half; the byte bindings need the artifact)
   if (statement.targetChannel !== ctx.targetChannel) {
-    return fail('TARGET_MISMATCH', `statement names channel ${statement.targetChannel}, this gate publishes to ${ctx.targetChannel}`);
+    return fail(
+      'TARGET_MISMATCH',
+      `statement names channel ${statement.targetChannel}, this gate publishes to ${ctx.targetChannel}`,
+    );
   }
   if (!ctx.labels.includes(statement.label)) {
-    return fail('TARGET_MISMATCH', `label "${statement.label}" is not allowed here (allowed: ${ctx.labels.join(', ')})`);
+    return fail(
+      'TARGET_MISMATCH',
+      `label "${statement.label}" is not allowed here (allowed: ${ctx.labels.join(', ')})`,
+    );
   }
   return { ok: true, statement, keyid };
 }

@@ -23,9 +23,14 @@ export class DirectoryStaging implements StagingStore {
     try {
       subdirs = await readdir(this.#root, { withFileTypes: true });
     } catch (e) {
-      throw new ForgegateError('FG_STORE_UNAVAILABLE', `staging folder ${this.#root} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
-        fix: 'Create the folder, or fix staging.store.path in the config.', transient: (e as NodeJS.ErrnoException).code !== 'ENOENT',
-      });
+      throw new ForgegateError(
+        'FG_STORE_UNAVAILABLE',
+        `staging folder ${this.#root} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        {
+          fix: 'Create the folder, or fix staging.store.path in the config.',
+          transient: (e as NodeJS.ErrnoException).code !== 'ENOENT',
+        },
+      );
     }
     const listing: StagingListing = { artifacts: [], signatures: [] };
     for (const d of subdirs) {
@@ -41,7 +46,14 @@ export class DirectoryStaging implements StagingStore {
           listing.artifacts.push({ subdir: d.name, filename: f.name, size: st.size, uploadedAt, handle: path });
         } else if (f.name.endsWith('.sig')) {
           const content = st.size <= MAX_SIG_FILE_BYTES ? await readSmall(path) : null;
-          listing.signatures.push({ filename: f.name, besideArtifact: { subdir: d.name, filename: f.name.slice(0, -'.sig'.length) }, uploadedAt, size: st.size, content, handle: path });
+          listing.signatures.push({
+            filename: f.name,
+            besideArtifact: { subdir: d.name, filename: f.name.slice(0, -'.sig'.length) },
+            uploadedAt,
+            size: st.size,
+            content,
+            handle: path,
+          });
         }
       }
     }

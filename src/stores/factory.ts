@@ -29,15 +29,23 @@ function token(store: Extract<StoreConfig, { type: 'anaconda' }>, where: string,
   const value = deps.env[store.tokenEnv];
   if (!value && deps.readOnly) return null;
   if (!value) {
-    throw new ForgegateError('FG_CONFIG_INVALID', `${where}: environment variable ${store.tokenEnv} (tokenEnv) is not set`, {
-      fix: `Export ${store.tokenEnv} with an anaconda.org token for owner ${store.owner} before running forgegate.`,
-    });
+    throw new ForgegateError(
+      'FG_CONFIG_INVALID',
+      `${where}: environment variable ${store.tokenEnv} (tokenEnv) is not set`,
+      {
+        fix: `Export ${store.tokenEnv} with an anaconda.org token for owner ${store.owner} before running forgegate.`,
+      },
+    );
   }
   return value;
 }
 
 export function createStores(config: Config, deps: StoreDeps): Stores {
-  const { staging, quarantine, target } = { staging: config.staging.store, quarantine: config.quarantine.store, target: config.target.store };
+  const { staging, quarantine, target } = {
+    staging: config.staging.store,
+    quarantine: config.quarantine.store,
+    target: config.target.store,
+  };
   if (staging.type === 'directory' && quarantine.type === 'directory' && target.type === 'directory') {
     return {
       staging: new DirectoryStaging(staging.path),
@@ -49,7 +57,8 @@ export function createStores(config: Config, deps: StoreDeps): Stores {
   if (staging.type === 'anaconda' && quarantine.type === 'anaconda' && target.type === 'anaconda') {
     // One keep-alive pool per origin, shared by the three tokens' clients.
     const agent = createAgent();
-    const client = (s: typeof staging, where: string): AnacondaClient => new AnacondaClient(new AnacondaHttp(s.url, token(s, where, deps), { agent }));
+    const client = (s: typeof staging, where: string): AnacondaClient =>
+      new AnacondaClient(new AnacondaHttp(s.url, token(s, where, deps), { agent }));
     const concurrency = config.policy.concurrency;
     return {
       staging: new AnacondaStaging(client(staging, 'staging.store'), staging.owner, concurrency),
@@ -58,7 +67,11 @@ export function createStores(config: Config, deps: StoreDeps): Stores {
       close: () => agent.close(),
     };
   }
-  throw new ForgegateError('FG_CONFIG_INVALID', `unsupported store combination: staging=${staging.type}, quarantine=${quarantine.type}, target=${target.type}`, {
-    fix: 'Use directory stores throughout, or anaconda stores throughout.',
-  });
+  throw new ForgegateError(
+    'FG_CONFIG_INVALID',
+    `unsupported store combination: staging=${staging.type}, quarantine=${quarantine.type}, target=${target.type}`,
+    {
+      fix: 'Use directory stores throughout, or anaconda stores throughout.',
+    },
+  );
 }

@@ -31,18 +31,26 @@ export class LocalChannel implements TargetStore {
   /** Serialise read-modify-write of one repodata.json inside this process. */
   #serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const next = (this.#locks.get(key) ?? Promise.resolve()).then(fn);
-    this.#locks.set(key, next.catch(() => undefined));
+    this.#locks.set(
+      key,
+      next.catch(() => undefined),
+    );
     return next;
   }
 
-  async #updateRepodata(label: string, subdir: string, edit: (r: Awaited<ReturnType<typeof readRepodata>>) => boolean): Promise<void> {
+  async #updateRepodata(
+    label: string,
+    subdir: string,
+    edit: (r: Awaited<ReturnType<typeof readRepodata>>) => boolean,
+  ): Promise<void> {
     const path = join(this.#labelDir(label), subdir, 'repodata.json');
     await this.#serial(path, async () => {
       const repodata = await readRepodata(path, subdir);
       if (edit(repodata) || !existsSync(path)) await writeFileAtomic(path, serialise(repodata));
     });
     const noarch = join(this.#labelDir(label), 'noarch', 'repodata.json');
-    if (!existsSync(noarch)) await this.#serial(noarch, async () => writeFileAtomic(noarch, serialise(await readRepodata(noarch, 'noarch'))));
+    if (!existsSync(noarch))
+      await this.#serial(noarch, async () => writeFileAtomic(noarch, serialise(await readRepodata(noarch, 'noarch'))));
   }
 
   async list(): Promise<TargetListing> {
@@ -70,11 +78,13 @@ export class LocalChannel implements TargetStore {
       const path = join(this.#labelDir(other), subdir, filename);
       if (!existsSync(path)) continue;
       const held = await digestFile(path);
-      if (!sameDigests(held, facts)) return { kind: 'conflict', detail: `label ${other} already holds other bytes (sha256 ${held.sha256})` };
+      if (!sameDigests(held, facts))
+        return { kind: 'conflict', detail: `label ${other} already holds other bytes (sha256 ${held.sha256})` };
     }
     const dest = join(this.#labelDir(label), subdir, filename);
     const created = await copyFileAtomicNoClobber(copy.handle, dest);
-    if (created === 'exists' && !sameDigests(await digestFile(dest), facts)) return { kind: 'conflict', detail: 'another file appeared under this name' };
+    if (created === 'exists' && !sameDigests(await digestFile(dest), facts))
+      return { kind: 'conflict', detail: 'another file appeared under this name' };
     let added = false;
     await this.#updateRepodata(label, subdir, (r) => {
       if (r[section(filename)][filename]?.sha256 === facts.sha256) return false;
@@ -88,7 +98,9 @@ export class LocalChannel implements TargetStore {
   async confirm(subdir: string, filename: string, label: string): Promise<Digests | null> {
     const path = join(this.#labelDir(label), subdir, filename);
     if (!existsSync(path)) return null;
-    const record = (await readRepodata(join(this.#labelDir(label), subdir, 'repodata.json'), subdir))[section(filename)][filename];
+    const record = (await readRepodata(join(this.#labelDir(label), subdir, 'repodata.json'), subdir))[
+      section(filename)
+    ][filename];
     const held = await digestFile(path);
     // What clients are told (repodata) and what they download (the file) must both be these bytes.
     if (!record || !sameDigests(held, { size: record.size, sha256: record.sha256, md5: record.md5 })) return null;

@@ -36,6 +36,10 @@ export class LocalQuarantine implements Quarantine {
 
   async sweep(): Promise<void> {
     const entries = await readdir(this.#root).catch(() => [] as string[]);
-    await Promise.all(entries.filter((e) => /^[0-9a-f]{16}$/.test(e)).map((e) => rm(join(this.#root, e), { recursive: true, force: true })));
+    await Promise.all(
+      entries
+        .filter((e) => /^[0-9a-f]{16}$/.test(e))
+        .map((e) => rm(join(this.#root, e), { recursive: true, force: true })),
+    );
   }
 }

@@ -20,8 +20,24 @@ export interface Repodata {
   repodata_version: 1;
 }
 
-const COPIED = ['name', 'version', 'build', 'build_number', 'depends', 'constrains', 'subdir', 'license', 'license_family',
-  'timestamp', 'noarch', 'arch', 'platform', 'track_features', 'features', 'python_site_packages_path'] as const;
+const COPIED = [
+  'name',
+  'version',
+  'build',
+  'build_number',
+  'depends',
+  'constrains',
+  'subdir',
+  'license',
+  'license_family',
+  'timestamp',
+  'noarch',
+  'arch',
+  'platform',
+  'track_features',
+  'features',
+  'python_site_packages_path',
+] as const;
 
 export function emptyRepodata(subdir: string): Repodata {
   return { info: { subdir }, packages: {}, 'packages.conda': {}, removed: [], repodata_version: 1 };
@@ -47,7 +63,12 @@ export async function readRepodata(path: string, subdir: string): Promise<Repoda
     throw e;
   }
   const doc = JSON.parse(text) as Partial<Repodata>;
-  return { ...emptyRepodata(subdir), ...doc, packages: doc.packages ?? {}, 'packages.conda': doc['packages.conda'] ?? {} };
+  return {
+    ...emptyRepodata(subdir),
+    ...doc,
+    packages: doc.packages ?? {},
+    'packages.conda': doc['packages.conda'] ?? {},
+  };
 }
 
 export function serialise(repodata: Repodata): string {

@@ -1,4 +1,5 @@
-// Strict standard base64 (RFC 4648 §4, with padding). Buffer.from(x, 'base64') silently skips junk; never use it on hostile input.
+// Strict standard base64 (RFC 4648 §4, with padding). Buffer.from(x, 'base64') silently skips junk; never use it on
+// hostile input.
 const STD_B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Decoded bytes, or null when `text` is not canonical standard base64. */

@@ -5,7 +5,8 @@ const [point, nth] = spec.split(':');
 const target = Number(nth ?? '1');
 let hits = 0;
 
-export type FaultPoint = 'admitted' | 'verified' | 'published' | 'confirmed' | 'recorded' | 'artifact-removed' | 'staging-removed';
+export type FaultPoint =
+  'admitted' | 'verified' | 'published' | 'confirmed' | 'recorded' | 'artifact-removed' | 'staging-removed';
 
 export function faultPoint(name: FaultPoint): void {
   if (name !== point) return;

@@ -6,8 +6,18 @@ export const RETRY_AFTER_CAP_MS = 60_000;
 
 /** Network error codes worth another try (undici and node both). UND_ERR_SOCKET is also a body cut off mid-way. */
 export const RETRYABLE_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED', 'UND_ERR_REQ_RETRY',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+  'UND_ERR_REQ_RETRY',
 ]);
 
 /** 429 and 5xx. (A 405 on `POST /commit` is transient too, but forgegate never uploads, so never commits.) */
@@ -45,7 +55,11 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * Run `attempt` until it returns, at most `attempts` times. Only a RetryableFailure earns another try (after the
  * backoff); any other exception passes straight through. When every try failed, the last RetryableFailure is thrown.
  */
-export async function retrying<T>(attempt: (n: number) => Promise<T>, attempts: number = RETRY_ATTEMPTS, wait: (ms: number) => Promise<void> = sleep): Promise<T> {
+export async function retrying<T>(
+  attempt: (n: number) => Promise<T>,
+  attempts: number = RETRY_ATTEMPTS,
+  wait: (ms: number) => Promise<void> = sleep,
+): Promise<T> {
   let last: RetryableFailure | null = null;
   for (let n = 0; n < attempts; n++) {
     if (last !== null) await wait(backoffMs(n, last.retryAfter));

@@ -43,10 +43,18 @@ afterAll(async () => {
 describe('anaconda.org client against the emulator', () => {
   it('lists labels and files, and reads one file with md5, sha256, size and labels (absent → null)', async () => {
     expect(await client.labels('cf-staging')).toEqual(['main']);
-    expect((await client.labelFiles('cf-staging', 'main')).map((f) => f.full_name)).toEqual([`cf-staging/foo/1.0/${ref.basename}`]);
+    expect((await client.labelFiles('cf-staging', 'main')).map((f) => f.full_name)).toEqual([
+      `cf-staging/foo/1.0/${ref.basename}`,
+    ]);
     expect(await client.labelFiles('cf-staging', 'nothing-here')).toEqual([]);
     const f = await client.dist(ref);
-    expect(f).toMatchObject({ basename: ref.basename, size: bytes.length, labels: ['main'], md5: createHash('md5').update(bytes).digest('hex'), sha256: createHash('sha256').update(bytes).digest('hex') });
+    expect(f).toMatchObject({
+      basename: ref.basename,
+      size: bytes.length,
+      labels: ['main'],
+      md5: createHash('md5').update(bytes).digest('hex'),
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
     expect(await client.dist({ ...ref, basename: 'linux-64/absent-1-0.conda' })).toBeNull();
   });
 
@@ -137,9 +145,15 @@ describe('anaconda.org client against the emulator', () => {
     const few = new AnacondaClient(new AnacondaHttp(emu.url, TOKEN, { attempts: 2 }));
     failNext('GET /dist', 2, 503);
     try {
-      const err = (await few.dist(ref).catch((e: unknown) => e)) as { message: string; transient: boolean; code: string };
+      const err = (await few.dist(ref).catch((e: unknown) => e)) as {
+        message: string;
+        transient: boolean;
+        code: string;
+      };
       expect(err).toMatchObject({ code: 'FG_HTTP', transient: true });
-      expect(err.message).toBe('anaconda.org GET /dist/cf-staging/foo/1.0/linux-64%2Ffoo-1.0-h0_0.conda still failing after 2 tries (status 503)');
+      expect(err.message).toBe(
+        'anaconda.org GET /dist/cf-staging/foo/1.0/linux-64%2Ffoo-1.0-h0_0.conda still failing after 2 tries (status 503)',
+      );
     } finally {
       emu.onRequest = null;
       await few.http.close();
@@ -160,7 +174,9 @@ describe('anaconda.org client against the emulator', () => {
   it('times out a request whose headers never come, and says so without the token', async () => {
     emu.faults = { ...emu.faults, latencyMs: 2000 };
     const { Agent } = await import('undici');
-    const slow = new AnacondaClient(new AnacondaHttp(emu.url, TOKEN, { agent: new Agent({ headersTimeout: 200, bodyTimeout: 200 }), attempts: 2 }));
+    const slow = new AnacondaClient(
+      new AnacondaHttp(emu.url, TOKEN, { agent: new Agent({ headersTimeout: 200, bodyTimeout: 200 }), attempts: 2 }),
+    );
     try {
       const err = (await slow.dist(ref).catch((e: unknown) => e)) as Error;
       expect(err.message).toMatch(/still failing after 2 tries \(network error UND_ERR_HEADERS_TIMEOUT\)$/);
@@ -173,7 +189,9 @@ describe('anaconda.org client against the emulator', () => {
 
   it('times out a body that stalls mid-way', async () => {
     const { Agent } = await import('undici');
-    const slow = new AnacondaClient(new AnacondaHttp(emu.url, TOKEN, { agent: new Agent({ headersTimeout: 1000, bodyTimeout: 200 }), attempts: 1 }));
+    const slow = new AnacondaClient(
+      new AnacondaHttp(emu.url, TOKEN, { agent: new Agent({ headersTimeout: 1000, bodyTimeout: 200 }), attempts: 1 }),
+    );
     emu.onRequest = (_req, res, route) => {
       if (route !== 'GET /blob') return false;
       res.writeHead(200, { 'content-length': '1000' });

@@ -24,16 +24,46 @@ let staging: AnacondaStaging;
 let quarantine: AnacondaQuarantine;
 let target: AnacondaTarget;
 
-interface Pkg { bytes: Buffer; digests: Digests; subdir: string; filename: string; name: string; version: string }
-async function pkg(name: string, version: string, subdir: string, format: 'conda' | 'tar.bz2' = 'conda', files?: Record<string, string>): Promise<Pkg> {
-  const r = await writeCondaPackage(mkdtempSync(join(work, 'pkg-')), { name, version, build: 'h0_0', subdir, format, ...(files ? { files } : {}) });
+interface Pkg {
+  bytes: Buffer;
+  digests: Digests;
+  subdir: string;
+  filename: string;
+  name: string;
+  version: string;
+}
+async function pkg(
+  name: string,
+  version: string,
+  subdir: string,
+  format: 'conda' | 'tar.bz2' = 'conda',
+  files?: Record<string, string>,
+): Promise<Pkg> {
+  const r = await writeCondaPackage(mkdtempSync(join(work, 'pkg-')), {
+    name,
+    version,
+    build: 'h0_0',
+    subdir,
+    format,
+    ...(files ? { files } : {}),
+  });
   return { bytes: readFileSync(r.path), digests: r.digests, subdir, filename: r.filename, name, version };
 }
-const upload = (u: Omit<UploadSpec, 'owner'>): Promise<void> => uploadLikeAnacondaClient(emu.url, T.feedstock, { owner: 'cf-staging', ...u });
+const upload = (u: Omit<UploadSpec, 'owner'>): Promise<void> =>
+  uploadLikeAnacondaClient(emu.url, T.feedstock, { owner: 'cf-staging', ...u });
 const uploadPkg = (p: Pkg, labels = ['main'], extra: Partial<UploadSpec> = {}): Promise<void> =>
-  upload({ package: p.name, version: p.version, basename: `${p.subdir}/${p.filename}`, type: 'conda', labels, bytes: p.bytes, ...extra });
+  upload({
+    package: p.name,
+    version: p.version,
+    basename: `${p.subdir}/${p.filename}`,
+    type: 'conda',
+    labels,
+    bytes: p.bytes,
+    ...extra,
+  });
 const routes = (): Map<string, number> => new Map(emu.byRoute);
-const delta = (before: Map<string, number>, route: string): number => (emu.byRoute.get(route) ?? 0) - (before.get(route) ?? 0);
+const delta = (before: Map<string, number>, route: string): number =>
+  (emu.byRoute.get(route) ?? 0) - (before.get(route) ?? 0);
 const key = (x: Pkg): string => `${x.subdir}/${x.filename}`;
 async function stagedOf(p: Pkg): Promise<StagedArtifact> {
   return (await staging.list()).artifacts.find((a) => a.subdir === p.subdir && a.filename === p.filename)!;
@@ -73,14 +103,56 @@ describe('AnacondaStaging', () => {
     bar = await pkg('bar', '2.0', 'noarch', 'tar.bz2');
     await uploadPkg(foo);
     await uploadPkg(bar, ['rc']);
-    await upload({ package: 'foo-signatures', version: '1.0', basename: 'foo-1.0-h0_0.conda.sig', type: 'file', labels: ['main'], bytes: Buffer.from('sig of foo') });
-    await upload({ package: 'signatures', version: '2026.01', basename: 'bar-2.0-h0_0.tar.bz2.sig', type: 'file', labels: ['rc'], bytes: Buffer.from('sig of bar') });
-    await upload({ package: 'big-signatures', version: '1', basename: 'big.sig', type: 'file', labels: ['main'], bytes: Buffer.alloc(64 * 1024 + 1, 7) });
+    await upload({
+      package: 'foo-signatures',
+      version: '1.0',
+      basename: 'foo-1.0-h0_0.conda.sig',
+      type: 'file',
+      labels: ['main'],
+      bytes: Buffer.from('sig of foo'),
+    });
+    await upload({
+      package: 'signatures',
+      version: '2026.01',
+      basename: 'bar-2.0-h0_0.tar.bz2.sig',
+      type: 'file',
+      labels: ['rc'],
+      bytes: Buffer.from('sig of bar'),
+    });
+    await upload({
+      package: 'big-signatures',
+      version: '1',
+      basename: 'big.sig',
+      type: 'file',
+      labels: ['main'],
+      bytes: Buffer.alloc(64 * 1024 + 1, 7),
+    });
     // Not artifacts: a conda file filed under another package, one under another version, a file that is no .sig.
     const numpy = await pkg('numpy', '1.0', 'linux-64');
-    await upload({ package: 'evil', version: '1.0', basename: key(numpy), type: 'conda', labels: ['main'], bytes: numpy.bytes });
-    await upload({ package: 'foo', version: '9.9', basename: 'linux-64/foo-1.0-h1_0.conda', type: 'conda', labels: ['main'], bytes: foo.bytes });
-    await upload({ package: 'notes', version: '1', basename: 'README.txt', type: 'file', labels: ['main'], bytes: Buffer.from('hello') });
+    await upload({
+      package: 'evil',
+      version: '1.0',
+      basename: key(numpy),
+      type: 'conda',
+      labels: ['main'],
+      bytes: numpy.bytes,
+    });
+    await upload({
+      package: 'foo',
+      version: '9.9',
+      basename: 'linux-64/foo-1.0-h1_0.conda',
+      type: 'conda',
+      labels: ['main'],
+      bytes: foo.bytes,
+    });
+    await upload({
+      package: 'notes',
+      version: '1',
+      basename: 'README.txt',
+      type: 'file',
+      labels: ['main'],
+      bytes: Buffer.from('hello'),
+    });
     emu.state.file('cf-staging', 'foo', '1.0', key(foo))!.uploadTime = '2023-04-04 17:45:58.808000+00:00';
   });
 
@@ -88,8 +160,26 @@ describe('AnacondaStaging', () => {
     const before = routes();
     const { artifacts } = await staging.list();
     expect(artifacts.sort((a, b) => a.filename.localeCompare(b.filename))).toEqual([
-      { subdir: 'noarch', filename: bar.filename, size: bar.digests.size, md5: bar.digests.md5, sha256: bar.digests.sha256, labels: ['rc'], uploadedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$/), handle: `cf-staging/bar/2.0/noarch/${bar.filename}` },
-      { subdir: 'linux-64', filename: foo.filename, size: foo.digests.size, md5: foo.digests.md5, sha256: foo.digests.sha256, labels: ['main'], uploadedAt: '2023-04-04T17:45:58.808Z', handle: `cf-staging/foo/1.0/linux-64/${foo.filename}` },
+      {
+        subdir: 'noarch',
+        filename: bar.filename,
+        size: bar.digests.size,
+        md5: bar.digests.md5,
+        sha256: bar.digests.sha256,
+        labels: ['rc'],
+        uploadedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$/),
+        handle: `cf-staging/bar/2.0/noarch/${bar.filename}`,
+      },
+      {
+        subdir: 'linux-64',
+        filename: foo.filename,
+        size: foo.digests.size,
+        md5: foo.digests.md5,
+        sha256: foo.digests.sha256,
+        labels: ['main'],
+        uploadedAt: '2023-04-04T17:45:58.808Z',
+        handle: `cf-staging/foo/1.0/linux-64/${foo.filename}`,
+      },
     ]);
     // One request for the labels, one per label: never one per package.
     expect(delta(before, 'GET /channels')).toBe(3);
@@ -103,7 +193,10 @@ describe('AnacondaStaging', () => {
     expect([...byName.keys()].sort()).toEqual(['bar-2.0-h0_0.tar.bz2.sig', 'big.sig', 'foo-1.0-h0_0.conda.sig']);
     expect(Buffer.from(byName.get('foo-1.0-h0_0.conda.sig')!.content!).toString()).toBe('sig of foo');
     expect(Buffer.from(byName.get('bar-2.0-h0_0.tar.bz2.sig')!.content!).toString()).toBe('sig of bar');
-    expect(byName.get('bar-2.0-h0_0.tar.bz2.sig')).toMatchObject({ handle: 'cf-staging/signatures/2026.01/bar-2.0-h0_0.tar.bz2.sig', size: 10 });
+    expect(byName.get('bar-2.0-h0_0.tar.bz2.sig')).toMatchObject({
+      handle: 'cf-staging/signatures/2026.01/bar-2.0-h0_0.tar.bz2.sig',
+      size: 10,
+    });
     for (const s of signatures) expect(s.besideArtifact).toBeUndefined();
     // Over 64 KiB: content null, and never downloaded.
     expect(byName.get('big.sig')).toMatchObject({ content: null, size: 64 * 1024 + 1 });
@@ -111,9 +204,17 @@ describe('AnacondaStaging', () => {
   });
 
   it('drops a signature deleted between the listing and its download, instead of failing the listing', async () => {
-    await upload({ package: 'gone-signatures', version: '1', basename: 'gone.sig', type: 'file', labels: ['main'], bytes: Buffer.from('x') });
+    await upload({
+      package: 'gone-signatures',
+      version: '1',
+      basename: 'gone.sig',
+      type: 'file',
+      labels: ['main'],
+      bytes: Buffer.from('x'),
+    });
     emu.onRequest = (req) => {
-      if (req.method === 'GET' && req.url?.startsWith('/download/cf-staging/gone-signatures/')) emu.state.removeFile(emu.state.file('cf-staging', 'gone-signatures', '1', 'gone.sig')!);
+      if (req.method === 'GET' && req.url?.startsWith('/download/cf-staging/gone-signatures/'))
+        emu.state.removeFile(emu.state.file('cf-staging', 'gone-signatures', '1', 'gone.sig')!);
       return false;
     };
     try {
@@ -138,7 +239,9 @@ describe('AnacondaStaging', () => {
     const before = routes();
     try {
       const { signatures } = await staging.list();
-      expect(Buffer.from(signatures.find((s) => s.filename === 'foo-1.0-h0_0.conda.sig')!.content!).toString()).toBe('sig of foo');
+      expect(Buffer.from(signatures.find((s) => s.filename === 'foo-1.0-h0_0.conda.sig')!.content!).toString()).toBe(
+        'sig of foo',
+      );
     } finally {
       emu.onRequest = null;
     }
@@ -150,7 +253,13 @@ describe('AnacondaStaging', () => {
   it('reports digests from the listing, or from GET /dist when the listing had none', async () => {
     const a = await stagedOf(foo);
     expect(await staging.digest(a)).toEqual(foo.digests);
-    const bare: StagedArtifact = { subdir: a.subdir, filename: a.filename, size: a.size, uploadedAt: a.uploadedAt, handle: a.handle };
+    const bare: StagedArtifact = {
+      subdir: a.subdir,
+      filename: a.filename,
+      size: a.size,
+      uploadedAt: a.uploadedAt,
+      handle: a.handle,
+    };
     const before = routes();
     expect(await staging.digest(bare)).toEqual(foo.digests);
     expect(delta(before, 'GET /dist')).toBe(1);
@@ -175,7 +284,11 @@ describe('AnacondaQuarantine', () => {
     const p = await pkg('qux', '1.0', 'osx-arm64');
     await uploadPkg(p, ['rc']);
     const copy = await quarantine.admit(await stagedOf(p));
-    expect(copy).toEqual({ subdir: 'osx-arm64', filename: p.filename, handle: `cf-post-staging/qux/1.0/osx-arm64/${p.filename}` });
+    expect(copy).toEqual({
+      subdir: 'osx-arm64',
+      filename: p.filename,
+      handle: `cf-post-staging/qux/1.0/osx-arm64/${p.filename}`,
+    });
     expect(emu.state.file('cf-post-staging', 'qux', '1.0', key(p))?.labels).toEqual(['rc']);
     expect((await verified(p, await quarantine.open(copy))).sha256).toBe(p.digests.sha256);
     expect(emu.leakedAuthorization).toBe(0);
@@ -188,7 +301,16 @@ describe('AnacondaQuarantine', () => {
   it('replaces debris of an earlier run instead of trusting it', async () => {
     const p = await pkg('debris', '1.0', 'noarch');
     await uploadPkg(p);
-    emu.state.addFile({ owner: 'cf-post-staging', package: 'debris', version: '1.0', basename: key(p), type: 'conda', labels: ['main'], attrs: {}, bytes: Buffer.from('old junk') });
+    emu.state.addFile({
+      owner: 'cf-post-staging',
+      package: 'debris',
+      version: '1.0',
+      basename: key(p),
+      type: 'conda',
+      labels: ['main'],
+      attrs: {},
+      bytes: Buffer.from('old junk'),
+    });
     const copy = await quarantine.admit(await stagedOf(p));
     expect(await digestStream(await quarantine.open(copy))).toEqual(p.digests);
     await quarantine.discard(copy);
@@ -208,7 +330,7 @@ describe('AnacondaQuarantine', () => {
     await quarantine.discard(copy);
   });
 
-  it('treats the listing\'s sha256 as a hint: anaconda.org records what the uploader claimed, the quarantine holds what was sent', async () => {
+  it("treats the listing's sha256 as a hint: anaconda.org records what the uploader claimed, the quarantine holds what was sent", async () => {
     const good = await pkg('liar', '1.0', 'noarch');
     const evil = await pkg('liar', '1.0', 'noarch', 'conda', { 'bin/liar': 'evil' });
     await uploadPkg(evil, ['main'], { claimedSha256: good.digests.sha256 });
@@ -221,7 +343,17 @@ describe('AnacondaQuarantine', () => {
   });
 
   it('sweeps everything a crashed run left in the quarantine owner', async () => {
-    for (const n of ['s1', 's2']) emu.state.addFile({ owner: 'cf-post-staging', package: n, version: '1', basename: `noarch/${n}-1-0.conda`, type: 'conda', labels: [n === 's1' ? 'main' : 'rc'], attrs: {}, bytes: Buffer.from(n) });
+    for (const n of ['s1', 's2'])
+      emu.state.addFile({
+        owner: 'cf-post-staging',
+        package: n,
+        version: '1',
+        basename: `noarch/${n}-1-0.conda`,
+        type: 'conda',
+        labels: [n === 's1' ? 'main' : 'rc'],
+        attrs: {},
+        bytes: Buffer.from(n),
+      });
     await quarantine.sweep();
     expect(emu.state.filesOf('cf-post-staging')).toEqual([]);
   });
@@ -239,23 +371,50 @@ describe('AnacondaTarget', () => {
   it('lists only the focused files, one GET /dist each, with one entry per label (nothing without focus)', async () => {
     p = await pkg('tgt', '1.0', 'linux-64');
     const absent = await pkg('tgt', '1.1', 'linux-64');
-    emu.state.addFile({ owner: 'conda-forge', package: 'tgt', version: '1.0', basename: key(p), type: 'conda', labels: ['main', 'rc'], attrs: {}, bytes: p.bytes });
-    emu.state.addFile({ owner: 'conda-forge', package: 'unrelated', version: '1', basename: 'noarch/unrelated-1-0.conda', type: 'conda', labels: ['main'], attrs: {}, bytes: Buffer.from('u') });
+    emu.state.addFile({
+      owner: 'conda-forge',
+      package: 'tgt',
+      version: '1.0',
+      basename: key(p),
+      type: 'conda',
+      labels: ['main', 'rc'],
+      attrs: {},
+      bytes: p.bytes,
+    });
+    emu.state.addFile({
+      owner: 'conda-forge',
+      package: 'unrelated',
+      version: '1',
+      basename: 'noarch/unrelated-1-0.conda',
+      type: 'conda',
+      labels: ['main'],
+      attrs: {},
+      bytes: Buffer.from('u'),
+    });
     const before = routes();
     expect(await new AnacondaTarget(client(T.target), 'conda-forge', 4).list()).toEqual(new Map());
-    target.focus([{ subdir: p.subdir, filename: p.filename }, { subdir: absent.subdir, filename: absent.filename }]);
+    target.focus([
+      { subdir: p.subdir, filename: p.filename },
+      { subdir: absent.subdir, filename: absent.filename },
+    ]);
     const listing = await target.list();
     expect(delta(before, 'GET /dist')).toBe(2);
     expect(delta(before, 'GET /channels') + delta(before, 'GET /packages') + delta(before, 'GET /package')).toBe(0);
     expect([...listing.keys()]).toEqual([key(p)]);
-    expect(listing.get(key(p))).toEqual([{ label: 'main', ...p.digests }, { label: 'rc', ...p.digests }]);
+    expect(listing.get(key(p))).toEqual([
+      { label: 'main', ...p.digests },
+      { label: 'rc', ...p.digests },
+    ]);
     emu.state.removeFile(emu.state.file('conda-forge', 'tgt', '1.0', key(p))!);
   });
 
   it('publishes by copying from the quarantine, confirms, and answers "present" for the same bytes again', async () => {
     const q = await quarantined(p, 'rc');
     expect(await target.publish(q.copy, 'rc', q.facts)).toEqual({ kind: 'published' });
-    expect(emu.state.file('conda-forge', 'tgt', '1.0', key(p))).toMatchObject({ labels: ['rc'], sha256: p.digests.sha256 });
+    expect(emu.state.file('conda-forge', 'tgt', '1.0', key(p))).toMatchObject({
+      labels: ['rc'],
+      sha256: p.digests.sha256,
+    });
     expect(await target.confirm(p.subdir, p.filename, 'rc')).toEqual(p.digests);
     expect(await target.confirm(p.subdir, p.filename, 'main')).toBeNull();
     expect(await target.publish(q.copy, 'rc', q.facts)).toEqual({ kind: 'present' });
@@ -266,7 +425,10 @@ describe('AnacondaTarget', () => {
     const other = await pkg('tgt', '1.0', 'linux-64', 'conda', { 'bin/x': 'different' });
     unstage(p);
     const q = await quarantined(other, 'rc');
-    expect(await target.publish(q.copy, 'rc', q.facts)).toEqual({ kind: 'conflict', detail: `the channel holds other bytes under this name (sha256 ${p.digests.sha256})` });
+    expect(await target.publish(q.copy, 'rc', q.facts)).toEqual({
+      kind: 'conflict',
+      detail: `the channel holds other bytes under this name (sha256 ${p.digests.sha256})`,
+    });
     expect(emu.state.file('conda-forge', 'tgt', '1.0', key(p))!.sha256).toBe(p.digests.sha256);
     await quarantine.discard(q.copy);
   });
@@ -275,7 +437,10 @@ describe('AnacondaTarget', () => {
     emu.state.file('conda-forge', 'tgt', '1.0', key(p))!.labels = ['broken'];
     unstage(p);
     const q = await quarantined(p, 'main');
-    expect(await target.publish(q.copy, 'main', q.facts)).toEqual({ kind: 'conflict', detail: 'present only under label(s) broken; never relabelled automatically' });
+    expect(await target.publish(q.copy, 'main', q.facts)).toEqual({
+      kind: 'conflict',
+      detail: 'present only under label(s) broken; never relabelled automatically',
+    });
     expect(emu.state.file('conda-forge', 'tgt', '1.0', key(p))!.labels).toEqual(['broken']);
     await quarantine.discard(q.copy);
   });

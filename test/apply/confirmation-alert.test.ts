@@ -35,8 +35,20 @@ describe('confirmation after publishing', () => {
     const stores = { ...createStores(config, { env: {} }), target: new LyingChannel(sb.channelDir) };
     const registry = new DirectoryRegistry(sb.registryDir);
     const { observation, index } = await observe(stores, registry, null, Date.now());
-    const plan = assemblePlan(observation, { targetChannel: config.target.channel, labels: config.target.labels, policy: config.policy });
-    const results = await applyPlan(plan, index, { ...stores, registry, ledger: null, alerts: new DirectoryOutbox(sb.reportsDir), runId: null, concurrency: 1, clock: Date.now });
+    const plan = assemblePlan(observation, {
+      targetChannel: config.target.channel,
+      labels: config.target.labels,
+      policy: config.policy,
+    });
+    const results = await applyPlan(plan, index, {
+      ...stores,
+      registry,
+      ledger: null,
+      alerts: new DirectoryOutbox(sb.reportsDir),
+      runId: null,
+      concurrency: 1,
+      clock: Date.now,
+    });
     expect(results.map((r) => r.outcome.kind)).toEqual(['alert']);
     expect((await stores.target.list()).get(artifactKey('noarch', b.filename))).toBeUndefined();
     expect(readdirSync(join(sb.stagingDir, 'noarch'))).toContain(b.filename);
@@ -58,12 +70,24 @@ describe('registration conflict', () => {
     const stores = createStores(config, { env: {} });
     const directory = new DirectoryRegistry(sb.registryDir);
     const { observation, index } = await observe(stores, directory, null, Date.now());
-    const plan = assemblePlan(observation, { targetChannel: config.target.channel, labels: config.target.labels, policy: config.policy });
+    const plan = assemblePlan(observation, {
+      targetChannel: config.target.channel,
+      labels: config.target.labels,
+      policy: config.policy,
+    });
     expect(plan.items[0]).toMatchObject({ decision: 'publish', register: true });
     // Another writer registers the name to someone else between this run's snapshot and its registration.
     await sb.setOutput('app-plugin-x', ['squatter']);
     await sb.commitRegistry('concurrent registration');
-    const results = await applyPlan(plan, index, { ...stores, registry: directory, ledger: null, alerts: new DirectoryOutbox(sb.reportsDir), runId: null, concurrency: 1, clock: Date.now });
+    const results = await applyPlan(plan, index, {
+      ...stores,
+      registry: directory,
+      ledger: null,
+      alerts: new DirectoryOutbox(sb.reportsDir),
+      runId: null,
+      concurrency: 1,
+      clock: Date.now,
+    });
     expect(results[0]!.outcome).toMatchObject({ kind: 'rejected', reason: 'OUTPUT_NOT_ALLOWED' });
     expect((await stores.target.list()).size).toBe(0);
     expect(readdirSync(join(sb.reportsDir, '_alerts')).some((f) => f.includes('REGISTRY_CONFLICT'))).toBe(true);

@@ -61,14 +61,26 @@ describe('forgegate CLI', () => {
     it('keygen writes a 0600 seed, never overwrites it, and prints the registry entry', async () => {
       const r = await runCli(['keygen', '--feedstock', 'tool', '--out', join(work, 'keys'), '--json']);
       expect(r.code).toBe(0);
-      const out = JSON.parse(r.stdout) as { seedFile: string; registryPath: string; key: { keyid: string; publicKey: string } };
+      const out = JSON.parse(r.stdout) as {
+        seedFile: string;
+        registryPath: string;
+        key: { keyid: string; publicKey: string };
+      };
       expect(out.registryPath).toBe('keys/t/o/o/tool.json');
       expect(statSync(out.seedFile).mode & 0o777).toBe(0o600);
       seed = out.seedFile;
       const again = await runCli(['keygen', '--feedstock', 'tool', '--out', join(work, 'keys')]);
       expect(again.code).toBe(2);
       expect(again.stderr).toContain('refusing to overwrite');
-      const add = await runCli(['registry', 'add-key', sb.registryDir, '--feedstock', 'tool', '--public-key', out.key.publicKey]);
+      const add = await runCli([
+        'registry',
+        'add-key',
+        sb.registryDir,
+        '--feedstock',
+        'tool',
+        '--public-key',
+        out.key.publicKey,
+      ]);
       expect(add.code).toBe(0);
       await sb.commitRegistry('add key');
       expect((await runCli(['registry', 'lint', sb.registryDir])).code).toBe(0);
@@ -77,22 +89,43 @@ describe('forgegate CLI', () => {
     it('check says yes for an owned output and no for a foreign one (exit 0 / 1)', async () => {
       const ok = await runCli(['check', '--config', sb.configPath, '--feedstock', 'tool', artifact, '--json']);
       expect(ok.code).toBe(0);
-      expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, feedstockHasKeys: true, artifacts: [{ artifact: 'linux-64/tool-3.0-h0_0.conda', ok: true }] });
+      expect(JSON.parse(ok.stdout)).toMatchObject({
+        ok: true,
+        feedstockHasKeys: true,
+        artifacts: [{ artifact: 'linux-64/tool-3.0-h0_0.conda', ok: true }],
+      });
       const no = await runCli(['check', '--config', sb.configPath, '--feedstock', 'someone-else', artifact]);
       expect(no.code).toBe(1);
       expect(no.stdout).toContain('OUTPUT_NOT_ALLOWED');
     });
 
     it('sign writes ARTIFACT.sig that the gate accepts and publishes', async () => {
-      const r = await runCli(['sign', '--feedstock', 'tool', '--key-file', seed, '--channel', sb.channel, '--label', 'main', '--source-commit', 'c0ffee0c0ffee0c0ffee0c0ffee0c0ffee0c0ff', artifact]);
+      const r = await runCli([
+        'sign',
+        '--feedstock',
+        'tool',
+        '--key-file',
+        seed,
+        '--channel',
+        sb.channel,
+        '--label',
+        'main',
+        '--source-commit',
+        'c0ffee0c0ffee0c0ffee0c0ffee0c0ffee0c0ff',
+        artifact,
+      ]);
       expect(r.code, r.stderr).toBe(0);
       const env = JSON.parse(readFileSync(`${artifact}.sig`, 'utf8')) as { payload: string };
-      expect(JSON.parse(Buffer.from(env.payload, 'base64').toString())).toMatchObject({ predicate: { feedstock: 'tool', subdir: 'linux-64', label: 'main' } });
+      expect(JSON.parse(Buffer.from(env.payload, 'base64').toString())).toMatchObject({
+        predicate: { feedstock: 'tool', subdir: 'linux-64', label: 'main' },
+      });
       mkdirSync(join(sb.stagingDir, 'linux-64'), { recursive: true });
       copyFileSync(artifact, join(sb.stagingDir, 'linux-64', 'tool-3.0-h0_0.conda'));
       copyFileSync(`${artifact}.sig`, join(sb.stagingDir, 'linux-64', 'tool-3.0-h0_0.conda.sig'));
       const run = await runCli(['reconcile', '--config', sb.configPath, '--json']);
-      expect(JSON.parse(run.stdout)).toMatchObject({ items: [{ filename: 'tool-3.0-h0_0.conda', outcome: 'published' }] });
+      expect(JSON.parse(run.stdout)).toMatchObject({
+        items: [{ filename: 'tool-3.0-h0_0.conda', outcome: 'published' }],
+      });
     });
 
     it('previews expiry with --now and writes a GitHub step summary', async () => {
@@ -100,7 +133,9 @@ describe('forgegate CLI', () => {
       await sb.stage(built, { feedstock: 'tool', keys: [] });
       writeFileSync(join(work, 'summary.md'), '');
       const later = new Date(Date.now() + 3 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
-      const r = await runCli(['reconcile', '--config', sb.configPath, '--plan', '--now', later], { env: { GITHUB_STEP_SUMMARY: join(work, 'summary.md') } });
+      const r = await runCli(['reconcile', '--config', sb.configPath, '--plan', '--now', later], {
+        env: { GITHUB_STEP_SUMMARY: join(work, 'summary.md') },
+      });
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/reject/);
       expect(readFileSync(join(work, 'summary.md'), 'utf8')).toContain('### forgegate plan');

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { ALLOWLIST_FILE, CONFIG_FILE, DEFAULT_REGISTRY_CONFIG, formatOutputFile, outputPath } from '../../src/registry/layout.js';
+import {
+  ALLOWLIST_FILE,
+  CONFIG_FILE,
+  DEFAULT_REGISTRY_CONFIG,
+  formatOutputFile,
+  outputPath,
+} from '../../src/registry/layout.js';
 import { runCli } from '../helpers/cli.js';
 import { DATA_DIR } from '../helpers/paths.js';
 
@@ -16,10 +22,15 @@ const write = (rel: string, text: string): void => {
 
 describe('forgegate registry lint', () => {
   beforeAll(() => {
-    const data = JSON.parse(readFileSync(join(DATA_DIR, 'feedstock-outputs.json'), 'utf8')) as { outputs: Record<string, string[]>; config: object; registry_config: object };
+    const data = JSON.parse(readFileSync(join(DATA_DIR, 'feedstock-outputs.json'), 'utf8')) as {
+      outputs: Record<string, string[]>;
+      config: object;
+      registry_config: object;
+    };
     write(CONFIG_FILE, JSON.stringify(data.registry_config));
     write(ALLOWLIST_FILE, YAML.stringify(data.config));
-    for (const [name, fs] of Object.entries(data.outputs)) write(outputPath(name, DEFAULT_REGISTRY_CONFIG), formatOutputFile(fs));
+    for (const [name, fs] of Object.entries(data.outputs))
+      write(outputPath(name, DEFAULT_REGISTRY_CONFIG), formatOutputFile(fs));
   }, 60_000);
 
   it('passes the real conda-forge registry (32,676 outputs) with no problems', async () => {
@@ -31,7 +42,10 @@ describe('forgegate registry lint', () => {
   it('finds mis-sharded files, bad JSON and bad key ids, exit 1', async () => {
     write('outputs/x/y/z/numpy.json', formatOutputFile(['numpy']));
     write(outputPath('broken', DEFAULT_REGISTRY_CONFIG), '{"feedstocks": "broken"}');
-    write('keys/d/e/m/demo.json', JSON.stringify({ keys: [{ keyid: 'f'.repeat(64), publicKey: 'iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w=' }] }));
+    write(
+      'keys/d/e/m/demo.json',
+      JSON.stringify({ keys: [{ keyid: 'f'.repeat(64), publicKey: 'iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w=' }] }),
+    );
     const r = await runCli(['registry', 'lint', work]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('outputs/x/y/z/numpy.json: belongs at outputs/n/u/m/numpy.json');

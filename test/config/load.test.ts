@@ -25,10 +25,20 @@ describe('config', () => {
     const path = join(work, 'forgegate.yml');
     writeFileSync(path, ISSUE_EXAMPLE);
     const c = await loadConfig(path);
-    expect(c.target).toEqual({ channel: 'https://conda.example.org/forge', labels: ['main', 'rc'], store: { type: 'directory', path: join(work, 'channel') } });
+    expect(c.target).toEqual({
+      channel: 'https://conda.example.org/forge',
+      labels: ['main', 'rc'],
+      store: { type: 'directory', path: join(work, 'channel') },
+    });
     expect(c.quarantine.store).toEqual({ type: 'directory', path: join(work, 'quarantine') });
     expect(c.ledger).toBe(join(work, 'forgegate.db'));
-    expect(c.policy).toEqual({ maxSignatureAgeMs: 86_400_000, clockSkewMs: 300_000, stagingGraceMs: 7_200_000, rejectRetentionMs: 604_800_000, concurrency: 8 });
+    expect(c.policy).toEqual({
+      maxSignatureAgeMs: 86_400_000,
+      clockSkewMs: 300_000,
+      stagingGraceMs: 7_200_000,
+      rejectRetentionMs: 604_800_000,
+      concurrency: 8,
+    });
   });
 
   it('reports every bad key with its path and what is expected, before anything runs', () => {
@@ -38,23 +48,33 @@ describe('config', () => {
     doc['staging'] = { store: { type: 's3' } };
     doc['extra'] = {};
     const { errors } = validateConfig(doc, join(work, 'x.yml'));
-    expect(errors).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^target\.channel: expected the channel URL/),
-      expect.stringMatching(/^policy\.stagingGrace: expected a duration/),
-      expect.stringMatching(/^staging\.store\.type: expected "directory" or "anaconda"/),
-      expect.stringMatching(/^\(top level\)\.extra: expected no such key/),
-    ]));
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^target\.channel: expected the channel URL/),
+        expect.stringMatching(/^policy\.stagingGrace: expected a duration/),
+        expect.stringMatching(/^staging\.store\.type: expected "directory" or "anaconda"/),
+        expect.stringMatching(/^\(top level\)\.extra: expected no such key/),
+      ]),
+    );
   });
 
   it('refuses an anaconda target without an anaconda quarantine', () => {
     const doc = YAML.parse(ISSUE_EXAMPLE) as Record<string, Record<string, unknown>>;
     doc['target']!['store'] = { type: 'anaconda', owner: 'conda-forge', tokenEnv: 'PROD_TOKEN' };
-    expect(validateConfig(doc, join(work, 'x.yml')).errors).toEqual([expect.stringMatching(/^quarantine\.store: expected an anaconda owner only forgegate can write/)]);
+    expect(validateConfig(doc, join(work, 'x.yml')).errors).toEqual([
+      expect.stringMatching(/^quarantine\.store: expected an anaconda owner only forgegate can write/),
+    ]);
   });
 
   it('names the file and the fix when the config is missing or not YAML', async () => {
-    await expect(loadConfig(join(work, 'nope.yml'))).rejects.toMatchObject({ code: 'FG_CONFIG_INVALID', fix: expect.stringContaining('--config') });
+    await expect(loadConfig(join(work, 'nope.yml'))).rejects.toMatchObject({
+      code: 'FG_CONFIG_INVALID',
+      fix: expect.stringContaining('--config'),
+    });
     writeFileSync(join(work, 'bad.yml'), 'target: [unclosed');
-    await expect(loadConfig(join(work, 'bad.yml'))).rejects.toMatchObject({ code: 'FG_CONFIG_INVALID', message: expect.stringContaining('not valid YAML') });
+    await expect(loadConfig(join(work, 'bad.yml'))).rejects.toMatchObject({
+      code: 'FG_CONFIG_INVALID',
+      message: expect.stringContaining('not valid YAML'),
+    });
   });
 });

@@ -19,24 +19,52 @@ async function scenario(name: string): Promise<{ sb: Sandbox; valid: string[]; i
   await sb.commitRegistry();
   const valid: string[] = [];
   for (const [i, subdir] of ['noarch', 'linux-64', 'osx-64', 'win-64'].entries()) {
-    const b = await sb.build({ name: 'app', version: `1.${i}`, build: 'h0_0', subdir, format: i % 2 ? 'tar.bz2' : 'conda' });
+    const b = await sb.build({
+      name: 'app',
+      version: `1.${i}`,
+      build: 'h0_0',
+      subdir,
+      format: i % 2 ? 'tar.bz2' : 'conda',
+    });
     await sb.stage(b, { feedstock: 'app' });
     valid.push(`${subdir}/${b.filename}`);
   }
-  const unsafe = await sb.build({ name: 'app', version: '6.6', build: 'h0_0', subdir: 'linux-64', extraEntries: [{ name: '/etc/passwd', type: 'file', content: 'x' }] });
+  const unsafe = await sb.build({
+    name: 'app',
+    version: '6.6',
+    build: 'h0_0',
+    subdir: 'linux-64',
+    extraEntries: [{ name: '/etc/passwd', type: 'file', content: 'x' }],
+  });
   await sb.stage(unsafe, { feedstock: 'app' });
   return { sb, valid, invalid: [`linux-64/${unsafe.filename}`] };
 }
 
 function staged(sb: Sandbox, withSignatures = false): string[] {
-  return readdirSync(sb.stagingDir).flatMap((d) => readdirSync(join(sb.stagingDir, d)).filter((f) => withSignatures || !f.endsWith('.sig')).map((f) => `${d}/${f}`)).sort();
+  return readdirSync(sb.stagingDir)
+    .flatMap((d) =>
+      readdirSync(join(sb.stagingDir, d))
+        .filter((f) => withSignatures || !f.endsWith('.sig'))
+        .map((f) => `${d}/${f}`),
+    )
+    .sort();
 }
 
 describe('crash mid-apply, then rerun', () => {
-  for (const point of ['admitted', 'verified', 'published', 'confirmed', 'recorded', 'artifact-removed', 'staging-removed']) {
+  for (const point of [
+    'admitted',
+    'verified',
+    'published',
+    'confirmed',
+    'recorded',
+    'artifact-removed',
+    'staging-removed',
+  ]) {
     it(`killed after "${point}" (2nd item): the rerun publishes every valid artifact exactly once`, async () => {
       const { sb, valid, invalid } = await scenario(`crash-${point}`);
-      const crashed = await runCli(['reconcile', '--config', sb.configPath], { env: { FORGEGATE_FAULT: `${point}:2` } });
+      const crashed = await runCli(['reconcile', '--config', sb.configPath], {
+        env: { FORGEGATE_FAULT: `${point}:2` },
+      });
       expect(crashed.signal).toBe('SIGKILL');
       const mid = channelState(sb.channelDir);
       for (const r of mid.records) expect(mid.files).toContain(r); // repodata never names a missing file
@@ -49,7 +77,9 @@ describe('crash mid-apply, then rerun', () => {
       // No signature is left behind either, even when the kill fell between deleting an artifact and its .sig.
       expect(staged(sb, true)).toEqual([...invalid, ...invalid.map((i) => `${i}.sig`)].sort());
       const again = await runCli(['reconcile', '--config', sb.configPath, '--json']);
-      expect((JSON.parse(again.stdout) as { items: { outcome: string }[] }).items.map((i) => i.outcome)).toEqual(['rejected']);
+      expect((JSON.parse(again.stdout) as { items: { outcome: string }[] }).items.map((i) => i.outcome)).toEqual([
+        'rejected',
+      ]);
     }, 60_000);
   }
 });
@@ -75,11 +105,20 @@ describe('overlapping runs', () => {
 
   it('two runs started together: at most one applies, and every artifact is published once', async () => {
     const { sb, valid } = await scenario('together');
-    const [a, b] = await Promise.all([runCli(['reconcile', '--config', sb.configPath, '--json']), runCli(['reconcile', '--config', sb.configPath, '--json'])]);
+    const [a, b] = await Promise.all([
+      runCli(['reconcile', '--config', sb.configPath, '--json']),
+      runCli(['reconcile', '--config', sb.configPath, '--json']),
+    ]);
     const codes = [a.code, b.code].sort();
     expect(codes[0]).toBe(0);
     expect([0, 4]).toContain(codes[1]);
-    const publishedBy = [a, b].filter((r) => r.code === 0).map((r) => (JSON.parse(r.stdout) as { items: { outcome: string }[] }).items.filter((i) => i.outcome === 'published').length);
+    const publishedBy = [a, b]
+      .filter((r) => r.code === 0)
+      .map(
+        (r) =>
+          (JSON.parse(r.stdout) as { items: { outcome: string }[] }).items.filter((i) => i.outcome === 'published')
+            .length,
+      );
     expect(publishedBy.reduce((x, y) => x + y, 0)).toBe(valid.length);
     expect(channelState(sb.channelDir).records).toEqual([...valid].sort());
   }, 60_000);

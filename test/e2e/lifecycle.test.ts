@@ -18,10 +18,31 @@ beforeAll(async () => {
   await sb.addFeedstock('app', ['app', 'libapp']);
   await sb.addFeedstock('numpy', ['numpy']);
   await sb.commitRegistry();
-  const lib64 = await sb.build({ name: 'libapp', version: '2.0', build: 'h0_0', subdir: 'linux-64', format: 'tar.bz2' });
+  const lib64 = await sb.build({
+    name: 'libapp',
+    version: '2.0',
+    build: 'h0_0',
+    subdir: 'linux-64',
+    format: 'tar.bz2',
+  });
   const libArm = await sb.build({ name: 'libapp', version: '2.0', build: 'h0_0', subdir: 'osx-arm64' });
-  const app = await sb.build({ name: 'app', version: '1.0', build: 'pyh0_0', subdir: 'noarch', noarch: 'python', depends: ['libapp >=2'] });
-  const appRc = await sb.build({ name: 'app', version: '1.1rc1', build: 'pyh0_0', subdir: 'noarch', noarch: 'python', depends: ['libapp >=2'], format: 'tar.bz2' });
+  const app = await sb.build({
+    name: 'app',
+    version: '1.0',
+    build: 'pyh0_0',
+    subdir: 'noarch',
+    noarch: 'python',
+    depends: ['libapp >=2'],
+  });
+  const appRc = await sb.build({
+    name: 'app',
+    version: '1.1rc1',
+    build: 'pyh0_0',
+    subdir: 'noarch',
+    noarch: 'python',
+    depends: ['libapp >=2'],
+    format: 'tar.bz2',
+  });
   for (const b of [lib64, libArm, app]) await sb.stage(b, { feedstock: 'app' });
   await sb.stage(appRc, { feedstock: 'app', label: 'rc' });
   const bad = await sb.build({ name: 'numpy', version: '9.9', build: 'h0_0', subdir: 'linux-64' });
@@ -33,7 +54,11 @@ describe('reconcile lifecycle on local folders', () => {
     const before = channelState(sb.channelDir);
     const r = await runCli(['reconcile', '--config', sb.configPath, '--plan', '--json']);
     expect(r.code).toBe(0);
-    const plan = JSON.parse(r.stdout) as { formatVersion: number; mode: string; items: { decision: string; outcome: string | null }[] };
+    const plan = JSON.parse(r.stdout) as {
+      formatVersion: number;
+      mode: string;
+      items: { decision: string; outcome: string | null }[];
+    };
     expect(plan).toMatchObject({ formatVersion: 1, mode: 'plan' });
     expect(plan.items.map((i) => i.decision).sort()).toEqual(['publish', 'publish', 'publish', 'publish', 'reject']);
     expect(plan.items.every((i) => i.outcome === null)).toBe(true);
@@ -46,11 +71,24 @@ describe('reconcile lifecycle on local folders', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('published');
     expect(channelState(sb.channelDir)).toEqual({
-      records: ['label/rc/noarch/app-1.1rc1-pyh0_0.tar.bz2', 'linux-64/libapp-2.0-h0_0.tar.bz2', 'noarch/app-1.0-pyh0_0.conda', 'osx-arm64/libapp-2.0-h0_0.conda'],
-      files: ['label/rc/noarch/app-1.1rc1-pyh0_0.tar.bz2', 'linux-64/libapp-2.0-h0_0.tar.bz2', 'noarch/app-1.0-pyh0_0.conda', 'osx-arm64/libapp-2.0-h0_0.conda'],
+      records: [
+        'label/rc/noarch/app-1.1rc1-pyh0_0.tar.bz2',
+        'linux-64/libapp-2.0-h0_0.tar.bz2',
+        'noarch/app-1.0-pyh0_0.conda',
+        'osx-arm64/libapp-2.0-h0_0.conda',
+      ],
+      files: [
+        'label/rc/noarch/app-1.1rc1-pyh0_0.tar.bz2',
+        'linux-64/libapp-2.0-h0_0.tar.bz2',
+        'noarch/app-1.0-pyh0_0.conda',
+        'osx-arm64/libapp-2.0-h0_0.conda',
+      ],
     });
     expect(readdirSync(join(sb.stagingDir, 'noarch'))).toEqual([]);
-    expect(readdirSync(join(sb.stagingDir, 'linux-64')).sort()).toEqual(['numpy-9.9-h0_0.conda', 'numpy-9.9-h0_0.conda.sig']);
+    expect(readdirSync(join(sb.stagingDir, 'linux-64')).sort()).toEqual([
+      'numpy-9.9-h0_0.conda',
+      'numpy-9.9-h0_0.conda.sig',
+    ]);
   });
 
   it('serves a channel that a real conda solver resolves, per platform and label', async () => {
@@ -60,7 +98,12 @@ describe('reconcile lifecycle on local folders', () => {
       expect(linux.map((p) => `${p.packageName}-${p.version}`).sort()).toEqual(['app-1.0', 'libapp-2.0']);
       const mac = await simpleSolve(['app'], [server.url], ['osx-arm64', 'noarch'], undefined);
       expect(mac.map((p) => p.filename).sort()).toEqual(['app-1.0-pyh0_0.conda', 'libapp-2.0-h0_0.conda']);
-      const rc = await simpleSolve(['app >=1.1rc1'], [`${server.url}/label/rc`, server.url], ['linux-64', 'noarch'], undefined);
+      const rc = await simpleSolve(
+        ['app >=1.1rc1'],
+        [`${server.url}/label/rc`, server.url],
+        ['linux-64', 'noarch'],
+        undefined,
+      );
       expect(rc.map((p) => p.filename).sort()).toEqual(['app-1.1rc1-pyh0_0.tar.bz2', 'libapp-2.0-h0_0.tar.bz2']);
     } finally {
       await server.close();
@@ -104,15 +147,18 @@ describe('reconcile lifecycle on local folders', () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(sb.stagingDir, 'noarch', 'ghost-1.0-h0_0.conda.sig'), '{}');
     const soon = await runCli(['reconcile', '--config', sb.configPath, '--json']);
-    expect((JSON.parse(soon.stdout) as { strays: { delete: boolean }[] }).strays).toEqual([expect.objectContaining({ delete: false })]);
+    expect((JSON.parse(soon.stdout) as { strays: { delete: boolean }[] }).strays).toEqual([
+      expect.objectContaining({ delete: false }),
+    ]);
     const later = new Date(Date.now() + 8 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
     const r = await runCli(['reconcile', '--config', sb.configPath, '--now', later, '--json']);
     expect(r.code).toBe(0);
     // Eight days on, the statement has expired too (freshness is checked before ownership).
-    expect((JSON.parse(r.stdout) as { items: { reason: string; outcome: string }[] }).items).toEqual([expect.objectContaining({ reason: 'SIGNATURE_EXPIRED', outcome: 'rejected' })]);
+    expect((JSON.parse(r.stdout) as { items: { reason: string; outcome: string }[] }).items).toEqual([
+      expect.objectContaining({ reason: 'SIGNATURE_EXPIRED', outcome: 'rejected' }),
+    ]);
     expect(readdirSync(join(sb.stagingDir, 'linux-64'))).toEqual([]);
     expect(readdirSync(join(sb.stagingDir, 'noarch'))).toEqual([]);
     expect(channelState(sb.channelDir).records).toHaveLength(4);
   });
 });
-

@@ -12,7 +12,13 @@ import { channelState } from '../helpers/channel-state.js';
 const work = mkdtempSync(join(tmpdir(), 'fg-e2e-reasons-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-interface Item { subdir: string; filename: string; decision: string; reason: string | null; outcome: string | null }
+interface Item {
+  subdir: string;
+  filename: string;
+  decision: string;
+  reason: string | null;
+  outcome: string | null;
+}
 let sb: Sandbox;
 const expected = new Map<string, string>();
 let first: { items: Item[] };
@@ -26,9 +32,11 @@ beforeAll(async () => {
   await sb.addFeedstock('numpy', ['numpy']);
   await sb.addFeedstock('nokeys', ['nokeys-pkg'], 0);
   await sb.commitRegistry();
-  const want = (b: { subdir: string; filename: string }, reason: string): void => void expected.set(`${b.subdir}/${b.filename}`, reason);
+  const want = (b: { subdir: string; filename: string }, reason: string): void =>
+    void expected.set(`${b.subdir}/${b.filename}`, reason);
   let v = 0;
-  const build = (name: string, extra: object = {}) => sb.build({ name, version: `1.${v++}`, build: 'h0_0', subdir: 'linux-64', ...extra });
+  const build = (name: string, extra: object = {}) =>
+    sb.build({ name, version: `1.${v++}`, build: 'h0_0', subdir: 'linux-64', ...extra });
 
   const ok = await build('demo-pkg');
   await sb.stage(ok, { feedstock: 'demo-pkg' });
@@ -84,7 +92,9 @@ beforeAll(async () => {
 
 describe('each reason code from a real scenario', () => {
   it('gives every staged artifact the expected outcome', () => {
-    const got = new Map(first.items.map((i) => [`${i.subdir}/${i.filename}`, i.outcome === 'rejected' ? i.reason : i.outcome]));
+    const got = new Map(
+      first.items.map((i) => [`${i.subdir}/${i.filename}`, i.outcome === 'rejected' ? i.reason : i.outcome]),
+    );
     expect(Object.fromEntries(got)).toEqual(Object.fromEntries(expected));
   });
 
@@ -97,11 +107,22 @@ describe('each reason code from a real scenario', () => {
     const [published] = [...expected].find(([, r]) => r === 'published')!;
     const filename = published.split('/')[1]!;
     // Same file name, other bytes: a rebuild that forgot to bump the build number.
-    const rebuilt = await sb.build({ name: 'demo-pkg', version: filename.split('-')[2]!, build: 'h0_0', subdir: 'linux-64', files: { 'share/changed.txt': 'new' } });
+    const rebuilt = await sb.build({
+      name: 'demo-pkg',
+      version: filename.split('-')[2]!,
+      build: 'h0_0',
+      subdir: 'linux-64',
+      files: { 'share/changed.txt': 'new' },
+    });
     expect(rebuilt.filename).toBe(filename);
     await sb.stage(rebuilt, { feedstock: 'demo-pkg' });
-    const conflict = JSON.parse((await runCli(['reconcile', '--config', sb.configPath, '--json'])).stdout) as { items: Item[] };
-    expect(conflict.items.find((i) => i.filename === filename)).toMatchObject({ outcome: 'rejected', reason: 'TARGET_CONFLICT' });
+    const conflict = JSON.parse((await runCli(['reconcile', '--config', sb.configPath, '--json'])).stdout) as {
+      items: Item[];
+    };
+    expect(conflict.items.find((i) => i.filename === filename)).toMatchObject({
+      outcome: 'rejected',
+      reason: 'TARGET_CONFLICT',
+    });
 
     // An admin removes the published file from the channel; a re-upload of the same bytes must not bring it back.
     rmSync(join(sb.stagingDir, 'linux-64', filename));
@@ -111,10 +132,20 @@ describe('each reason code from a real scenario', () => {
     delete repodata['packages.conda'][filename];
     writeFileSync(repodataPath, JSON.stringify(repodata));
     rmSync(join(sb.channelDir, 'linux-64', filename));
-    const original = await sb.build({ name: 'demo-pkg', version: filename.split('-')[2]!, build: 'h0_0', subdir: 'linux-64' });
+    const original = await sb.build({
+      name: 'demo-pkg',
+      version: filename.split('-')[2]!,
+      build: 'h0_0',
+      subdir: 'linux-64',
+    });
     await sb.stage(original, { feedstock: 'demo-pkg' });
-    const replay = JSON.parse((await runCli(['reconcile', '--config', sb.configPath, '--json'])).stdout) as { items: Item[] };
-    expect(replay.items.find((i) => i.filename === filename)).toMatchObject({ outcome: 'rejected', reason: 'REPLAYED' });
+    const replay = JSON.parse((await runCli(['reconcile', '--config', sb.configPath, '--json'])).stdout) as {
+      items: Item[];
+    };
+    expect(replay.items.find((i) => i.filename === filename)).toMatchObject({
+      outcome: 'rejected',
+      reason: 'REPLAYED',
+    });
     expect(channelState(sb.channelDir).files).not.toContain(`linux-64/${filename}`);
   }, 60_000);
 

@@ -52,7 +52,10 @@ export class FaultInjector {
     if (this.#hit(this.faults.errorRate)) {
       this.injected.errors++;
       const status = [500, 503, 429][Math.floor(this.#random() * 3)]!;
-      res.writeHead(status, { 'content-type': 'application/json', ...(status === 429 ? { 'retry-after': INJECTED_RETRY_AFTER } : {}) });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        ...(status === 429 ? { 'retry-after': INJECTED_RETRY_AFTER } : {}),
+      });
       res.end(JSON.stringify({ error: 'injected fault' }));
       return true;
     }

@@ -6,9 +6,18 @@ import { parseArtifactFilename } from '../../src/conda/filename.js';
 import { AnacondaEmulator } from './server.js';
 import { uploadLikeAnacondaClient } from './upload.js';
 
-export const TOKENS = { STAGING_TOKEN: 'tok-staging-7f3a9c1e-SECRET', QUARANTINE_TOKEN: 'tok-quarantine-2b8d4e6f-SECRET', TARGET_TOKEN: 'tok-target-9c1d3e5a-SECRET', FEEDSTOCK_TOKEN: 'tok-feedstock-0a1b2c3d-SECRET' };
+export const TOKENS = {
+  STAGING_TOKEN: 'tok-staging-7f3a9c1e-SECRET',
+  QUARANTINE_TOKEN: 'tok-quarantine-2b8d4e6f-SECRET',
+  TARGET_TOKEN: 'tok-target-9c1d3e5a-SECRET',
+  FEEDSTOCK_TOKEN: 'tok-feedstock-0a1b2c3d-SECRET',
+};
 
-export async function anacondaSandbox(root: string, emu: AnacondaEmulator, policy: Record<string, string | number> = {}): Promise<Sandbox> {
+export async function anacondaSandbox(
+  root: string,
+  emu: AnacondaEmulator,
+  policy: Record<string, string | number> = {},
+): Promise<Sandbox> {
   emu.state.grant(TOKENS.FEEDSTOCK_TOKEN, ['cf-staging']);
   emu.state.grant(TOKENS.STAGING_TOKEN, ['cf-staging']);
   emu.state.grant(TOKENS.QUARANTINE_TOKEN, ['cf-post-staging']);
@@ -19,19 +28,44 @@ export async function anacondaSandbox(root: string, emu: AnacondaEmulator, polic
     configOverrides: {
       staging: store('cf-staging', 'STAGING_TOKEN'),
       quarantine: store('cf-post-staging', 'QUARANTINE_TOKEN'),
-      target: { ...store('conda-forge', 'TARGET_TOKEN'), channel: 'https://conda.example.org/forge', labels: ['main', 'rc'] },
+      target: {
+        ...store('conda-forge', 'TARGET_TOKEN'),
+        channel: 'https://conda.example.org/forge',
+        labels: ['main', 'rc'],
+      },
     },
   });
 }
 
 /** Sign with the sandbox, then upload the artifact and (unless unsigned) its .sig as a `file` package. */
-export async function stageOnAnaconda(sb: Sandbox, emu: AnacondaEmulator, built: Built, opts: StageOptions & { uploadLabel?: string; bytes?: Buffer }): Promise<string> {
+export async function stageOnAnaconda(
+  sb: Sandbox,
+  emu: AnacondaEmulator,
+  built: Built,
+  opts: StageOptions & { uploadLabel?: string; bytes?: Buffer },
+): Promise<string> {
   const local = await sb.stage(built, opts);
   const p = parseArtifactFilename(built.filename)!;
   const label = opts.uploadLabel ?? opts.label ?? 'main';
-  await uploadLikeAnacondaClient(emu.url, TOKENS.FEEDSTOCK_TOKEN, { owner: 'cf-staging', package: p.name, version: p.version, basename: `${built.subdir}/${built.filename}`, type: 'conda', labels: [label], bytes: opts.bytes ?? readFileSync(local) });
+  await uploadLikeAnacondaClient(emu.url, TOKENS.FEEDSTOCK_TOKEN, {
+    owner: 'cf-staging',
+    package: p.name,
+    version: p.version,
+    basename: `${built.subdir}/${built.filename}`,
+    type: 'conda',
+    labels: [label],
+    bytes: opts.bytes ?? readFileSync(local),
+  });
   if (!opts.unsigned) {
-    await uploadLikeAnacondaClient(emu.url, TOKENS.FEEDSTOCK_TOKEN, { owner: 'cf-staging', package: `${p.name}-signatures`, version: p.version, basename: `${built.filename}.sig`, type: 'file', labels: [label], bytes: readFileSync(`${local}.sig`) });
+    await uploadLikeAnacondaClient(emu.url, TOKENS.FEEDSTOCK_TOKEN, {
+      owner: 'cf-staging',
+      package: `${p.name}-signatures`,
+      version: p.version,
+      basename: `${built.filename}.sig`,
+      type: 'file',
+      labels: [label],
+      bytes: readFileSync(`${local}.sig`),
+    });
     rmSync(`${local}.sig`);
   }
   rmSync(local);
@@ -39,7 +73,10 @@ export async function stageOnAnaconda(sb: Sandbox, emu: AnacondaEmulator, built:
 }
 
 export function ownerFiles(emu: AnacondaEmulator, owner: string): string[] {
-  return emu.state.filesOf(owner).map((f) => `${f.basename}@${f.labels.join(',')}`).sort();
+  return emu.state
+    .filesOf(owner)
+    .map((f) => `${f.basename}@${f.labels.join(',')}`)
+    .sort();
 }
 
 export const tokenEnv = (): Record<string, string> => ({ ...TOKENS });

@@ -12,7 +12,10 @@ export type { Faults } from './faults.js';
 export type RequestHook = (req: IncomingMessage, res: ServerResponse, route: string) => boolean | Promise<boolean>;
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -26,7 +29,10 @@ export class AnacondaEmulator {
   /** Requests that arrived at a blob URL with an Authorization header (must stay 0). */
   leakedAuthorization = 0;
   #swaps = new Map<string, Buffer>();
-  #staged = new Map<string, { owner: string; package: string; version: string; basename: string; body: Record<string, unknown>; bytes?: Buffer }>();
+  #staged = new Map<
+    string,
+    { owner: string; package: string; version: string; basename: string; body: Record<string, unknown>; bytes?: Buffer }
+  >();
   #server: Server | null = null;
   url = '';
 
@@ -68,7 +74,13 @@ export class AnacondaEmulator {
     if (req.url === '/__stats') {
       // For the benchmark, which runs the emulator in another process; not part of the API and not counted.
       res.writeHead(200, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify({ requests: this.requests, byRoute: Object.fromEntries(this.byRoute), leakedAuthorization: this.leakedAuthorization }));
+      return void res.end(
+        JSON.stringify({
+          requests: this.requests,
+          byRoute: Object.fromEntries(this.byRoute),
+          leakedAuthorization: this.leakedAuthorization,
+        }),
+      );
     }
     this.requests++;
     const raw = (req.url ?? '/').split('?')[0]!;
@@ -96,7 +108,8 @@ export class AnacondaEmulator {
   #mustWrite(req: IncomingMessage, owner: string): void {
     const token = this.#token(req);
     if (token === null) throw new HttpError(401, 'Authorization header was not given');
-    if (!this.state.canWrite(token, owner)) throw new HttpError(401, `User has not enough permissions to write to "${owner}"`);
+    if (!this.state.canWrite(token, owner))
+      throw new HttpError(401, `User has not enough permissions to write to "${owner}"`);
   }
 
   /** owner/package/version then the rest of the path, percent-decoded, as ONE basename. */
@@ -118,7 +131,8 @@ export class AnacondaEmulator {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(data));
     };
-    const json = (): Record<string, unknown> => (body.length ? (JSON.parse(body.toString()) as Record<string, unknown>) : {});
+    const json = (): Record<string, unknown> =>
+      body.length ? (JSON.parse(body.toString()) as Record<string, unknown>) : {};
     const m = req.method;
     const [head] = parts;
     const owner = decodeURIComponent(parts[1] ?? '');
@@ -131,38 +145,72 @@ export class AnacondaEmulator {
     }
     if (head === 'user' && m === 'GET') {
       const token = this.#token(req);
-      if (token === null || !this.state.tokens.has(token)) throw new HttpError(401, 'Authorization header was not given');
+      if (token === null || !this.state.tokens.has(token))
+        throw new HttpError(401, 'Authorization header was not given');
       return send(200, { login: [...this.state.tokens.get(token)!][0], user_type: 'user', created_at: anacondaNow(0) });
     }
     if (head === 'channels' && parts.length === 2 && m === 'GET') {
       const labels: Record<string, { count: number; is_locked: boolean }> = {};
-      for (const f of this.state.filesOf(owner)) for (const l of f.labels) labels[l] = { count: (labels[l]?.count ?? 0) + 1, is_locked: false };
+      for (const f of this.state.filesOf(owner))
+        for (const l of f.labels) labels[l] = { count: (labels[l]?.count ?? 0) + 1, is_locked: false };
       return send(200, labels);
     }
     if (head === 'channels' && parts.length === 3) {
       const label = decodeURIComponent(parts[2]!);
-      if (m === 'GET') return send(200, { is_locked: false, files: this.state.filesOf(owner).filter((f) => f.labels.includes(label)).map((f) => this.state.json(f)) });
+      if (m === 'GET')
+        return send(200, {
+          is_locked: false,
+          files: this.state
+            .filesOf(owner)
+            .filter((f) => f.labels.includes(label))
+            .map((f) => this.state.json(f)),
+        });
       this.#mustWrite(req, owner);
       const b = json();
-      if (b['package'] == null && b['version'] == null && b['basename'] == null) throw new HttpError(400, 'emulator refuses owner-wide label changes');
-      const f = this.#file({ owner, package: String(b['package']), version: String(b['version']), basename: String(b['basename']) });
+      if (b['package'] == null && b['version'] == null && b['basename'] == null)
+        throw new HttpError(400, 'emulator refuses owner-wide label changes');
+      const f = this.#file({
+        owner,
+        package: String(b['package']),
+        version: String(b['version']),
+        basename: String(b['basename']),
+      });
       if (m === 'POST' && !f.labels.includes(label)) f.labels.push(label);
       if (m === 'DELETE') f.labels = f.labels.filter((l) => l !== label);
       return send(201, {});
     }
     if (head === 'packages' && m === 'GET') {
-      return send(200, [...this.state.packages.values()].filter((p) => p.owner === owner).map((p) => ({ name: p.name, full_name: `${p.owner}/${p.name}`, package_types: p.packageTypes, public: true })));
+      return send(
+        200,
+        [...this.state.packages.values()]
+          .filter((p) => p.owner === owner)
+          .map((p) => ({
+            name: p.name,
+            full_name: `${p.owner}/${p.name}`,
+            package_types: p.packageTypes,
+            public: true,
+          })),
+      );
     }
     if (head === 'package' && parts.length === 3) {
       const name = decodeURIComponent(parts[2]!);
       if (m === 'GET') {
         const p = this.state.pkg(owner, name);
         if (!p) throw new HttpError(404, `"${name}" could not be found`);
-        return send(200, { name, package_types: p.packageTypes, files: [...p.releases.values()].flatMap((r) => [...r.values()]).map((f) => this.state.json(f)) });
+        return send(200, {
+          name,
+          package_types: p.packageTypes,
+          files: [...p.releases.values()].flatMap((r) => [...r.values()]).map((f) => this.state.json(f)),
+        });
       }
       this.#mustWrite(req, owner);
       if (m === 'POST') {
-        this.state.pkg(owner, name, true, String((json()['public_attrs'] as { package_types?: string[] } | undefined)?.package_types?.[0] ?? 'conda'));
+        this.state.pkg(
+          owner,
+          name,
+          true,
+          String((json()['public_attrs'] as { package_types?: string[] } | undefined)?.package_types?.[0] ?? 'conda'),
+        );
         return send(200, {});
       }
       if (m === 'DELETE') {
@@ -215,11 +263,17 @@ export class AnacondaEmulator {
     if (head === 'stage' && m === 'POST') {
       const ref = this.#ref(parts, 1);
       this.#mustWrite(req, ref.owner);
-      if (!this.state.pkg(ref.owner, ref.package)?.releases.has(ref.version)) throw new HttpError(404, `release version='${ref.version}' does not exist`);
-      if (this.state.file(ref.owner, ref.package, ref.version, ref.basename)) throw new HttpError(409, 'file already exists');
+      if (!this.state.pkg(ref.owner, ref.package)?.releases.has(ref.version))
+        throw new HttpError(404, `release version='${ref.version}' does not exist`);
+      if (this.state.file(ref.owner, ref.package, ref.version, ref.basename))
+        throw new HttpError(409, 'file already exists');
       const distId = randomUUID();
       this.#staged.set(distId, { ...ref, body: json() });
-      return send(200, { post_url: `${this.url}/s3`, form_data: { key: `uploads/${distId}`, policy: 'opaque' }, dist_id: distId });
+      return send(200, {
+        post_url: `${this.url}/s3`,
+        form_data: { key: `uploads/${distId}`, policy: 'opaque' },
+        dist_id: distId,
+      });
     }
     if (head === 's3' && m === 'POST') {
       const form = parseMultipart(body, String(req.headers['content-type'] ?? ''));
@@ -227,7 +281,8 @@ export class AnacondaEmulator {
       const staged = this.#staged.get(id);
       const file = form.get('file');
       if (!staged || !file) throw new HttpError(400, '<Error><Code>InvalidRequest</Code></Error>');
-      if (createHash('md5').update(file).digest('base64') !== form.get('Content-MD5')?.toString()) throw new HttpError(400, '<Error><Code>InvalidDigest</Code></Error>');
+      if (createHash('md5').update(file).digest('base64') !== form.get('Content-MD5')?.toString())
+        throw new HttpError(400, '<Error><Code>InvalidDigest</Code></Error>');
       staged.bytes = file;
       res.writeHead(201);
       return void res.end();
@@ -241,14 +296,24 @@ export class AnacondaEmulator {
       const b = staged.body;
       const labels = Array.isArray(b['channels']) && b['channels'].length > 0 ? (b['channels'] as string[]) : ['main'];
       const sha256 = typeof b['sha256'] === 'string' ? b['sha256'] : undefined;
-      this.state.addFile({ ...ref, type: b['distribution_type'] === 'file' ? 'file' : 'conda', labels, attrs: (b['attrs'] as Record<string, unknown>) ?? {}, bytes: staged.bytes, ...(sha256 ? { sha256 } : {}) });
+      this.state.addFile({
+        ...ref,
+        type: b['distribution_type'] === 'file' ? 'file' : 'conda',
+        labels,
+        attrs: (b['attrs'] as Record<string, unknown>) ?? {},
+        bytes: staged.bytes,
+        ...(sha256 ? { sha256 } : {}),
+      });
       return send(200, { url: `${this.url}/${ref.owner}/${ref.package}` });
     }
     if (head === 'copy' && parts[1] === 'package' && ['POST', 'PUT', 'PATCH'].includes(m ?? '')) {
       const ref = this.#ref(parts, 2);
       const b = json();
       // `to_owner: null` means the caller.
-      const toOwner = typeof b['to_owner'] === 'string' ? b['to_owner'] : ([...(this.state.tokens.get(this.#token(req) ?? '') ?? [])][0] ?? '');
+      const toOwner =
+        typeof b['to_owner'] === 'string'
+          ? b['to_owner']
+          : ([...(this.state.tokens.get(this.#token(req) ?? '') ?? [])][0] ?? '');
       this.#mustWrite(req, toOwner);
       const swap = this.#swaps.get(`${ref.owner}/${ref.package}/${ref.version}/${ref.basename}`);
       if (swap) {
@@ -259,11 +324,22 @@ export class AnacondaEmulator {
       const fromLabel = String(b['from_channel'] ?? 'main');
       if (!src.labels.includes(fromLabel)) throw new HttpError(404, `file not found under label ${fromLabel}`);
       const existing = this.state.file(toOwner, ref.package, ref.version, ref.basename);
-      if (existing && m === 'POST') throw new HttpError(409, 'File conflict while copying! Try to use --replace or --update');
+      if (existing && m === 'POST')
+        throw new HttpError(409, 'File conflict while copying! Try to use --replace or --update');
       if (existing && m === 'PATCH') return send(200, []);
       if (existing) this.state.removeFile(existing);
       // The copy is a new record over the same stored object: md5/size follow the bytes, sha256 the source record.
-      const copy = this.state.addFile({ owner: toOwner, package: ref.package, version: ref.version, basename: ref.basename, type: src.type, labels: [String(b['to_channel'] ?? 'main')], attrs: src.attrs, bytes: this.state.blobs.get(src.blob)!, sha256: src.sha256 });
+      const copy = this.state.addFile({
+        owner: toOwner,
+        package: ref.package,
+        version: ref.version,
+        basename: ref.basename,
+        type: src.type,
+        labels: [String(b['to_channel'] ?? 'main')],
+        attrs: src.attrs,
+        bytes: this.state.blobs.get(src.blob)!,
+        sha256: src.sha256,
+      });
       return send(200, [this.state.json(copy)]);
     }
     throw new HttpError(404, `no route ${m} /${parts.join('/')}`);

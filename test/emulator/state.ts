@@ -16,7 +16,12 @@ export interface EFile {
   blob: string;
 }
 
-export interface EPackage { owner: string; name: string; packageTypes: string[]; releases: Map<string, Map<string, EFile>> }
+export interface EPackage {
+  owner: string;
+  name: string;
+  packageTypes: string[];
+  releases: Map<string, Map<string, EFile>>;
+}
 
 export class EmulatorState {
   /** login → user_type. */
@@ -56,20 +61,36 @@ export class EmulatorState {
   putBlob(bytes: Buffer): { blob: string; md5: string; sha256: string; size: number } {
     const blob = randomUUID();
     this.blobs.set(blob, bytes);
-    return { blob, size: bytes.length, md5: createHash('md5').update(bytes).digest('hex'), sha256: createHash('sha256').update(bytes).digest('hex') };
+    return {
+      blob,
+      size: bytes.length,
+      md5: createHash('md5').update(bytes).digest('hex'),
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    };
   }
 
   /**
    * Add a file directly (seeding and tests); creates package and release as needed. `sha256` is what the record
    * says: anaconda.org takes it from the client's stage request (md5 and size come from the stored object).
    */
-  addFile(f: Omit<EFile, 'blob' | 'md5' | 'sha256' | 'size' | 'uploadTime'> & { bytes: Buffer; uploadTime?: string; sha256?: string }): EFile {
+  addFile(
+    f: Omit<EFile, 'blob' | 'md5' | 'sha256' | 'size' | 'uploadTime'> & {
+      bytes: Buffer;
+      uploadTime?: string;
+      sha256?: string;
+    },
+  ): EFile {
     this.addOwner(f.owner);
     const p = this.pkg(f.owner, f.package, true, f.type)!;
     if (!p.releases.has(f.version)) p.releases.set(f.version, new Map());
     const { bytes, sha256, ...rest } = f;
     const stored = this.putBlob(bytes);
-    const file: EFile = { ...rest, ...stored, sha256: sha256 ?? stored.sha256, uploadTime: f.uploadTime ?? anacondaNow() };
+    const file: EFile = {
+      ...rest,
+      ...stored,
+      sha256: sha256 ?? stored.sha256,
+      uploadTime: f.uploadTime ?? anacondaNow(),
+    };
     p.releases.get(f.version)!.set(f.basename, file);
     return file;
   }
@@ -85,15 +106,29 @@ export class EmulatorState {
   }
 
   filesOf(owner: string): EFile[] {
-    return [...this.packages.values()].filter((p) => p.owner === owner).flatMap((p) => [...p.releases.values()].flatMap((r) => [...r.values()]));
+    return [...this.packages.values()]
+      .filter((p) => p.owner === owner)
+      .flatMap((p) => [...p.releases.values()].flatMap((r) => [...r.values()]));
   }
 
   json(f: EFile): Record<string, unknown> {
     const full = `${f.owner}/${f.package}/${f.version}/${f.basename}`;
     return {
-      basename: f.basename, version: f.version, owner: f.owner, full_name: full, type: f.type, distribution_type: f.type,
-      description: null, md5: f.md5, sha256: f.sha256, size: f.size, upload_time: f.uploadTime, labels: [...f.labels], ndownloads: 0,
-      download_url: `//api.anaconda.org/download/${full}`, attrs: f.attrs,
+      basename: f.basename,
+      version: f.version,
+      owner: f.owner,
+      full_name: full,
+      type: f.type,
+      distribution_type: f.type,
+      description: null,
+      md5: f.md5,
+      sha256: f.sha256,
+      size: f.size,
+      upload_time: f.uploadTime,
+      labels: [...f.labels],
+      ndownloads: 0,
+      download_url: `//api.anaconda.org/download/${full}`,
+      attrs: f.attrs,
     };
   }
 }

@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { Sandbox } from '../../src/demo/sandbox.js';
 import { reconcile } from '../../src/reconcile/run.js';
-import { CONFIG_FILE, DEFAULT_REGISTRY_CONFIG, formatKeyFile, formatOutputFile, keyPath, outputPath } from '../../src/registry/layout.js';
+import {
+  CONFIG_FILE,
+  DEFAULT_REGISTRY_CONFIG,
+  formatKeyFile,
+  formatOutputFile,
+  keyPath,
+  outputPath,
+} from '../../src/registry/layout.js';
 import { encodeKey } from '../../src/statement/keys.js';
 import { FakeGitHub, GRAPHQL_URL, githubSchema } from './fake.js';
 
@@ -28,8 +35,20 @@ async function sandbox(name: string): Promise<Sandbox> {
   return Sandbox.create(join(work, name), {
     git: false,
     configOverrides: {
-      registry: { type: 'github', repository: fake.repository, ref: 'main', tokenEnv: 'GH_REGISTRY_TOKEN', url: GRAPHQL_URL },
-      reports: { type: 'github', repositoryTemplate: 'conda-forge/{feedstock}-feedstock', adminRepository: 'conda-forge/admin', tokenEnv: 'GH_REPORTS_TOKEN', url: GRAPHQL_URL },
+      registry: {
+        type: 'github',
+        repository: fake.repository,
+        ref: 'main',
+        tokenEnv: 'GH_REGISTRY_TOKEN',
+        url: GRAPHQL_URL,
+      },
+      reports: {
+        type: 'github',
+        repositoryTemplate: 'conda-forge/{feedstock}-feedstock',
+        adminRepository: 'conda-forge/admin',
+        tokenEnv: 'GH_REPORTS_TOKEN',
+        url: GRAPHQL_URL,
+      },
     },
   });
 }
@@ -37,23 +56,35 @@ async function sandbox(name: string): Promise<Sandbox> {
 /** Mirror the sandbox's feedstocks (outputs + keys) into the fake GitHub registry. */
 function publishRegistry(sb: Sandbox, outputs: Record<string, string>): void {
   const files: Record<string, string> = {};
-  for (const [output, feedstock] of Object.entries(outputs)) files[outputPath(output, DEFAULT_REGISTRY_CONFIG)] = formatOutputFile([feedstock]);
-  for (const [feedstock, keys] of sb.keys) files[keyPath(feedstock, DEFAULT_REGISTRY_CONFIG)] = formatKeyFile(keys.map((k) => ({ keyid: k.keyid, publicKey: encodeKey(k.publicKey) })));
+  for (const [output, feedstock] of Object.entries(outputs))
+    files[outputPath(output, DEFAULT_REGISTRY_CONFIG)] = formatOutputFile([feedstock]);
+  for (const [feedstock, keys] of sb.keys)
+    files[keyPath(feedstock, DEFAULT_REGISTRY_CONFIG)] = formatKeyFile(
+      keys.map((k) => ({ keyid: k.keyid, publicKey: encodeKey(k.publicKey) })),
+    );
   fake.commit(files, 'registry');
   for (const f of sb.keys.keys()) fake.repos.add(`conda-forge/${f}-feedstock`);
 }
 
 describe('reconcile with the registry and reports on GitHub', () => {
-  it('publishes, rejects, and reports the rejection on the feedstock\'s repository', async () => {
+  it("publishes, rejects, and reports the rejection on the feedstock's repository", async () => {
     const sb = await sandbox('small');
     await sb.addFeedstock('app', []);
     await sb.addFeedstock('numpy', []);
     publishRegistry(sb, { app: 'app', numpy: 'numpy' });
-    await sb.stage(await sb.build({ name: 'app', version: '1.0', build: 'h0_0', subdir: 'noarch' }), { feedstock: 'app' });
-    await sb.stage(await sb.build({ name: 'numpy', version: '9.0', build: 'h0_0', subdir: 'linux-64' }), { feedstock: 'app', sourceCommit: 'abc'.padEnd(40, '0') });
+    await sb.stage(await sb.build({ name: 'app', version: '1.0', build: 'h0_0', subdir: 'noarch' }), {
+      feedstock: 'app',
+    });
+    await sb.stage(await sb.build({ name: 'numpy', version: '9.0', build: 'h0_0', subdir: 'linux-64' }), {
+      feedstock: 'app',
+      sourceCommit: 'abc'.padEnd(40, '0'),
+    });
     const result = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env });
     expect(result.registryCommit).toBe(fake.head);
-    expect(result.items.map((i) => `${i.filename} ${i.outcome} ${i.reason ?? ''}`.trim())).toEqual(['numpy-9.0-h0_0.conda rejected OUTPUT_NOT_ALLOWED', 'app-1.0-h0_0.conda published']);
+    expect(result.items.map((i) => `${i.filename} ${i.outcome} ${i.reason ?? ''}`.trim())).toEqual([
+      'numpy-9.0-h0_0.conda rejected OUTPUT_NOT_ALLOWED',
+      'app-1.0-h0_0.conda published',
+    ]);
     expect(fake.issues.map((i) => i.repo)).toEqual(['conda-forge/app-feedstock']);
   });
 
@@ -68,7 +99,10 @@ describe('reconcile with the registry and reports on GitHub', () => {
       // Every 10th artifact names a package of another feedstock: 100 rejections to report.
       const claimed = i % 10 === 0 ? `fs${(i + 1) % 300}` : feedstock;
       signers.add(claimed);
-      await sb.stage(await sb.build({ name: `pkg${i}`, version: '1.0', build: 'h0_0', subdir: 'noarch', zstdLevel: 1 }), { feedstock: claimed, sourceCommit: `${(i % 300).toString(16).padStart(4, '0')}`.padEnd(40, 'a') });
+      await sb.stage(
+        await sb.build({ name: `pkg${i}`, version: '1.0', build: 'h0_0', subdir: 'noarch', zstdLevel: 1 }),
+        { feedstock: claimed, sourceCommit: `${(i % 300).toString(16).padStart(4, '0')}`.padEnd(40, 'a') },
+      );
     }
     publishRegistry(sb, outputs);
     const [before, issuesBefore] = [fake.requests, fake.issues.length];
@@ -81,16 +115,21 @@ describe('reconcile with the registry and reports on GitHub', () => {
     const groups = fake.issues.length - issuesBefore;
     expect(groups).toBe(30);
     expect(requests).toBe(snapshot + 1 + 2 * groups);
-    process.stdout.write(`GraphQL requests for 1,000 artifacts / 300 feedstocks: ${requests} (snapshot ${snapshot}, reports ${requests - snapshot})\n`);
+    process.stdout.write(
+      `GraphQL requests for 1,000 artifacts / 300 feedstocks: ${requests} (snapshot ${snapshot}, reports ${requests - snapshot})\n`,
+    );
   }, 300_000);
 
   it('stops before applying anything when GitHub is down (registry unavailable, exit 3)', async () => {
     const sb = await sandbox('outage');
     await sb.addFeedstock('down', []);
     publishRegistry(sb, { down: 'down' });
-    await sb.stage(await sb.build({ name: 'down', version: '1.0', build: 'h0_0', subdir: 'noarch' }), { feedstock: 'down' });
+    await sb.stage(await sb.build({ name: 'down', version: '1.0', build: 'h0_0', subdir: 'noarch' }), {
+      feedstock: 'down',
+    });
     const { HttpResponse } = await import('msw');
-    for (let n = fake.requests + 1; n < fake.requests + 40; n++) fake.on(n, () => new HttpResponse('unavailable', { status: 503 }));
+    for (let n = fake.requests + 1; n < fake.requests + 40; n++)
+      fake.on(n, () => new HttpResponse('unavailable', { status: 503 }));
     const error = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'FG_REGISTRY_UNAVAILABLE', exitCode: 3 });
     const { readdirSync } = await import('node:fs');
@@ -99,4 +138,3 @@ describe('reconcile with the registry and reports on GitHub', () => {
     fake.hooks.clear();
   });
 });
-

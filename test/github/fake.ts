@@ -3,7 +3,14 @@
 // reject fails here too. State: commits (path → text), one branch head, issues and comments.
 import { createHash } from 'node:crypto';
 import { schema as published } from '@octokit/graphql-schema';
-import { buildClientSchema, graphql as execute, parse, validate, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
+import {
+  buildClientSchema,
+  graphql as execute,
+  parse,
+  validate,
+  type GraphQLSchema,
+  type IntrospectionQuery,
+} from 'graphql';
 import { http, HttpResponse } from 'msw';
 
 let built: GraphQLSchema | null = null;
@@ -15,7 +22,15 @@ export function githubSchema(): GraphQLSchema {
 
 export const GRAPHQL_URL = 'https://api.github.test/graphql';
 
-interface Issue { id: string; number: number; repo: string; title: string; body: string; author: string; comments: string[] }
+interface Issue {
+  id: string;
+  number: number;
+  repo: string;
+  title: string;
+  body: string;
+  author: string;
+  comments: string[];
+}
 type Hook = () => Response | void;
 
 export class FakeGitHub {
@@ -64,7 +79,12 @@ export class FakeGitHub {
       const errors = validate(githubSchema(), parse(query));
       if (errors.length > 0) return HttpResponse.json({ errors: errors.map((e) => ({ message: e.message })) });
       this.operations.push(/\{\s*(?:rateLimit\s*\{[^}]*\}\s*)?(\w+)/.exec(query)?.[1] ?? '?');
-      const result = await execute({ schema: githubSchema(), source: query, variableValues: variables ?? {}, rootValue: this.#root() });
+      const result = await execute({
+        schema: githubSchema(),
+        source: query,
+        variableValues: variables ?? {},
+        rootValue: this.#root(),
+      });
       return HttpResponse.json(result);
     });
   }
@@ -79,39 +99,76 @@ export class FakeGitHub {
     if (!files) return null;
     const path = expression.slice(at + 1);
     const text = files.get(path);
-    if (text !== undefined) return { __typename: 'Blob', text, isBinary: false, isTruncated: false, byteSize: text.length };
+    if (text !== undefined)
+      return { __typename: 'Blob', text, isBinary: false, isTruncated: false, byteSize: text.length };
     const names = new Map<string, string>();
     for (const p of files.keys()) {
       if (!p.startsWith(`${path}/`)) continue;
       const rest = p.slice(path.length + 1);
       names.set(rest.split('/')[0]!, rest.includes('/') ? 'tree' : 'blob');
     }
-    return names.size === 0 ? null : { __typename: 'Tree', entries: [...names].map(([name, type]) => ({ name, type })) };
+    return names.size === 0
+      ? null
+      : { __typename: 'Tree', entries: [...names].map(([name, type]) => ({ name, type })) };
   }
 
   #root(): Record<string, unknown> {
     return {
-      rateLimit: () => ({ cost: 1, remaining: this.remaining, resetAt: new Date(Date.now() + 1000).toISOString(), limit: 5000, used: 5000 - this.remaining }),
+      rateLimit: () => ({
+        cost: 1,
+        remaining: this.remaining,
+        resetAt: new Date(Date.now() + 1000).toISOString(),
+        limit: 5000,
+        used: 5000 - this.remaining,
+      }),
       viewer: () => ({ login: this.viewer }),
       repository: ({ owner, name }: { owner: string; name: string }) => {
         const full = `${owner}/${name}`;
         if (full !== this.repository && !this.repos.has(full)) return null;
         return {
           id: `R_${full}`,
-          ref: ({ qualifiedName }: { qualifiedName: string }) => (full === this.repository && qualifiedName === `refs/heads/${this.branch}` ? { target: { __typename: 'Commit', oid: this.head } } : null),
-          object: ({ expression }: { expression: string }) => (full === this.repository ? this.#object(expression) : null),
+          ref: ({ qualifiedName }: { qualifiedName: string }) =>
+            full === this.repository && qualifiedName === `refs/heads/${this.branch}`
+              ? { target: { __typename: 'Commit', oid: this.head } }
+              : null,
+          object: ({ expression }: { expression: string }) =>
+            full === this.repository ? this.#object(expression) : null,
           issues: ({ filterBy, first }: { filterBy?: { createdBy?: string }; first: number }) => ({
-            nodes: this.issues.filter((i) => i.repo === full && (!filterBy?.createdBy || i.author === filterBy.createdBy)).reverse().slice(0, first).map((i) => ({ id: i.id, body: i.body })),
+            nodes: this.issues
+              .filter((i) => i.repo === full && (!filterBy?.createdBy || i.author === filterBy.createdBy))
+              .reverse()
+              .slice(0, first)
+              .map((i) => ({ id: i.id, body: i.body })),
           }),
         };
       },
-      createCommitOnBranch: ({ input }: { input: { branch: { branchName: string }; expectedHeadOid: string; message: { headline: string }; fileChanges: { additions?: { path: string; contents: string }[] } } }) => {
-        if (input.expectedHeadOid !== this.head) throw new Error(`Expected branch to point to "${input.expectedHeadOid}" but it did not. Pull and try again.`);
-        const changes = Object.fromEntries((input.fileChanges.additions ?? []).map((a) => [a.path, Buffer.from(a.contents, 'base64').toString()]));
+      createCommitOnBranch: ({
+        input,
+      }: {
+        input: {
+          branch: { branchName: string };
+          expectedHeadOid: string;
+          message: { headline: string };
+          fileChanges: { additions?: { path: string; contents: string }[] };
+        };
+      }) => {
+        if (input.expectedHeadOid !== this.head)
+          throw new Error(`Expected branch to point to "${input.expectedHeadOid}" but it did not. Pull and try again.`);
+        const changes = Object.fromEntries(
+          (input.fileChanges.additions ?? []).map((a) => [a.path, Buffer.from(a.contents, 'base64').toString()]),
+        );
         return { commit: { oid: this.commit(changes, input.message.headline) } };
       },
       createIssue: ({ input }: { input: { repositoryId: string; title: string; body: string } }) => {
-        const issue: Issue = { id: `I_${this.issues.length + 1}`, number: this.issues.length + 1, repo: input.repositoryId.slice(2), title: input.title, body: input.body, author: this.viewer, comments: [] };
+        const issue: Issue = {
+          id: `I_${this.issues.length + 1}`,
+          number: this.issues.length + 1,
+          repo: input.repositoryId.slice(2),
+          title: input.title,
+          body: input.body,
+          author: this.viewer,
+          comments: [],
+        };
         this.issues.push(issue);
         return { issue: { id: issue.id } };
       },

@@ -14,7 +14,10 @@ export async function serveDirectory(root: string): Promise<{ url: string; close
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-length': st.size, 'content-type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream' });
+    res.writeHead(200, {
+      'content-length': st.size,
+      'content-type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+    });
     if (req.method === 'HEAD') res.end();
     else createReadStream(file).pipe(res);
   });
@@ -22,9 +25,10 @@ export async function serveDirectory(root: string): Promise<{ url: string; close
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -22,43 +22,82 @@ export class FakeWorld {
   artifacts: StagedArtifact[] = [];
   signatures: StagedSignature[] = [];
   target = new Map<string, TargetFile[]>();
-  outputs = new Map<string, string[] | null>([['demo-pkg', ['demo-pkg']], ['numpy', ['numpy']]]);
+  outputs = new Map<string, string[] | null>([
+    ['demo-pkg', ['demo-pkg']],
+    ['numpy', ['numpy']],
+  ]);
   keys = new Map<string, RegistryKey[] | null>([['demo-pkg', [registryKey(KEY)]]]);
   allowlist: Record<string, string[]> = {};
   autoRegisterAll = false;
   ledger: LedgerFacts = { publications: new Map(), verifyFailures: new Map() };
   policy: Policy = { ...DEFAULT_POLICY };
 
-  stage(filename: string, opts: { subdir?: string; ageMs?: number; size?: number; labels?: string[]; sha256?: string } = {}): StagedArtifact {
+  stage(
+    filename: string,
+    opts: { subdir?: string; ageMs?: number; size?: number; labels?: string[]; sha256?: string } = {},
+  ): StagedArtifact {
     const subdir = opts.subdir ?? 'noarch';
     const a: StagedArtifact = {
-      subdir, filename, size: opts.size ?? DIGESTS.size, uploadedAt: toUtcString(NOW - (opts.ageMs ?? 60_000)), handle: `${subdir}/${filename}`,
-      ...(opts.labels ? { labels: opts.labels } : {}), ...(opts.sha256 ? { sha256: opts.sha256 } : {}),
+      subdir,
+      filename,
+      size: opts.size ?? DIGESTS.size,
+      uploadedAt: toUtcString(NOW - (opts.ageMs ?? 60_000)),
+      handle: `${subdir}/${filename}`,
+      ...(opts.labels ? { labels: opts.labels } : {}),
+      ...(opts.sha256 ? { sha256: opts.sha256 } : {}),
     };
     this.artifacts.push(a);
     return a;
   }
 
-  sign(a: StagedArtifact, tweak: (i: StatementInput) => StatementInput = (i) => i, keys: KeyPair[] = [KEY], ageMs = 60_000): StagedSignature {
+  sign(
+    a: StagedArtifact,
+    tweak: (i: StatementInput) => StatementInput = (i) => i,
+    keys: KeyPair[] = [KEY],
+    ageMs = 60_000,
+  ): StagedSignature {
     const input = tweak({
-      filename: a.filename, digests: DIGESTS, feedstock: 'demo-pkg', targetChannel: CHANNEL, label: 'main', subdir: a.subdir,
-      issuedAtMs: NOW - 3_600_000, source: { commit: 'a'.repeat(40) },
+      filename: a.filename,
+      digests: DIGESTS,
+      feedstock: 'demo-pkg',
+      targetChannel: CHANNEL,
+      label: 'main',
+      subdir: a.subdir,
+      issuedAtMs: NOW - 3_600_000,
+      source: { commit: 'a'.repeat(40) },
     });
     const s: StagedSignature = {
-      filename: `${a.filename}.sig`, besideArtifact: { subdir: a.subdir, filename: a.filename }, uploadedAt: toUtcString(NOW - ageMs), size: 0,
-      content: Buffer.from(signEnvelope(buildStatement(input), keys)), handle: `${a.subdir}/${a.filename}.sig`,
+      filename: `${a.filename}.sig`,
+      besideArtifact: { subdir: a.subdir, filename: a.filename },
+      uploadedAt: toUtcString(NOW - ageMs),
+      size: 0,
+      content: Buffer.from(signEnvelope(buildStatement(input), keys)),
+      handle: `${a.subdir}/${a.filename}.sig`,
     };
     this.signatures.push(s);
     return s;
   }
 
   observation(): Observation {
-    const names = new Set([...this.outputs.keys(), ...this.artifacts.map((a) => a.filename.split('-').slice(0, -2).join('-'))]);
+    const names = new Set([
+      ...this.outputs.keys(),
+      ...this.artifacts.map((a) => a.filename.split('-').slice(0, -2).join('-')),
+    ]);
     const outputs = new Map<string, string[] | null>([...names].map((n) => [n, this.outputs.get(n) ?? null]));
     const registry: RegistrySnapshot = {
-      commit: 'f'.repeat(40), config: { ...DEFAULT_REGISTRY_CONFIG, auto_register_all: this.autoRegisterAll }, allowlist: this.allowlist, outputs, keys: this.keys,
+      commit: 'f'.repeat(40),
+      config: { ...DEFAULT_REGISTRY_CONFIG, auto_register_all: this.autoRegisterAll },
+      allowlist: this.allowlist,
+      outputs,
+      keys: this.keys,
     };
-    return { nowMs: NOW, staging: { artifacts: this.artifacts, signatures: this.signatures }, target: this.target, registry, ledger: this.ledger };
+    return {
+      nowMs: NOW,
+      staging: { artifacts: this.artifacts, signatures: this.signatures },
+      target: this.target,
+      registry,
+      ledger: this.ledger,
+    };
   }
 
   settings(): PlanSettings {

@@ -15,7 +15,15 @@ describe('assemblePlan', () => {
   it('publishes a correctly signed artifact of a registered output', () => {
     const w = new FakeWorld();
     w.sign(w.stage(FILE));
-    expect(planOne(w)).toMatchObject({ decision: 'publish', reason: null, feedstock: 'demo-pkg', label: 'main', register: false, keyid: KEY.keyid, sha256: DIGESTS.sha256 });
+    expect(planOne(w)).toMatchObject({
+      decision: 'publish',
+      reason: null,
+      feedstock: 'demo-pkg',
+      label: 'main',
+      register: false,
+      keyid: KEY.keyid,
+      sha256: DIGESTS.sha256,
+    });
   });
 
   it('waits for a missing signature inside the grace time, then rejects SIGNATURE_MISSING', () => {
@@ -34,17 +42,75 @@ describe('assemblePlan', () => {
   });
 
   it.each([
-    ['SIGNATURE_MALFORMED', (w: FakeWorld) => { const a = w.stage(FILE); w.sign(a).content = Buffer.from('{"payloadType":1}'); }],
-    ['KEY_UNKNOWN', (w: FakeWorld) => { w.sign(w.stage(FILE), (i) => ({ ...i, feedstock: 'nobody' })); }],
-    ['SIGNATURE_INVALID', (w: FakeWorld) => { w.sign(w.stage(FILE), (i) => i, [OTHER_KEY]); }],
-    ['KEY_REVOKED', (w: FakeWorld) => { w.keys.set('demo-pkg', [registryKey(KEY, { revokedAt: '2026-11-01T00:00:00Z' })]); w.sign(w.stage(FILE)); }],
-    ['KEY_EXPIRED', (w: FakeWorld) => { w.keys.set('demo-pkg', [registryKey(KEY, { notAfter: '2026-11-01T00:00:00Z' })]); w.sign(w.stage(FILE)); }],
-    ['SIGNATURE_EXPIRED', (w: FakeWorld) => { w.sign(w.stage(FILE), (i) => ({ ...i, issuedAtMs: NOW - 30 * 3_600_000 })); }],
-    ['SUBJECT_MISMATCH', (w: FakeWorld) => { w.sign(w.stage(FILE), (i) => ({ ...i, filename: 'demo-pkg-1.1-h0_0.conda' })); }],
-    ['DIGEST_MISMATCH', (w: FakeWorld) => { w.sign(w.stage(FILE, { size: 999 })); }],
-    ['TARGET_MISMATCH', (w: FakeWorld) => { w.sign(w.stage(FILE), (i) => ({ ...i, label: 'nightly' })); }],
-    ['OUTPUT_NOT_ALLOWED', (w: FakeWorld) => { w.sign(w.stage('numpy-2.0-py312h0_0.conda')); }],
-    ['OUTPUT_NOT_REGISTERED', (w: FakeWorld) => { w.sign(w.stage('brand-new-1.0-h0_0.conda')); }],
+    [
+      'SIGNATURE_MALFORMED',
+      (w: FakeWorld) => {
+        const a = w.stage(FILE);
+        w.sign(a).content = Buffer.from('{"payloadType":1}');
+      },
+    ],
+    [
+      'KEY_UNKNOWN',
+      (w: FakeWorld) => {
+        w.sign(w.stage(FILE), (i) => ({ ...i, feedstock: 'nobody' }));
+      },
+    ],
+    [
+      'SIGNATURE_INVALID',
+      (w: FakeWorld) => {
+        w.sign(w.stage(FILE), (i) => i, [OTHER_KEY]);
+      },
+    ],
+    [
+      'KEY_REVOKED',
+      (w: FakeWorld) => {
+        w.keys.set('demo-pkg', [registryKey(KEY, { revokedAt: '2026-11-01T00:00:00Z' })]);
+        w.sign(w.stage(FILE));
+      },
+    ],
+    [
+      'KEY_EXPIRED',
+      (w: FakeWorld) => {
+        w.keys.set('demo-pkg', [registryKey(KEY, { notAfter: '2026-11-01T00:00:00Z' })]);
+        w.sign(w.stage(FILE));
+      },
+    ],
+    [
+      'SIGNATURE_EXPIRED',
+      (w: FakeWorld) => {
+        w.sign(w.stage(FILE), (i) => ({ ...i, issuedAtMs: NOW - 30 * 3_600_000 }));
+      },
+    ],
+    [
+      'SUBJECT_MISMATCH',
+      (w: FakeWorld) => {
+        w.sign(w.stage(FILE), (i) => ({ ...i, filename: 'demo-pkg-1.1-h0_0.conda' }));
+      },
+    ],
+    [
+      'DIGEST_MISMATCH',
+      (w: FakeWorld) => {
+        w.sign(w.stage(FILE, { size: 999 }));
+      },
+    ],
+    [
+      'TARGET_MISMATCH',
+      (w: FakeWorld) => {
+        w.sign(w.stage(FILE), (i) => ({ ...i, label: 'nightly' }));
+      },
+    ],
+    [
+      'OUTPUT_NOT_ALLOWED',
+      (w: FakeWorld) => {
+        w.sign(w.stage('numpy-2.0-py312h0_0.conda'));
+      },
+    ],
+    [
+      'OUTPUT_NOT_REGISTERED',
+      (w: FakeWorld) => {
+        w.sign(w.stage('brand-new-1.0-h0_0.conda'));
+      },
+    ],
   ])('rejects with %s', (reason, setup) => {
     const w = new FakeWorld();
     setup(w);

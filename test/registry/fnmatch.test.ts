@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { fnmatchcase } from '../../src/registry/fnmatch.js';
 import { DATA_DIR } from '../helpers/paths.js';
 
-const data = JSON.parse(readFileSync(join(DATA_DIR, 'feedstock-outputs.json'), 'utf8')) as { outputs: Record<string, string[]>; config: Record<string, string[]> };
+const data = JSON.parse(readFileSync(join(DATA_DIR, 'feedstock-outputs.json'), 'utf8')) as {
+  outputs: Record<string, string[]>;
+  config: Record<string, string[]>;
+};
 
 describe('fnmatch with Python fnmatchcase semantics', () => {
   it.each([
@@ -32,8 +35,14 @@ describe('fnmatch with Python fnmatchcase semantics', () => {
   it("agrees with python3's fnmatch.fnmatchcase on every real allowlist pattern against every real output name", () => {
     const patterns = [...new Set(Object.values(data.config).flat())];
     const names = Object.keys(data.outputs);
-    const script = 'import fnmatch,json,sys\nd=json.load(sys.stdin)\nprint(json.dumps([[n for n in d["names"] if fnmatch.fnmatchcase(n,p)] for p in d["patterns"]]))';
-    const python = JSON.parse(execFileSync('python3', ['-c', script], { input: JSON.stringify({ names, patterns }), maxBuffer: 64 * 1024 * 1024 }).toString()) as string[][];
+    const script =
+      'import fnmatch,json,sys\nd=json.load(sys.stdin)\nprint(json.dumps([[n for n in d["names"] if fnmatch.fnmatchcase(n,p)] for p in d["patterns"]]))';
+    const python = JSON.parse(
+      execFileSync('python3', ['-c', script], {
+        input: JSON.stringify({ names, patterns }),
+        maxBuffer: 64 * 1024 * 1024,
+      }).toString(),
+    ) as string[][];
     const ours = patterns.map((p) => names.filter((n) => fnmatchcase(n, p)));
     expect(Object.values(data.config).flat().length).toBe(114);
     expect(ours).toEqual(python);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_REGISTRY_CONFIG, keyPath, outputPath, parseKeyFile, parseOutputFile, parseRegistryConfig } from '../../src/registry/layout.js';
+import {
+  DEFAULT_REGISTRY_CONFIG,
+  keyPath,
+  outputPath,
+  parseKeyFile,
+  parseOutputFile,
+  parseRegistryConfig,
+} from '../../src/registry/layout.js';
 
 describe('registry-v1 layout', () => {
   it.each([
@@ -16,14 +23,26 @@ describe('registry-v1 layout', () => {
   });
 
   it('rejects key files whose keyid is not the sha256 of the public key', () => {
-    const text = JSON.stringify({ keys: [{ keyid: '0'.repeat(64), publicKey: 'iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w=' }] });
+    const text = JSON.stringify({
+      keys: [{ keyid: '0'.repeat(64), publicKey: 'iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w=' }],
+    });
     expect(() => parseKeyFile(text, 'keys/d/e/m/demo-pkg.json')).toThrow(/keyid must be the lowercase hex sha256/);
-    const good = JSON.stringify({ keys: [{ keyid: '34750f98bd59fcfc946da45aaabe933be154a4b5094e1c4abf42866505f3c97e', publicKey: 'iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w=', notAfter: '2027-01-01T00:00:00Z' }] });
+    const good = JSON.stringify({
+      keys: [
+        {
+          keyid: '34750f98bd59fcfc946da45aaabe933be154a4b5094e1c4abf42866505f3c97e',
+          publicKey: 'iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w=',
+          notAfter: '2027-01-01T00:00:00Z',
+        },
+      ],
+    });
     expect(parseKeyFile(good, 'k')[0]).toMatchObject({ notAfter: '2027-01-01T00:00:00Z', revokedAt: null });
   });
 
   it('rejects malformed output files and configs, naming the file', () => {
-    expect(() => parseOutputFile('{"feedstocks": []}', 'outputs/n/u/m/numpy.json')).toThrow(/outputs\/n\/u\/m\/numpy.json/);
+    expect(() => parseOutputFile('{"feedstocks": []}', 'outputs/n/u/m/numpy.json')).toThrow(
+      /outputs\/n\/u\/m\/numpy.json/,
+    );
     expect(() => parseOutputFile('not json', 'x.json')).toThrow(/not valid JSON/);
     expect(() => parseRegistryConfig('{"outputs_path": "../etc"}')).toThrow(/outputs_path/);
     expect(parseRegistryConfig(null)).toEqual(DEFAULT_REGISTRY_CONFIG);

@@ -11,16 +11,25 @@ const registryKey: RegistryKey = { keyid: key.keyid, publicKey: Buffer.from(key.
 
 function signedWith(expiresAtMs: number | undefined): Buffer {
   const payload = buildStatement({
-    filename: 'demo-pkg-1.0.0-h0_0.conda', digests: { size: 4, sha256: 'a'.repeat(64), md5: 'b'.repeat(32) },
-    feedstock: 'demo-pkg', targetChannel: 'https://conda.example.org/forge', label: 'main', subdir: 'noarch',
-    issuedAtMs: ISSUED, ...(expiresAtMs === undefined ? {} : { expiresAtMs }),
+    filename: 'demo-pkg-1.0.0-h0_0.conda',
+    digests: { size: 4, sha256: 'a'.repeat(64), md5: 'b'.repeat(32) },
+    feedstock: 'demo-pkg',
+    targetChannel: 'https://conda.example.org/forge',
+    label: 'main',
+    subdir: 'noarch',
+    issuedAtMs: ISSUED,
+    ...(expiresAtMs === undefined ? {} : { expiresAtMs }),
   });
   return Buffer.from(signEnvelope(payload, [key]));
 }
 
 function at(nowMs: number): VerifyContext {
   return {
-    nowMs, maxSignatureAgeMs: 24 * HOUR, clockSkewMs: 300_000, targetChannel: 'https://conda.example.org/forge', labels: ['main'],
+    nowMs,
+    maxSignatureAgeMs: 24 * HOUR,
+    clockSkewMs: 300_000,
+    targetChannel: 'https://conda.example.org/forge',
+    labels: ['main'],
     keysFor: () => [registryKey],
   };
 }

@@ -8,13 +8,22 @@ import { SPEC_DIR } from '../helpers/paths.js';
 
 interface Vector {
   description: string;
-  context: { now: string; maxSignatureAge: string; clockSkew: string; targetChannel: string; labels: string[]; keys: Record<string, RegistryKey[]> };
+  context: {
+    now: string;
+    maxSignatureAge: string;
+    clockSkew: string;
+    targetChannel: string;
+    labels: string[];
+    keys: Record<string, RegistryKey[]>;
+  };
   envelope: unknown;
   expect: { valid: true; keyid: string } | { valid: false; reason: string };
 }
 
 const dir = join(SPEC_DIR, 'vectors');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'keys.json').sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json') && f !== 'keys.json')
+  .sort();
 
 describe('upload statement v1 test vectors', () => {
   it('finds the spec vectors', () => {
@@ -46,11 +55,15 @@ describe('node:crypto and tweetnacl agree on every vector signature', () => {
     const nacl = (await import('tweetnacl')).default;
     const { ed25519Verify } = await import('../../src/statement/ed25519.js');
     const { pae, parseEnvelope } = await import('../../src/statement/dsse.js');
-    const keys = (JSON.parse(readFileSync(join(dir, 'keys.json'), 'utf8')) as { keys: { publicKey: string }[] }).keys.map((k) => Buffer.from(k.publicKey, 'base64'));
+    const keys = (
+      JSON.parse(readFileSync(join(dir, 'keys.json'), 'utf8')) as { keys: { publicKey: string }[] }
+    ).keys.map((k) => Buffer.from(k.publicKey, 'base64'));
     let compared = 0;
     let valid = 0;
     for (const file of files) {
-      const env = parseEnvelope(Buffer.from(JSON.stringify((JSON.parse(readFileSync(join(dir, file), 'utf8')) as Vector).envelope)));
+      const env = parseEnvelope(
+        Buffer.from(JSON.stringify((JSON.parse(readFileSync(join(dir, file), 'utf8')) as Vector).envelope)),
+      );
       if (!env.ok) continue;
       const message = pae(env.envelope.payloadType, env.envelope.payload);
       for (const s of env.envelope.signatures) {

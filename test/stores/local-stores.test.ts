@@ -1,4 +1,13 @@
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,10 +23,20 @@ const work = mkdtempSync(join(tmpdir(), 'fg-stores-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 let n = 0;
 
-async function pkg(name: string, files: Record<string, string> = {}): Promise<{ copy: QuarantinedCopy; facts: ArtifactFacts }> {
+async function pkg(
+  name: string,
+  files: Record<string, string> = {},
+): Promise<{ copy: QuarantinedCopy; facts: ArtifactFacts }> {
   const dir = join(work, `b${n++}`);
   mkdirSync(dir);
-  const r = await writeCondaPackage(dir, { name, version: '1.0', build: 'h0_0', subdir: 'linux-64', format: 'conda', files: { 'x': 'x', ...files } });
+  const r = await writeCondaPackage(dir, {
+    name,
+    version: '1.0',
+    build: 'h0_0',
+    subdir: 'linux-64',
+    format: 'conda',
+    files: { x: 'x', ...files },
+  });
   const check = await verifyArtifact(createReadStream(r.path), { filename: r.filename, subdir: 'linux-64' });
   if (!check.ok) throw new Error(check.detail);
   return { copy: { subdir: 'linux-64', filename: r.filename, handle: r.path }, facts: check.facts };
@@ -35,8 +54,15 @@ describe('DirectoryStaging', () => {
     symlinkSync('/etc/passwd', join(root, 'linux-64', 'evil-1.0-h0_0.conda'));
     const listing = await new DirectoryStaging(root).list();
     expect(listing.artifacts.map((a) => a.filename)).toEqual(['a-1.0-h0_0.conda']);
-    expect(listing.signatures.map((s) => [s.filename, s.content === null])).toEqual(expect.arrayContaining([['a-1.0-h0_0.conda.sig', false], ['big-1.0-h0_0.conda.sig', true]]));
-    await expect(new DirectoryStaging(join(work, 'absent')).list()).rejects.toMatchObject({ code: 'FG_STORE_UNAVAILABLE' });
+    expect(listing.signatures.map((s) => [s.filename, s.content === null])).toEqual(
+      expect.arrayContaining([
+        ['a-1.0-h0_0.conda.sig', false],
+        ['big-1.0-h0_0.conda.sig', true],
+      ]),
+    );
+    await expect(new DirectoryStaging(join(work, 'absent')).list()).rejects.toMatchObject({
+      code: 'FG_STORE_UNAVAILABLE',
+    });
   });
 });
 
@@ -45,10 +71,24 @@ describe('LocalQuarantine', () => {
     const q = new LocalQuarantine(join(work, 'q'));
     const src = join(work, 'src-1.0-h0_0.conda');
     writeFileSync(src, 'payload');
-    const copy = await q.admit({ subdir: 'noarch', filename: 'src-1.0-h0_0.conda', size: 7, uploadedAt: '2026-01-01T00:00:00Z', handle: src });
+    const copy = await q.admit({
+      subdir: 'noarch',
+      filename: 'src-1.0-h0_0.conda',
+      size: 7,
+      uploadedAt: '2026-01-01T00:00:00Z',
+      handle: src,
+    });
     expect(readFileSync(copy.handle, 'utf8')).toBe('payload');
     symlinkSync(src, join(work, 'link-1.0-h0_0.conda'));
-    await expect(q.admit({ subdir: 'noarch', filename: 'link-1.0-h0_0.conda', size: 7, uploadedAt: '2026-01-01T00:00:00Z', handle: join(work, 'link-1.0-h0_0.conda') })).rejects.toMatchObject({ code: 'ELOOP' });
+    await expect(
+      q.admit({
+        subdir: 'noarch',
+        filename: 'link-1.0-h0_0.conda',
+        size: 7,
+        uploadedAt: '2026-01-01T00:00:00Z',
+        handle: join(work, 'link-1.0-h0_0.conda'),
+      }),
+    ).rejects.toMatchObject({ code: 'ELOOP' });
     await q.discard(copy);
     expect(existsSync(copy.handle)).toBe(false);
   });
@@ -60,7 +100,9 @@ describe('LocalChannel', () => {
     const a = await pkg('alpha');
     expect(await channel.publish(a.copy, 'main', a.facts)).toEqual({ kind: 'published' });
     expect(await channel.publish(a.copy, 'main', a.facts)).toEqual({ kind: 'present' });
-    expect((await channel.list()).get(`linux-64/${a.copy.filename}`)).toEqual([{ label: 'main', size: a.facts.size, sha256: a.facts.sha256, md5: a.facts.md5 }]);
+    expect((await channel.list()).get(`linux-64/${a.copy.filename}`)).toEqual([
+      { label: 'main', size: a.facts.size, sha256: a.facts.sha256, md5: a.facts.md5 },
+    ]);
     expect(await channel.confirm('linux-64', a.copy.filename, 'main')).toMatchObject({ sha256: a.facts.sha256 });
     const other = await pkg('alpha', { changed: 'yes' });
     const before = readFileSync(join(work, 'ch1', 'linux-64', a.copy.filename));
@@ -74,8 +116,20 @@ describe('LocalChannel', () => {
     const channel = new LocalChannel(join(work, 'ch2'));
     const b = await pkg('beta');
     await channel.publish(b.copy, 'rc', b.facts);
-    const repodata = JSON.parse(readFileSync(join(work, 'ch2', 'label', 'rc', 'linux-64', 'repodata.json'), 'utf8')) as { 'packages.conda': Record<string, Record<string, unknown>> };
-    expect(repodata['packages.conda'][b.copy.filename]).toMatchObject({ name: 'beta', version: '1.0', build: 'h0_0', build_number: 0, depends: [], subdir: 'linux-64', sha256: b.facts.sha256, md5: b.facts.md5, size: b.facts.size });
+    const repodata = JSON.parse(
+      readFileSync(join(work, 'ch2', 'label', 'rc', 'linux-64', 'repodata.json'), 'utf8'),
+    ) as { 'packages.conda': Record<string, Record<string, unknown>> };
+    expect(repodata['packages.conda'][b.copy.filename]).toMatchObject({
+      name: 'beta',
+      version: '1.0',
+      build: 'h0_0',
+      build_number: 0,
+      depends: [],
+      subdir: 'linux-64',
+      sha256: b.facts.sha256,
+      md5: b.facts.md5,
+      size: b.facts.size,
+    });
     expect(existsSync(join(work, 'ch2', 'label', 'rc', 'noarch', 'repodata.json'))).toBe(true);
   });
 

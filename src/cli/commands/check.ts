@@ -17,17 +17,34 @@ The PR-time dry run: reads each built artifact (same package checks as the gate)
 the same authorization code the reconciler uses, whether feedstock F may publish it. One row per artifact.
 Exit 0 when every artifact may be published, 1 when any may not.`;
 
-interface Row { artifact: string; name: string | null; ok: boolean; reason: ReasonCode | null; detail: string; fix: string | null }
+interface Row {
+  artifact: string;
+  name: string | null;
+  ok: boolean;
+  reason: ReasonCode | null;
+  detail: string;
+  fix: string | null;
+}
 
 export const check: Command = {
   name: 'check',
   summary: 'PR-time dry run: may this feedstock publish these built artifacts?',
   usage,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { config: { type: 'string' }, feedstock: { type: 'string' }, subdir: { type: 'string' }, json: { type: 'boolean' } }, usage);
+    const { values, positionals } = parse(
+      argv,
+      {
+        config: { type: 'string' },
+        feedstock: { type: 'string' },
+        subdir: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      usage,
+    );
     const config = await loadConfig(required(values, 'config', usage));
     const feedstock = required(values, 'feedstock', usage);
-    if (positionals.length === 0) throw new ForgegateError('FG_USAGE', 'no ARTIFACT given', { fix: `Usage: ${usage.split('\n')[0]}` });
+    if (positionals.length === 0)
+      throw new ForgegateError('FG_USAGE', 'no ARTIFACT given', { fix: `Usage: ${usage.split('\n')[0]}` });
 
     const rows: Row[] = [];
     const pending: { row: Row; name: string }[] = [];
@@ -36,10 +53,22 @@ export const check: Command = {
       const folder = basename(dirname(path));
       const subdir = optional(values, 'subdir') ?? (isSubdir(folder) ? folder : null);
       const parsed = parseArtifactFilename(filename);
-      const row: Row = { artifact: subdir ? `${subdir}/${filename}` : filename, name: parsed?.name ?? null, ok: false, reason: null, detail: '', fix: null };
+      const row: Row = {
+        artifact: subdir ? `${subdir}/${filename}` : filename,
+        name: parsed?.name ?? null,
+        ok: false,
+        reason: null,
+        detail: '',
+        fix: null,
+      };
       rows.push(row);
       if (!parsed || subdir === null) {
-        Object.assign(row, { reason: 'ARTIFACT_INVALID', detail: !parsed ? 'not a <name>-<version>-<build>.conda|.tar.bz2 file name' : 'unknown subdir: pass --subdir or keep the file in its subdir folder' });
+        Object.assign(row, {
+          reason: 'ARTIFACT_INVALID',
+          detail: !parsed
+            ? 'not a <name>-<version>-<build>.conda|.tar.bz2 file name'
+            : 'unknown subdir: pass --subdir or keep the file in its subdir folder',
+        });
         continue;
       }
       const result = await verifyArtifact(createReadStream(path), { filename, subdir });
@@ -53,18 +82,46 @@ export const check: Command = {
     const snapshot = await registry.snapshot({ names: pending.map((p) => p.name), feedstocks: [feedstock] });
     for (const { row, name } of pending) {
       const auth = authorizeOutput(snapshot, feedstock, name);
-      if (auth.ok) Object.assign(row, { ok: true, detail: auth.register ? `new name: registered on first publish (${auth.via})` : 'registered to this feedstock' });
+      if (auth.ok)
+        Object.assign(row, {
+          ok: true,
+          detail: auth.register
+            ? `new name: registered on first publish (${auth.via})`
+            : 'registered to this feedstock',
+        });
       else Object.assign(row, { reason: auth.reason, detail: auth.detail });
     }
     for (const row of rows) row.fix = row.reason ? fixFor(row.reason) : null;
     const keys = snapshot.keys.get(feedstock) ?? [];
     const allOk = rows.every((r) => r.ok);
     if (values['json']) {
-      io.out(JSON.stringify({ formatVersion: 1, feedstock, registryCommit: snapshot.commit, feedstockHasKeys: keys.length > 0, ok: allOk, artifacts: rows }, null, 2));
+      io.out(
+        JSON.stringify(
+          {
+            formatVersion: 1,
+            feedstock,
+            registryCommit: snapshot.commit,
+            feedstockHasKeys: keys.length > 0,
+            ok: allOk,
+            artifacts: rows,
+          },
+          null,
+          2,
+        ),
+      );
     } else {
-      io.out(textTable(['artifact', 'verdict', 'detail'], rows.map((r) => [r.artifact, r.ok ? 'ok' : r.reason ?? 'refused', r.detail])));
+      io.out(
+        textTable(
+          ['artifact', 'verdict', 'detail'],
+          rows.map((r) => [r.artifact, r.ok ? 'ok' : (r.reason ?? 'refused'), r.detail]),
+        ),
+      );
       for (const r of rows.filter((x) => x.fix)) io.out(`  ${r.artifact}: ${r.fix}`);
-      if (keys.length === 0) io.out(`note: feedstock "${feedstock}" has no signing keys in the registry yet; uploads would be rejected with KEY_UNKNOWN.`);
+      if (keys.length === 0)
+        io.out(
+          `note: feedstock "${feedstock}" has no signing keys in the registry yet; uploads would be rejected with ` +
+            `KEY_UNKNOWN.`,
+        );
     }
     return allOk ? ExitCode.OK : ExitCode.NOT_PUBLISHABLE;
   },

@@ -24,7 +24,9 @@ export const demo: Command = {
     const root = resolve(optional(values, 'dir') ?? 'forgegate-demo');
     if (existsSync(root)) {
       if (!existsSync(join(root, '.forgegate-demo'))) {
-        throw new ForgegateError('FG_USAGE', `${root} exists and is not a forgegate demo folder`, { fix: 'Pass --dir with a new folder.' });
+        throw new ForgegateError('FG_USAGE', `${root} exists and is not a forgegate demo folder`, {
+          fix: 'Pass --dir with a new folder.',
+        });
       }
       await rm(root, { recursive: true, force: true });
     }
@@ -41,17 +43,28 @@ export const demo: Command = {
     for (const e of expectations) io.out(`  ${e.artifact.padEnd(48)} → ${e.expect.padEnd(28)} ${e.why}`);
     io.out('\nWhat the gate did:');
     io.out(renderTextSummary(result));
-    const got = new Map(result.items.map((i) => [`${i.subdir}/${i.filename}`, i.outcome === 'rejected' ? `rejected ${i.reason}` : i.outcome]));
+    const got = new Map(
+      result.items.map((i) => [
+        `${i.subdir}/${i.filename}`,
+        i.outcome === 'rejected' ? `rejected ${i.reason}` : i.outcome,
+      ]),
+    );
     const mismatched = expectations.filter((e) => got.get(e.artifact) !== e.expect);
-    io.out(mismatched.length === 0 ? '\nEvery artifact got the decision it should.' : `\nUNEXPECTED: ${mismatched.map((m) => `${m.artifact} got ${got.get(m.artifact)}`).join('; ')}`);
+    io.out(
+      mismatched.length === 0
+        ? '\nEvery artifact got the decision it should.'
+        : `\nUNEXPECTED: ${mismatched.map((m) => `${m.artifact} got ${got.get(m.artifact)}`).join('; ')}`,
+    );
+    const cli = `node ${rel(process.argv[1] ?? 'dist/src/cli/main.js')}`;
+    const repodata = rel(join(sandbox.channelDir, 'noarch', 'repodata.json'));
     io.out(`
 Where to look:
-  channel (a real conda channel):  ${rel(sandbox.channelDir)}   e.g. ${rel(join(sandbox.channelDir, 'noarch', 'repodata.json'))}
+  channel (a real conda channel):  ${rel(sandbox.channelDir)}   e.g. ${repodata}
   what is still staged:            ${rel(sandbox.stagingDir)}
   failure reports (one per feedstock and commit): ${rel(sandbox.reportsDir)}
   registry (git; see the registration commit):   git -C ${rel(sandbox.registryDir)} log --oneline
-  ledger:   node ${rel(process.argv[1] ?? 'dist/src/cli/main.js')} ledger runs --config ${rel(sandbox.configPath)}
-  plan:     node ${rel(process.argv[1] ?? 'dist/src/cli/main.js')} reconcile --plan --config ${rel(sandbox.configPath)}   (a rerun changes nothing)`);
+  ledger:   ${cli} ledger runs --config ${rel(sandbox.configPath)}
+  plan:     ${cli} reconcile --plan --config ${rel(sandbox.configPath)}   (a rerun changes nothing)`);
     return mismatched.length === 0 ? result.exitCode : ExitCode.INTERNAL;
   },
 };

@@ -18,9 +18,16 @@ export const keygen: Command = {
   summary: 'Make a feedstock signing key: a secret seed file and the public registry key entry.',
   usage,
   async run(argv, io) {
-    const { values } = parse(argv, { feedstock: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } }, usage);
+    const { values } = parse(
+      argv,
+      { feedstock: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
+      usage,
+    );
     const feedstock = required(values, 'feedstock', usage);
-    if (!isRegistryName(feedstock)) throw new ForgegateError('FG_USAGE', `"${feedstock}" is not a valid feedstock name`, { fix: 'Use the feedstock name as the registry spells it, e.g. numpy.' });
+    if (!isRegistryName(feedstock))
+      throw new ForgegateError('FG_USAGE', `"${feedstock}" is not a valid feedstock name`, {
+        fix: 'Use the feedstock name as the registry spells it, e.g. numpy.',
+      });
     const dir = resolve(required(values, 'out', usage));
     await mkdir(dir, { recursive: true });
     const kp = generateKeyPair();
@@ -29,17 +36,29 @@ export const keygen: Command = {
       await writeFile(seedPath, `${encodeKey(kp.seed)}\n`, { mode: 0o600, flag: 'wx' });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new ForgegateError('FG_USAGE', `${seedPath} already exists; refusing to overwrite a secret key`, { fix: 'Choose another --out folder, or move the old seed away first.' });
+        throw new ForgegateError('FG_USAGE', `${seedPath} already exists; refusing to overwrite a secret key`, {
+          fix: 'Choose another --out folder, or move the old seed away first.',
+        });
       }
       throw e;
     }
-    const entry = { keyid: kp.keyid, publicKey: encodeKey(kp.publicKey), addedAt: toUtcString(Date.now()), notAfter: null, revokedAt: null, comment: `${feedstock} CI key` };
+    const entry = {
+      keyid: kp.keyid,
+      publicKey: encodeKey(kp.publicKey),
+      addedAt: toUtcString(Date.now()),
+      notAfter: null,
+      revokedAt: null,
+      comment: `${feedstock} CI key`,
+    };
     const registryPath = keyPath(feedstock, DEFAULT_REGISTRY_CONFIG);
     if (values['json']) {
       io.out(JSON.stringify({ seedFile: seedPath, registryPath, key: entry }, null, 2));
     } else {
       io.out(`secret seed written to ${seedPath} (mode 0600): add it to the feedstock's CI secrets\n`);
-      io.out(`registry key entry for ${registryPath} (or: forgegate registry add-key REGISTRY --feedstock ${feedstock} --public-key ${entry.publicKey}):`);
+      io.out(
+        `registry key entry for ${registryPath} (or: forgegate registry add-key REGISTRY --feedstock ${feedstock} ` +
+          `--public-key ${entry.publicKey}):`,
+      );
       io.out(JSON.stringify(entry, null, 2));
     }
     return ExitCode.OK;

@@ -16,23 +16,44 @@ export const ledgerCommand: Command = {
   summary: 'Read the ledger: runs, failures, publications.',
   usage,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { config: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } }, usage);
+    const { values, positionals } = parse(
+      argv,
+      { config: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+      usage,
+    );
     const view = positionals[0] ?? 'runs';
-    if (!['runs', 'failures', 'publications'].includes(view)) throw new ForgegateError('FG_USAGE', `unknown ledger view "${view}"`, { fix: 'Use runs, failures or publications.' });
+    if (!['runs', 'failures', 'publications'].includes(view))
+      throw new ForgegateError('FG_USAGE', `unknown ledger view "${view}"`, {
+        fix: 'Use runs, failures or publications.',
+      });
     const limit = Number(values['limit'] ?? '50');
-    if (!Number.isInteger(limit) || limit < 1) throw new ForgegateError('FG_USAGE', '--limit must be a positive integer', { fix: 'e.g. --limit 20' });
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new ForgegateError('FG_USAGE', '--limit must be a positive integer', { fix: 'e.g. --limit 20' });
     const config = await loadConfig(required(values, 'config', usage));
-    if (!existsSync(config.ledger)) throw new ForgegateError('FG_USAGE', `no ledger at ${config.ledger} yet`, { fix: 'Run `forgegate reconcile` first.' });
+    if (!existsSync(config.ledger))
+      throw new ForgegateError('FG_USAGE', `no ledger at ${config.ledger} yet`, {
+        fix: 'Run `forgegate reconcile` first.',
+      });
     const ledger = new Ledger(config.ledger);
     try {
-      const rows: object[] = view === 'runs' ? ledger.runs(limit) : view === 'failures' ? ledger.failures(limit) : ledger.publications(limit);
+      const rows: object[] =
+        view === 'runs'
+          ? ledger.runs(limit)
+          : view === 'failures'
+            ? ledger.failures(limit)
+            : ledger.publications(limit);
       if (values['json']) {
         io.out(JSON.stringify(rows, null, 2));
       } else if (rows.length === 0) {
         io.out(`no ${view} recorded`);
       } else {
         const header = Object.keys(rows[0]!);
-        io.out(textTable(header, rows.map((r) => header.map((h) => String((r as Record<string, unknown>)[h] ?? '')))));
+        io.out(
+          textTable(
+            header,
+            rows.map((r) => header.map((h) => String((r as Record<string, unknown>)[h] ?? ''))),
+          ),
+        );
       }
     } finally {
       ledger.close();

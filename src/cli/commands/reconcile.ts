@@ -14,21 +14,34 @@ Lists everything in staging, verifies it against the registry and works out one 
 (publish, cleanup, reject, wait); without --plan it then applies the plan. --json prints the plan/result as
 JSON ({"formatVersion": 1, "items": [...]}). --now evaluates time as if it were then (preview expiry).
 When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended there.
-Exit: 0 ok · 3 registry unavailable · 4 another run holds the lock · 5 transient failures · 6 security alert · 7 store unavailable`;
+Exit: 0 ok · 3 registry unavailable · 4 another run holds the lock · 5 transient failures · 6 security alert ·
+      7 store unavailable`;
 
 export const reconcileCommand: Command = {
   name: 'reconcile',
   summary: 'Plan and apply: publish, clean up, reject or wait for everything staged.',
   usage,
   async run(argv, io) {
-    const { values } = parse(argv, { config: { type: 'string' }, plan: { type: 'boolean' }, json: { type: 'boolean' }, now: { type: 'string' } }, usage);
+    const { values } = parse(
+      argv,
+      { config: { type: 'string' }, plan: { type: 'boolean' }, json: { type: 'boolean' }, now: { type: 'string' } },
+      usage,
+    );
     const configPath = required(values, 'config', usage);
     const nowText = optional(values, 'now');
     const nowMs = nowText === undefined ? undefined : parseUtcTime(nowText);
-    if (nowMs === null) throw new ForgegateError('FG_USAGE', `--now "${nowText}" is not an RFC 3339 UTC time`, { fix: 'Use e.g. --now 2026-11-25T12:00:00Z' });
+    if (nowMs === null)
+      throw new ForgegateError('FG_USAGE', `--now "${nowText}" is not an RFC 3339 UTC time`, {
+        fix: 'Use e.g. --now 2026-11-25T12:00:00Z',
+      });
     const config = await loadConfig(configPath);
     const onProgress = values['json'] ? undefined : progress(io, 'applying');
-    const result = await reconcile(config, { planOnly: Boolean(values['plan']), env: io.env, ...(nowMs !== undefined ? { nowMs } : {}), ...(onProgress ? { onProgress } : {}) });
+    const result = await reconcile(config, {
+      planOnly: Boolean(values['plan']),
+      env: io.env,
+      ...(nowMs !== undefined ? { nowMs } : {}),
+      ...(onProgress ? { onProgress } : {}),
+    });
     io.out(values['json'] ? JSON.stringify(result, null, 2) : renderTextSummary(result));
     const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
     if (summaryFile) await appendFile(summaryFile, renderMarkdownSummary(result));

@@ -24,26 +24,49 @@ export const sign: Command = {
   summary: 'Write ARTIFACT.sig (a signed upload statement v1) beside each artifact.',
   usage,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, {
-      feedstock: { type: 'string' }, 'key-file': { type: 'string' }, channel: { type: 'string' }, label: { type: 'string' },
-      subdir: { type: 'string' }, 'expires-in': { type: 'string' },
-      'source-repository': { type: 'string' }, 'source-commit': { type: 'string' }, 'source-run-url': { type: 'string' },
-    }, usage);
+    const { values, positionals } = parse(
+      argv,
+      {
+        feedstock: { type: 'string' },
+        'key-file': { type: 'string' },
+        channel: { type: 'string' },
+        label: { type: 'string' },
+        subdir: { type: 'string' },
+        'expires-in': { type: 'string' },
+        'source-repository': { type: 'string' },
+        'source-commit': { type: 'string' },
+        'source-run-url': { type: 'string' },
+      },
+      usage,
+    );
     const feedstock = required(values, 'feedstock', usage);
     const keyFile = required(values, 'key-file', usage);
     const channel = required(values, 'channel', usage).replace(/\/+$/, '');
     const label = required(values, 'label', usage);
-    if (positionals.length === 0) throw new ForgegateError('FG_USAGE', 'no ARTIFACT given', { fix: `Usage: ${usage.split('\n')[0]}` });
-    const seed = parseSeed(await readFile(keyFile, 'utf8').catch(() => {
-      throw new ForgegateError('FG_INPUT_INVALID', `cannot read key file ${keyFile}`, { fix: 'Pass the seed file written by `forgegate keygen`.' });
-    }));
-    if (seed === null) throw new ForgegateError('FG_INPUT_INVALID', `${keyFile} is not a base64 32-byte Ed25519 seed`, { fix: 'Pass the seed file written by `forgegate keygen`.' });
+    if (positionals.length === 0)
+      throw new ForgegateError('FG_USAGE', 'no ARTIFACT given', { fix: `Usage: ${usage.split('\n')[0]}` });
+    const seed = parseSeed(
+      await readFile(keyFile, 'utf8').catch(() => {
+        throw new ForgegateError('FG_INPUT_INVALID', `cannot read key file ${keyFile}`, {
+          fix: 'Pass the seed file written by `forgegate keygen`.',
+        });
+      }),
+    );
+    if (seed === null)
+      throw new ForgegateError('FG_INPUT_INVALID', `${keyFile} is not a base64 32-byte Ed25519 seed`, {
+        fix: 'Pass the seed file written by `forgegate keygen`.',
+      });
     const key = keyPairFromSeed(seed);
     const expiresIn = optional(values, 'expires-in');
     const expiresMs = expiresIn === undefined ? undefined : parseDuration(expiresIn);
-    if (expiresMs === null) throw new ForgegateError('FG_USAGE', `--expires-in "${expiresIn}" is not a duration`, { fix: 'Use e.g. 90m, 24h or 2d.' });
+    if (expiresMs === null)
+      throw new ForgegateError('FG_USAGE', `--expires-in "${expiresIn}" is not a duration`, {
+        fix: 'Use e.g. 90m, 24h or 2d.',
+      });
     const source: StatementSource = {};
-    const repo = optional(values, 'source-repository'), commit = optional(values, 'source-commit'), runUrl = optional(values, 'source-run-url');
+    const repo = optional(values, 'source-repository'),
+      commit = optional(values, 'source-commit'),
+      runUrl = optional(values, 'source-run-url');
     if (repo) source.repository = repo;
     if (commit) source.commit = commit;
     if (runUrl) source.runUrl = runUrl;
@@ -52,13 +75,26 @@ export const sign: Command = {
       const filename = basename(path);
       const folder = basename(dirname(path));
       const subdir = optional(values, 'subdir') ?? (isSubdir(folder) ? folder : null);
-      if (subdir === null) throw new ForgegateError('FG_USAGE', `cannot tell the subdir of ${path}`, { fix: 'Pass --subdir (e.g. linux-64), or keep the artifact in its subdir folder.' });
+      if (subdir === null)
+        throw new ForgegateError('FG_USAGE', `cannot tell the subdir of ${path}`, {
+          fix: 'Pass --subdir (e.g. linux-64), or keep the artifact in its subdir folder.',
+        });
       const check = await verifyArtifact(createReadStream(path), { filename, subdir });
-      if (!check.ok) throw new ForgegateError('FG_INPUT_INVALID', `${path}: ${check.reason}: ${check.detail}`, { fix: 'Fix the package before signing: the gate would reject it.' });
+      if (!check.ok)
+        throw new ForgegateError('FG_INPUT_INVALID', `${path}: ${check.reason}: ${check.detail}`, {
+          fix: 'Fix the package before signing: the gate would reject it.',
+        });
       const now = Date.now();
       const payload = buildStatement({
-        filename, digests: check.facts, feedstock, targetChannel: channel, label, subdir, issuedAtMs: now,
-        ...(expiresMs !== undefined ? { expiresAtMs: now + expiresMs } : {}), source,
+        filename,
+        digests: check.facts,
+        feedstock,
+        targetChannel: channel,
+        label,
+        subdir,
+        issuedAtMs: now,
+        ...(expiresMs !== undefined ? { expiresAtMs: now + expiresMs } : {}),
+        source,
       });
       await writeFile(`${path}.sig`, signEnvelope(payload, [key]));
       io.out(`signed ${subdir}/${filename} → ${path}.sig (key ${key.keyid.slice(0, 16)}…)`);
