@@ -6,5 +6,12 @@ export default defineConfig({
     // End-to-end tests spawn the CLI and build real packages: give them room on a 2-core machine.
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      // `text` prints one row per folder and file; `json-summary` is for tools.
+      reporter: [['text', { maxCols: 120 }], 'json-summary'],
+      reportsDirectory: 'coverage',
+    },
   },
 });

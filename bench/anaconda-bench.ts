@@ -32,7 +32,7 @@ export async function main(argv: string[]): Promise<void> {
   );
   try {
     const first = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', resolve);
+      createInterface({ input: child.stdout }).once('line', resolve);
       child.once('exit', (code) => reject(new Error(`emulator process exited ${code}`)));
     });
     const setup = JSON.parse(first) as {

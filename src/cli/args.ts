@@ -4,9 +4,9 @@ import { ForgegateError } from '../errors.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parse<O extends Options>(
+export function parse(
   argv: string[],
-  options: O,
+  options: Options,
   usage: string,
 ): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
   try {
@@ -16,7 +16,7 @@ export function parse<O extends Options>(
       allowPositionals: true,
       strict: true,
     });
-    return { values: values as Record<string, string | boolean | string[] | undefined>, positionals };
+    return { values, positionals };
   } catch (e) {
     throw new ForgegateError('FG_USAGE', (e as Error).message, { fix: `Usage: ${usage.split('\n')[0]} (see --help)` });
   }

@@ -9,7 +9,7 @@ export interface Io {
 export const processIo: Io = {
   out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
-  isTTY: Boolean(process.stderr.isTTY),
+  isTTY: process.stderr.isTTY,
   env: process.env,
 };
 

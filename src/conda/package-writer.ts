@@ -54,9 +54,7 @@ function indexJson(spec: PackageSpec): Record<string, unknown> {
   const [platform, arch] = spec.subdir === 'noarch' ? [null, null] : spec.subdir.split('-');
   const index: Record<string, unknown> = {
     arch:
-      arch === null
-        ? null
-        : ({ '64': 'x86_64', aarch64: 'aarch64', arm64: 'arm64', ppc64le: 'ppc64le' }[arch!] ?? arch),
+      arch === null ? null : ({ '64': 'x86_64', aarch64: 'aarch64', arm64: 'arm64', ppc64le: 'ppc64le' }[arch] ?? arch),
     build: spec.build,
     build_number: spec.build_number ?? Number(/_(\d+)$/.exec(spec.build)?.[1] ?? 0),
     depends: spec.depends ?? [],
@@ -69,7 +67,7 @@ function indexJson(spec: PackageSpec): Record<string, unknown> {
   };
   if (spec.noarch) index['noarch'] = spec.noarch;
   for (const [k, v] of Object.entries(spec.indexOverrides ?? {})) {
-    if (v === null) delete index[k];
+    if (v === null) Reflect.deleteProperty(index, k);
     else index[k] = v;
   }
   return index;

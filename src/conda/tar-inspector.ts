@@ -7,6 +7,16 @@ import { ArtifactProblem, invalid, unsafe } from './problem.js';
 const MAX_INDEX_JSON = 1024 * 1024;
 const ALLOWED = new Set(['file', 'directory', 'symlink', 'link']);
 
+// tar-stream's typings promise strings; at run time a header without a link target holds null.
+function linkTarget(h: Header): string {
+  const target: unknown = h.linkname;
+  return typeof target === 'string' ? target : '';
+}
+function entryType(h: Header): string {
+  const type: unknown = h.type;
+  return typeof type === 'string' ? type : 'file';
+}
+
 export type TarRole = 'info' | 'pkg' | 'both';
 
 export class TarInspector {
@@ -48,7 +58,7 @@ export class TarInspector {
   }
 
   #check(header: Header, role: TarRole): string | ArtifactProblem {
-    if (!ALLOWED.has(header.type ?? 'file'))
+    if (!ALLOWED.has(entryType(header)))
       return unsafe(
         `entry ${JSON.stringify(header.name)} is a ${header.type}; only files, folders and links may be installed`,
       );
@@ -58,11 +68,11 @@ export class TarInspector {
     if (role === 'info' && !inInfo) return invalid(`the info archive holds ${path}, outside info/`);
     if (role === 'pkg' && inInfo) return invalid(`the payload archive holds ${path}, inside info/`);
     if (header.type === 'symlink') {
-      const p = checkSymlink(path, header.linkname ?? '');
+      const p = checkSymlink(path, linkTarget(header));
       if (p) return p;
     }
     if (header.type === 'link') {
-      const p = checkHardlink(path, header.linkname ?? '');
+      const p = checkHardlink(path, linkTarget(header));
       if (p) return p;
     }
     if (header.type !== 'directory') this.paths.push(path);

@@ -171,7 +171,7 @@ export class Sandbox {
   async build(spec: Omit<PackageSpec, 'format'> & { format?: PackageSpec['format'] }): Promise<Built> {
     const dir = join(this.buildDir, spec.subdir);
     await mkdir(dir, { recursive: true });
-    const r = await writeCondaPackage(dir, { format: 'conda', ...spec } as PackageSpec);
+    const r = await writeCondaPackage(dir, { format: 'conda', ...spec });
     return { path: r.path, filename: r.filename, subdir: spec.subdir, digests: r.digests };
   }
 

@@ -71,10 +71,7 @@ export class GitHubGraphQL {
   /** Outages and rate limits earn another try; a real answer (e.g. a refused mutation) goes back to the caller. */
   #classify(what: string, e: unknown): unknown {
     const status = (e as { status?: number }).status;
-    const headers = ((e as { response?: { headers?: Record<string, string> } }).response?.headers ?? {}) as Record<
-      string,
-      string
-    >;
+    const headers = (e as { response?: { headers?: Record<string, string> } }).response?.headers ?? {};
     if (e instanceof GraphqlResponseError) {
       const types = (e.errors ?? []).map((x) => (x as { type?: string }).type);
       return types.includes('RATE_LIMITED') ? new RetryableFailure('rate limited', headers['retry-after']) : e;

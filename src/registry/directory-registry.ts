@@ -103,19 +103,19 @@ export class DirectoryRegistry implements RegistrySource {
     return { commit: reader.commit, config, allowlist, outputs, keys };
   }
 
-  register(name: string, feedstock: string, basedOn: string | null): Promise<RegisterOutcome> {
+  /** `basedOn` is not needed here: the folder is re-read at its current head under the serialising queue. */
+  register(name: string, feedstock: string, _basedOn: string | null): Promise<RegisterOutcome> {
     // Registrations from parallel items are serialised so two of them never race on one file or on HEAD.
-    const next = this.#writes.then(() => this.#register(name, feedstock, basedOn));
+    const next = this.#writes.then(() => this.#register(name, feedstock));
     this.#writes = next.catch(() => undefined);
     return next;
   }
 
-  async #register(name: string, feedstock: string, basedOn: string | null): Promise<RegisterOutcome> {
+  async #register(name: string, feedstock: string): Promise<RegisterOutcome> {
     if (!isRegistryName(name) || !isRegistryName(feedstock))
       throw new Error(`refusing to register "${name}" for "${feedstock}"`);
-    // Re-read at the current head: the branch may have moved since the snapshot (`basedOn`).
+    // Re-read at the current head: the branch may have moved since the snapshot the run planned from.
     const reader = await this.#reader();
-    void basedOn;
     const config: RegistryConfig = parseRegistryConfig((await reader.read([CONFIG_FILE])).get(CONFIG_FILE) ?? null);
     const path = outputPath(name, config);
     const text = (await reader.read([path])).get(path) ?? null;

@@ -12,7 +12,7 @@ function translateClass(body: string): string {
     body = body.slice(1);
   }
   // Inside a class only `\`, `]`, `[` and a leading `^` are special to JS; `-` keeps its range meaning as in Python.
-  const escaped = [...body]
+  const escaped = Array.from(body)
     .map((ch) => (ch === '\\' || ch === ']' || ch === '[' || ch === '^' ? `\\${ch}` : ch))
     .join('');
   return `[${negate ? '^' : ''}${escaped}]`;

@@ -30,7 +30,7 @@ export function shardOf(name: string, config: RegistryConfig): string[] {
     .replace(/[^a-z0-9]/g, '')
     .slice(0, config.shard_level)
     .padEnd(config.shard_level, config.shard_fill);
-  return [...alnum];
+  return Array.from(alnum);
 }
 
 export function outputPath(name: string, config: RegistryConfig): string {

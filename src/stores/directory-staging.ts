@@ -65,8 +65,8 @@ export class DirectoryStaging implements StagingStore {
   }
 
   async remove(item: StagedArtifact | StagedSignature): Promise<void> {
-    await unlink(item.handle).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT') throw e;
+    await unlink(item.handle).catch((e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     });
   }
 }

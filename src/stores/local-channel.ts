@@ -85,7 +85,7 @@ export class LocalChannel implements TargetStore {
     const created = await copyFileAtomicNoClobber(copy.handle, dest);
     if (created === 'exists' && !sameDigests(await digestFile(dest), facts))
       return { kind: 'conflict', detail: 'another file appeared under this name' };
-    let added = false;
+    let added = false as boolean; // set inside the update callback
     await this.#updateRepodata(label, subdir, (r) => {
       if (r[section(filename)][filename]?.sha256 === facts.sha256) return false;
       r[section(filename)][filename] = recordFor(facts);
@@ -108,7 +108,7 @@ export class LocalChannel implements TargetStore {
   }
 
   async withdraw(subdir: string, filename: string, label: string): Promise<void> {
-    await this.#updateRepodata(label, subdir, (r) => delete r[section(filename)][filename]);
+    await this.#updateRepodata(label, subdir, (r) => Reflect.deleteProperty(r[section(filename)], filename));
     await unlink(join(this.#labelDir(label), subdir, filename)).catch(() => undefined);
   }
 }

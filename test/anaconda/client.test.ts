@@ -163,7 +163,7 @@ describe('anaconda.org client against the emulator', () => {
   it('never retries a 401, and never puts the token in an error message', async () => {
     const other = new AnacondaClient(new AnacondaHttp(emu.url, 'tok-wrong-SECRET'));
     const before = emu.requests;
-    const err = await other.copy(ref, 'cf-post-staging', 'main', 'main').catch((e: Error) => e);
+    const err = await other.copy(ref, 'cf-post-staging', 'main', 'main').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toMatch(/^anaconda\.org POST \/copy\/package\/\S+ answered 401/);
     expect((err as Error).message).not.toContain('SECRET');
@@ -224,7 +224,7 @@ describe('a server that echoes the token', () => {
     const { port } = server.address() as { port: number };
     const echo = new AnacondaClient(new AnacondaHttp(`http://127.0.0.1:${port}`, 'tok-echoed-SECRET'));
     try {
-      const err = (await echo.dist(ref).catch((e: Error) => e)) as Error;
+      const err = (await echo.dist(ref).catch((e: unknown) => e)) as Error;
       expect(err.message).toContain('answered 403: bad credentials: token [redacted]');
       expect(err.message).not.toContain('SECRET');
     } finally {

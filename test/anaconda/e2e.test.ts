@@ -12,7 +12,9 @@ import { TOKENS, anacondaSandbox, ownerFiles, stageOnAnaconda, tokenEnv } from '
 const work = mkdtempSync(join(tmpdir(), 'fg-ana-e2e-'));
 const emu = new AnacondaEmulator();
 const outputs: string[] = [];
-beforeAll(async () => void (await emu.start()));
+beforeAll(async () => {
+  await emu.start();
+});
 afterAll(async () => {
   await emu.stop();
   rmSync(work, { recursive: true, force: true });
@@ -220,7 +222,7 @@ describe('tokens', () => {
     const texts = [
       ...outputs,
       ...files(work)
-        .filter((f) => !f.includes(`${join('build')}`))
+        .filter((f) => !f.includes(join('build')))
         .map((f) => readFileSync(f).toString('latin1')),
     ];
     expect(texts.length).toBeGreaterThan(10);

@@ -129,7 +129,7 @@ describe('each reason code from a real scenario', () => {
     rmSync(join(sb.stagingDir, 'linux-64', `${filename}.sig`));
     const repodataPath = join(sb.channelDir, 'linux-64', 'repodata.json');
     const repodata = JSON.parse(readFileSync(repodataPath, 'utf8')) as { 'packages.conda': Record<string, unknown> };
-    delete repodata['packages.conda'][filename];
+    Reflect.deleteProperty(repodata['packages.conda'], filename);
     writeFileSync(repodataPath, JSON.stringify(repodata));
     rmSync(join(sb.channelDir, 'linux-64', filename));
     const original = await sb.build({

@@ -3,7 +3,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { Sandbox, type Built, type StageOptions } from '../../src/demo/sandbox.js';
 import { parseArtifactFilename } from '../../src/conda/filename.js';
-import { AnacondaEmulator } from './server.js';
+import { type AnacondaEmulator } from './server.js';
 import { uploadLikeAnacondaClient } from './upload.js';
 
 export const TOKENS = {

@@ -209,7 +209,7 @@ export class AnacondaEmulator {
           owner,
           name,
           true,
-          String((json()['public_attrs'] as { package_types?: string[] } | undefined)?.package_types?.[0] ?? 'conda'),
+          (json()['public_attrs'] as { package_types?: string[] } | undefined)?.package_types?.[0] ?? 'conda',
         );
         return send(200, {});
       }
@@ -276,7 +276,7 @@ export class AnacondaEmulator {
       });
     }
     if (head === 's3' && m === 'POST') {
-      const form = parseMultipart(body, String(req.headers['content-type'] ?? ''));
+      const form = parseMultipart(body, req.headers['content-type'] ?? '');
       const id = (form.get('key')?.toString() ?? '').replace('uploads/', '');
       const staged = this.#staged.get(id);
       const file = form.get('file');
@@ -300,7 +300,7 @@ export class AnacondaEmulator {
         ...ref,
         type: b['distribution_type'] === 'file' ? 'file' : 'conda',
         labels,
-        attrs: (b['attrs'] as Record<string, unknown>) ?? {},
+        attrs: (b['attrs'] as Record<string, unknown> | undefined) ?? {},
         bytes: staged.bytes,
         ...(sha256 ? { sha256 } : {}),
       });
@@ -321,7 +321,7 @@ export class AnacondaEmulator {
         Object.assign(this.#file(ref), this.state.putBlob(swap));
       }
       const src = this.#file(ref);
-      const fromLabel = String(b['from_channel'] ?? 'main');
+      const fromLabel = typeof b['from_channel'] === 'string' ? b['from_channel'] : 'main';
       if (!src.labels.includes(fromLabel)) throw new HttpError(404, `file not found under label ${fromLabel}`);
       const existing = this.state.file(toOwner, ref.package, ref.version, ref.basename);
       if (existing && m === 'POST')
@@ -335,7 +335,7 @@ export class AnacondaEmulator {
         version: ref.version,
         basename: ref.basename,
         type: src.type,
-        labels: [String(b['to_channel'] ?? 'main')],
+        labels: [typeof b['to_channel'] === 'string' ? b['to_channel'] : 'main'],
         attrs: src.attrs,
         bytes: this.state.blobs.get(src.blob)!,
         sha256: src.sha256,

@@ -101,7 +101,7 @@ describe('reconcile with the registry and reports on GitHub', () => {
       signers.add(claimed);
       await sb.stage(
         await sb.build({ name: `pkg${i}`, version: '1.0', build: 'h0_0', subdir: 'noarch', zstdLevel: 1 }),
-        { feedstock: claimed, sourceCommit: `${(i % 300).toString(16).padStart(4, '0')}`.padEnd(40, 'a') },
+        { feedstock: claimed, sourceCommit: (i % 300).toString(16).padStart(4, '0').padEnd(40, 'a') },
       );
     }
     publishRegistry(sb, outputs);

@@ -31,7 +31,7 @@ interface Issue {
   author: string;
   comments: string[];
 }
-type Hook = () => Response | void;
+type Hook = () => Response | undefined;
 
 export class FakeGitHub {
   commits = new Map<string, Map<string, string>>();
@@ -69,7 +69,7 @@ export class FakeGitHub {
     this.hooks.set(n, hook);
   }
 
-  handler() {
+  handler(): ReturnType<typeof http.post> {
     return http.post(GRAPHQL_URL, async ({ request }) => {
       this.requests++;
       const hook = this.hooks.get(this.requests);

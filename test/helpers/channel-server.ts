@@ -1,12 +1,15 @@
 // A static file server on 127.0.0.1 for a channel folder, so a real conda solver can read it over HTTP.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
 
 export async function serveDirectory(root: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer(async (req, res) => {
+  const server = createServer((req, res) => {
+    void answer(req, res);
+  });
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
     const file = join(root, path);
     const st = path.includes('..') ? null : await stat(file).catch(() => null);
@@ -20,7 +23,7 @@ export async function serveDirectory(root: string): Promise<{ url: string; close
     });
     if (req.method === 'HEAD') res.end();
     else createReadStream(file).pipe(res);
-  });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

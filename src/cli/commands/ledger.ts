@@ -6,6 +6,12 @@ import { parse, required } from '../args.js';
 import type { Command } from '../command.js';
 import { textTable } from '../io.js';
 
+/** One table cell: text as it is, numbers as digits, nothing for null. */
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
 const usage = `forgegate ledger [runs|failures|publications] --config C [--limit N] [--json]
 
 Reads the ledger named in the config: recent runs (default), failures (rejections, transient failures and
@@ -51,7 +57,7 @@ export const ledgerCommand: Command = {
         io.out(
           textTable(
             header,
-            rows.map((r) => header.map((h) => String((r as Record<string, unknown>)[h] ?? ''))),
+            rows.map((r) => header.map((h) => cell((r as Record<string, unknown>)[h]))),
           ),
         );
       }
