@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArtifactFilename } from '../src/conda/filename.js';
-import { anacondaSandbox, TOKENS } from '../test/emulator/sandbox.js';
-import { AnacondaEmulator } from '../test/emulator/server.js';
+import { anacondaSandbox, TOKENS } from '../test/backends/anaconda/emulator/sandbox.js';
+import { AnacondaEmulator } from '../test/backends/anaconda/emulator/server.js';
 import { DATA_DIR } from '../test/helpers/paths.js';
 
 const [root, nText, latencyText, concurrencyText] = process.argv.slice(2) as [string, string, string, string];

@@ -127,6 +127,15 @@ export interface TargetStore {
   withdraw(subdir: string, filename: string, label: string): Promise<void>;
 }
 
+/** The three stores one run works with, built together by the composition root (`reconcile/wiring.ts`). */
+export interface Stores {
+  staging: StagingStore;
+  quarantine: Quarantine;
+  target: TargetStore;
+  /** Release connections and other resources. */
+  close(): Promise<void>;
+}
+
 // ---------------------------------------------------------------- registry
 
 export interface RegistryKey {

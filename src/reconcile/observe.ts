@@ -2,12 +2,11 @@
 import { parseArtifactFilename } from '../conda/filename.js';
 import { ForgegateError, isForgegateError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
-import type { RegistrySource, StagingListing, TargetListing } from '../model.js';
+import type { RegistrySource, StagingListing, Stores, TargetListing } from '../model.js';
 import { artifactKey } from '../plan/identity.js';
 import { claimedSubject } from '../plan/pair-signatures.js';
 import type { Observation } from '../plan/types.js';
 import type { StagedIndex } from '../apply/applier.js';
-import type { Stores } from '../stores/factory.js';
 
 function storeError(what: string, e: unknown): ForgegateError {
   if (isForgegateError(e)) return e;

@@ -10,10 +10,10 @@ import type { Digests } from '../../src/model.js';
 import { artifactKey } from '../../src/plan/identity.js';
 import { assemblePlan } from '../../src/plan/planner.js';
 import { observe } from '../../src/reconcile/observe.js';
-import { DirectoryRegistry } from '../../src/registry/directory-registry.js';
-import { DirectoryOutbox } from '../../src/reports/directory-outbox.js';
-import { createStores } from '../../src/stores/factory.js';
-import { LocalChannel } from '../../src/stores/local-channel.js';
+import { DirectoryRegistry } from '../../src/backends/local/directory-registry.js';
+import { DirectoryOutbox } from '../../src/backends/local/directory-outbox.js';
+import { createStores } from '../../src/reconcile/wiring.js';
+import { LocalChannel } from '../../src/backends/local/local-channel.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-alert-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

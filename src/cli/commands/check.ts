@@ -6,7 +6,7 @@ import { loadConfig } from '../../config/load.js';
 import { ExitCode, ForgegateError } from '../../errors.js';
 import { fixFor, type ReasonCode } from '../../reasons.js';
 import { authorizeOutput } from '../../registry/authorize.js';
-import { createRegistry } from '../../registry/factory.js';
+import { createRegistry } from '../../reconcile/wiring.js';
 import { optional, parse, required } from '../args.js';
 import type { Command } from '../command.js';
 import { textTable } from '../io.js';

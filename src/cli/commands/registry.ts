@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { ExitCode, ForgegateError } from '../../errors.js';
-import { addKey, addOutput, revokeKey } from '../../registry/edit.js';
-import { lintRegistry } from '../../registry/lint.js';
+import { addKey, addOutput, revokeKey } from '../../backends/local/registry-edit.js';
+import { lintRegistry } from '../../backends/local/registry-lint.js';
 import { parseUtcTime, toUtcString } from '../../util/time.js';
 import { optional, parse, required } from '../args.js';
 import type { Command } from '../command.js';

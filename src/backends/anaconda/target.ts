@@ -1,0 +1,98 @@
+// The production channel on anaconda.org. Never listed whole (conda-forge holds ~1.7 M files): focus() names the
+// staged files and list() looks each one up with GET /dist, which also shows every label the file carries.
+import pLimit from 'p-limit';
+import { parseArtifactFilename } from '../../conda/filename.js';
+import type {
+  ArtifactFacts,
+  Digests,
+  PublishOutcome,
+  QuarantinedCopy,
+  TargetListing,
+  TargetStore,
+} from '../../model.js';
+import { parseFullName, type AnacondaClient, type AnacondaFile, type FileRef } from './client.js';
+
+export class AnacondaTarget implements TargetStore {
+  readonly kind = 'anaconda';
+  #client: AnacondaClient;
+  #owner: string;
+  #concurrency: number;
+  #focus: { subdir: string; filename: string }[] = [];
+
+  constructor(client: AnacondaClient, owner: string, concurrency: number) {
+    this.#client = client;
+    this.#owner = owner;
+    this.#concurrency = concurrency;
+  }
+
+  #ref(subdir: string, filename: string): FileRef | null {
+    const p = parseArtifactFilename(filename);
+    return p ? { owner: this.#owner, package: p.name, version: p.version, basename: `${subdir}/${filename}` } : null;
+  }
+
+  focus(files: { subdir: string; filename: string }[]): void {
+    this.#focus = files;
+  }
+
+  async list(): Promise<TargetListing> {
+    const limit = pLimit(this.#concurrency);
+    const listing: TargetListing = new Map();
+    await Promise.all(
+      this.#focus.map((f) =>
+        limit(async () => {
+          const ref = this.#ref(f.subdir, f.filename);
+          const held = ref ? await this.#client.dist(ref) : null;
+          if (held)
+            listing.set(
+              `${f.subdir}/${f.filename}`,
+              held.labels.map((label) => ({ label, ...digestsOf(held) })),
+            );
+        }),
+      ),
+    );
+    return listing;
+  }
+
+  /**
+   * Server-side copy quarantine → target under `label` (POST: never overwrites). When the name is taken: same bytes
+   * under `label` → present; other bytes → conflict; same bytes only under other labels → conflict whose detail
+   * starts "present only under label(s)" (a file taken off its label is never brought back automatically).
+   */
+  async publish(copy: QuarantinedCopy, label: string, facts: ArtifactFacts): Promise<PublishOutcome> {
+    const from = parseFullName(copy.handle)!;
+    if ((await this.#client.copy(from, this.#owner, label, label)) === 'copied') return { kind: 'published' };
+    const held = await this.#client.dist(this.#ref(copy.subdir, copy.filename)!);
+    if (held === null)
+      return { kind: 'conflict', detail: 'the copy was refused although no file is there; retry later' };
+    const same = held.md5 === facts.md5 && held.sha256 === facts.sha256 && held.size === facts.size;
+    if (!same)
+      return {
+        kind: 'conflict',
+        detail: `the channel holds other bytes under this name (sha256 ${held.sha256 ?? '?'})`,
+      };
+    if (held.labels.includes(label)) return { kind: 'present' };
+    return {
+      kind: 'conflict',
+      detail: `present only under label(s) ${held.labels.join(', ') || '(none)'}; never relabelled automatically`,
+    };
+  }
+
+  async confirm(subdir: string, filename: string, label: string): Promise<Digests | null> {
+    const ref = this.#ref(subdir, filename);
+    const held = ref ? await this.#client.dist(ref) : null;
+    return held && held.labels.includes(label) ? digestsOf(held) : null;
+  }
+
+  /** Take `label` off the file; delete the file only when that was its one label. Other labels are never touched. */
+  async withdraw(subdir: string, filename: string, label: string): Promise<void> {
+    const ref = this.#ref(subdir, filename);
+    const held = ref ? await this.#client.dist(ref) : null;
+    if (ref === null || held === null || !held.labels.includes(label)) return;
+    if (held.labels.length === 1) await this.#client.remove(ref);
+    else await this.#client.removeLabel(ref, label);
+  }
+}
+
+function digestsOf(f: AnacondaFile): Digests {
+  return { size: f.size, md5: f.md5, sha256: f.sha256 ?? '' };
+}

@@ -1,0 +1,56 @@
+// Failure reports as files: one Markdown file per feedstock and source commit, updated in place, never duplicated —
+// the hidden per-failure markers in the file itself dedupe even when the ledger is lost.
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FailureReport, ReportSink, SecurityAlert } from '../../model.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { UNATTRIBUTED } from '../../reports/attribution.js';
+import { mdCode } from '../../reports/markdown.js';
+import { groupReports, reportHeader, reportRow, unlisted } from '../../reports/report-format.js';
+
+export class DirectoryOutbox implements ReportSink {
+  readonly kind = 'directory';
+  #root: string;
+  #serial: Promise<unknown> = Promise.resolve();
+
+  constructor(root: string) {
+    this.#root = root;
+  }
+
+  async sendFailures(reports: FailureReport[]): Promise<void> {
+    for (const g of groupReports(reports)) await this.#update(g.feedstock ?? UNATTRIBUTED, g.commit, g.reports);
+  }
+
+  #update(feedstock: string, commit: string | null, reports: FailureReport[]): Promise<void> {
+    const next = this.#serial.then(async () => {
+      const dir = join(this.#root, feedstock);
+      const file = join(dir, `${commit ?? 'unknown'}.md`);
+      const existing = await readFile(file, 'utf8').catch(() => null);
+      const body = existing ?? reportHeader(feedstock, commit);
+      const fresh = unlisted(body, reports);
+      if (fresh.length === 0) return;
+      await mkdir(dir, { recursive: true });
+      await writeFileAtomic(file, `${body.trimEnd()}\n${fresh.map(reportRow).join('\n')}\n`);
+    });
+    this.#serial = next.catch(() => undefined);
+    return next;
+  }
+
+  async sendAlert(alert: SecurityAlert): Promise<void> {
+    const dir = join(this.#root, '_alerts');
+    await mkdir(dir, { recursive: true });
+    const at = new Date().toISOString();
+    const file = join(dir, `${at.replace(/[:.]/g, '-')}-${alert.kind}.md`);
+    const text = [
+      `# SECURITY ALERT: ${alert.kind}`,
+      '',
+      `Artifact: ${mdCode(`${alert.subdir}/${alert.filename}`)}`,
+      `Feedstock: ${mdCode(alert.feedstock ?? '-')}`,
+      `Time: ${at}`,
+      '',
+      mdCode(alert.detail),
+      '',
+    ].join('\n');
+    await writeFileAtomic(file, text);
+  }
+}

@@ -1,0 +1,152 @@
+// registry-v1 on a local folder. A git checkout is read at one commit (HEAD, resolved once) and registrations are
+// commits.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ForgegateError } from '../../errors.js';
+import type {
+  RegisterOutcome,
+  RegistryConfig,
+  RegistrySnapshot,
+  RegistrySource,
+  SnapshotRequest,
+} from '../../model.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { commitPath, headCommit, listFolder, readBlobs } from './git.js';
+import {
+  ALLOWLIST_FILE,
+  CONFIG_FILE,
+  formatOutputFile,
+  isRegistryName,
+  keyPath,
+  outputPath,
+  outputShardDir,
+  parseAllowlist,
+  parseKeyFile,
+  parseOutputFile,
+  parseRegistryConfig,
+} from '../../registry/layout.js';
+
+type Reader = {
+  commit: string | null;
+  read(paths: string[]): Promise<Map<string, string | null>>;
+  list(folder: string): Promise<string[]>;
+};
+
+export class DirectoryRegistry implements RegistrySource {
+  readonly description: string;
+  #root: string;
+  #writes: Promise<unknown> = Promise.resolve();
+
+  constructor(root: string) {
+    this.#root = root;
+    this.description = `directory registry ${root}`;
+  }
+
+  async #reader(): Promise<Reader> {
+    try {
+      if (!(await stat(this.#root)).isDirectory()) throw new Error('not a folder');
+    } catch (e) {
+      throw new ForgegateError(
+        'FG_REGISTRY_UNAVAILABLE',
+        `registry folder ${this.#root} cannot be read: ${(e as Error).message}`,
+        {
+          fix: 'Check registry.path in the config, or clone the registry repository there.',
+        },
+      );
+    }
+    const root = this.#root;
+    const commit = await headCommit(root);
+    if (commit !== null) {
+      return {
+        commit,
+        read: (paths) => readBlobs(root, commit, paths),
+        list: (folder) => listFolder(root, commit, folder),
+      };
+    }
+    return {
+      commit: null,
+      read: async (paths) =>
+        new Map(await Promise.all(paths.map(async (p) => [p, await readOptional(join(root, p))] as const))),
+      list: async (folder) => {
+        try {
+          return (await readdir(join(root, folder), { withFileTypes: true }))
+            .filter((d) => d.isFile())
+            .map((d) => d.name);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+          throw e;
+        }
+      },
+    };
+  }
+
+  async snapshot(request: SnapshotRequest): Promise<RegistrySnapshot> {
+    const reader = await this.#reader();
+    const head = await reader.read([CONFIG_FILE, ALLOWLIST_FILE]);
+    const config = parseRegistryConfig(head.get(CONFIG_FILE) ?? null);
+    const allowlist = parseAllowlist(head.get(ALLOWLIST_FILE) ?? null);
+    const names = new Set(request.names.filter(isRegistryName));
+    if (config.auto_register_all) {
+      for (const folder of new Set([...names].map((n) => outputShardDir(n, config)))) {
+        for (const file of await reader.list(folder))
+          if (file.endsWith('.json')) names.add(file.slice(0, -'.json'.length));
+      }
+    }
+    const feedstocks = [...new Set(request.feedstocks.filter(isRegistryName))];
+    const outputPaths = [...names].map((n) => [n, outputPath(n, config)] as const);
+    const keyPaths = feedstocks.map((f) => [f, keyPath(f, config)] as const);
+    const blobs = await reader.read([...outputPaths, ...keyPaths].map(([, p]) => p));
+    const outputs = new Map<string, string[] | null>(request.names.map((n) => [n, null]));
+    for (const [name, path] of outputPaths) {
+      const text = blobs.get(path) ?? null;
+      outputs.set(name, text === null ? null : parseOutputFile(text, path));
+    }
+    const keys = new Map(request.feedstocks.map((f) => [f, null] as [string, ReturnType<typeof parseKeyFile> | null]));
+    for (const [feedstock, path] of keyPaths) {
+      const text = blobs.get(path) ?? null;
+      keys.set(feedstock, text === null ? null : parseKeyFile(text, path));
+    }
+    return { commit: reader.commit, config, allowlist, outputs, keys };
+  }
+
+  /** `basedOn` is not needed here: the folder is re-read at its current head under the serialising queue. */
+  register(name: string, feedstock: string, _basedOn: string | null): Promise<RegisterOutcome> {
+    // Registrations from parallel items are serialised so two of them never race on one file or on HEAD.
+    const next = this.#writes.then(() => this.#register(name, feedstock));
+    this.#writes = next.catch(() => undefined);
+    return next;
+  }
+
+  async #register(name: string, feedstock: string): Promise<RegisterOutcome> {
+    if (!isRegistryName(name) || !isRegistryName(feedstock))
+      throw new Error(`refusing to register "${name}" for "${feedstock}"`);
+    // Re-read at the current head: the branch may have moved since the snapshot the run planned from.
+    const reader = await this.#reader();
+    const config: RegistryConfig = parseRegistryConfig((await reader.read([CONFIG_FILE])).get(CONFIG_FILE) ?? null);
+    const path = outputPath(name, config);
+    const text = (await reader.read([path])).get(path) ?? null;
+    const owners = text === null ? [] : parseOutputFile(text, path);
+    if (owners.includes(feedstock)) return { kind: 'already', commit: reader.commit };
+    if (owners.length > 0) return { kind: 'conflict', owners, commit: reader.commit };
+    await writeFileAtomic(join(this.#root, path), formatOutputFile([feedstock]));
+    const commit =
+      reader.commit === null
+        ? null
+        : await commitPath(
+            this.#root,
+            path,
+            `Register output ${name} for feedstock ${feedstock}\n\n` +
+              'Written by forgegate on first publish (allowlist or auto_register_all).',
+          );
+    return { kind: 'registered', commit };
+  }
+}
+
+async function readOptional(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    throw e;
+  }
+}
