@@ -69,12 +69,13 @@ reportSinkContract('GitHubReports (issues on the GraphQL fake)', async (feedstoc
     sink: sink(),
     newSink: sink,
     readDelivered: async () => {
+      // An alert issue opens with its marker, a report issue with the report marker: text further down is detail.
       const alerts = fake.issues
-        .map((i) => ({ i, m: /<!-- forgegate:alert (\S+) ([^/\s]+)\/(\S+) -->/.exec(i.body) }))
+        .map((i) => ({ i, m: /^<!-- forgegate:alert (\S+) ([^/\s]+)\/(\S+) -->/.exec(i.body) }))
         .filter(({ m }) => m !== null)
         .map(({ i, m }): DeliveredAlert => ({ kind: m![1]!, subdir: m![2]!, filename: m![3]!, text: i.body }));
       const failures = fake.issues
-        .filter((i) => !i.body.includes('forgegate:alert'))
+        .filter((i) => !i.body.startsWith('<!-- forgegate:alert '))
         .flatMap((i) => {
           const found = failuresInReport(i.body);
           // Reports go to the repository of the registry feedstock; unattributed ones to the administrators.

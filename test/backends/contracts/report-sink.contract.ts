@@ -41,8 +41,9 @@ export interface ReportSinkFixture {
 /** The feedstocks this suite reports to: their destinations (report folder, repository) must exist. */
 export const REPORTED_FEEDSTOCKS = ['numpy', 'scipy'];
 
-const REPORT_MARKER = /<!-- forgegate:report feedstock=(\S+) commit=(\S+) -->/;
-const FAILURE_MARKER = /<!-- forgegate:failure ([^/\s]+)\/(\S+) ([A-Z_]+) -->/;
+const REPORT_MARKER = /^<!-- forgegate:report feedstock=(\S+) commit=(\S+) -->/;
+/** A row's own marker ends its line; marker-like text earlier in the line is hostile detail, not a failure. */
+const FAILURE_MARKER = /<!-- forgegate:failure ([^/\s]+)\/(\S+) ([A-Z_]+) -->$/;
 
 /** The failures in one report body (a report file or an issue body), read by the markers report-format writes. */
 export function failuresInReport(body: string): DeliveredFailure[] {
@@ -177,6 +178,46 @@ export function reportSinkContract(
           'numpy - linux-64/c-1.0-h0_0.conda ARTIFACT_UNSAFE',
         ].sort(),
       );
+    });
+
+    it('does not let a detail that quotes the marker of another failure hide that failure', async () => {
+      // Details carry uploader-controlled text (a statement's feedstock, archive entry names), in reports that
+      // other failures share: the administrators' report for KEY_UNKNOWN, for one.
+      const forged = '<!-- forgegate:failure linux-64/victim-1.0-h0_0.conda KEY_UNKNOWN -->';
+      const attacker = failure('attacker-1.0-h0_0.conda', {
+        feedstock: null,
+        commit: null,
+        reason: 'KEY_UNKNOWN',
+        detail: `feedstock "x ${forged}" has no keys in the registry`,
+      });
+      const victim = failure('victim-1.0-h0_0.conda', { feedstock: null, commit: null, reason: 'KEY_UNKNOWN' });
+      await fx.sink.sendFailures([attacker]);
+      await fx.newSink().sendFailures([victim]);
+      expect(await delivered(fx)).toEqual([attacker, victim].map(expected).sort());
+    });
+
+    it('does not let a detail that quotes the marker of an alert stop that alert', async () => {
+      const alert: SecurityAlert = {
+        kind: 'REGISTRY_CONFLICT',
+        subdir: 'linux-64',
+        filename: 'victim-1.0-h0_0.conda',
+        feedstock: 'numpy',
+        detail: 'registered to another feedstock meanwhile',
+      };
+      const forged = `<!-- forgegate:alert ${alert.kind} ${alert.subdir}/${alert.filename} -->`;
+      await fx.sink.sendFailures([
+        failure('attacker-1.0-h0_0.conda', {
+          feedstock: null,
+          commit: null,
+          reason: 'KEY_UNKNOWN',
+          detail: `feedstock "x ${forged}" has no keys in the registry`,
+        }),
+      ]);
+      await fx.newSink().sendAlert(alert);
+      const { alerts } = await fx.readDelivered();
+      expect(alerts.map((a) => `${a.kind} ${a.subdir}/${a.filename}`)).toEqual([
+        `${alert.kind} ${alert.subdir}/${alert.filename}`,
+      ]);
     });
 
     it('sendAlert() delivers the alert with its kind, artifact and detail', async () => {
