@@ -58,6 +58,13 @@ export class AnacondaOwners {
     return c;
   }
 
+  /** A client for a server that is down: nothing listens on 127.0.0.1:1, and it tries once. */
+  unreachableClient(): AnacondaClient {
+    const c = new AnacondaClient(new AnacondaHttp('http://127.0.0.1:1', this.#tokens.staging, { attempts: 1 }));
+    this.#clients.push(c);
+    return c;
+  }
+
   /**
    * Upload to the staging owner as a feedstock's CI does, replacing what is there under that name. A conda artifact
    * is filed under its own package name and version; anything else under the package `package`.

@@ -43,6 +43,15 @@ export function quarantineContract(name: string, makeFixture: () => Promise<Quar
       }
     });
 
+    it('admits and opens artifacts whose names use every character conda allows', async () => {
+      const odd = await condaPackage({ name: 'py_lib.x+y', version: '1!2.0+local_1', subdir: 'linux-aarch64' });
+      const copy = await fx.quarantine.admit(await stage(odd));
+      expect(copy).toMatchObject({ subdir: odd.subdir, filename: odd.filename });
+      expect(await readAll(await fx.quarantine.open(copy))).toEqual(odd.bytes);
+      await fx.quarantine.discard(copy);
+      await expect(fx.quarantine.open(copy)).rejects.toThrow();
+    });
+
     it('keeps its copy whatever happens in staging afterwards (removed, or other bytes under the name)', async () => {
       const staged = await stage(foo);
       const copy = await fx.quarantine.admit(staged);

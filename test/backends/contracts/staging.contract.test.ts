@@ -30,6 +30,7 @@ stagingContract('DirectoryStaging (a folder)', async () => {
       if (sig !== undefined) put(join(root, subdir, `${filename}.sig`), sig);
     },
     stageJunk: async (subdir, filename, bytes) => put(join(root, subdir, filename), bytes),
+    unavailable: () => new DirectoryStaging(join(root, 'no-such-folder')),
     close: async () => rmSync(root, { recursive: true, force: true }),
   };
 });
@@ -43,6 +44,7 @@ stagingContract('AnacondaStaging (anaconda.org emulator)', async () => {
       owners.upload(`${subdir}/${filename}`, bytes, {
         type: filename.endsWith('.conda') || filename.endsWith('.tar.bz2') ? 'conda' : 'file',
       }),
+    unavailable: () => new AnacondaStaging(owners.unreachableClient(), owners.staging, 4),
     close: () => owners.close(),
   };
 });

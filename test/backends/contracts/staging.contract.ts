@@ -1,6 +1,7 @@
 // What every StagingStore must do, whatever it is backed by. The fixture stages bytes the way an uploader would
 // on that backend; the suite only ever talks to the StagingStore interface.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ExitCode, ForgegateError } from '../../../src/errors.js';
 import type { StagedArtifact, StagingListing, StagingStore } from '../../../src/model.js';
 import { condaPackage, type BuiltPackage } from './packages.js';
 
@@ -13,6 +14,8 @@ export interface StagingFixture {
   stage(subdir: string, filename: string, bytes: Uint8Array, sig?: Uint8Array): Promise<void>;
   /** Put a file that is not a conda artifact at `<subdir>/<filename>`, as a careless or hostile uploader could. */
   stageJunk(subdir: string, filename: string, bytes: Uint8Array): Promise<void>;
+  /** A store of the same kind that cannot be reached (a missing folder, a server that is down). */
+  unavailable(): StagingStore;
   /** Release what the fixture holds (connections, folders). */
   close(): Promise<void>;
 }
@@ -140,6 +143,32 @@ export function stagingContract(name: string, makeFixture: () => Promise<Staging
       await expect(fx.store.remove(artifact)).resolves.toBeUndefined();
       await expect(fx.store.remove(signature)).resolves.toBeUndefined();
       expect(names(await fx.store.list())).toEqual([`noarch/${bar.filename}`]);
+    });
+
+    it('lists, digests and removes artifacts whose names use every character conda allows', async () => {
+      const odd = await condaPackage({ name: 'py_lib.x+y', version: '1!2.0+local_1', subdir: 'linux-aarch64' });
+      expect(odd.filename).toBe('py_lib.x+y-1!2.0+local_1-h0_0.conda');
+      await fx.stage(odd.subdir, odd.filename, odd.bytes, Buffer.from('sig'));
+      const listing = await fx.store.list();
+      expect(names(listing)).toEqual([`linux-aarch64/${odd.filename}`]);
+      expect(sigNames(listing)).toEqual([`${odd.filename}.sig`]);
+      const a = artifactOf(listing, odd)!;
+      expect(await fx.store.digest(a)).toEqual({ size: odd.facts.size, sha256: odd.facts.sha256, md5: odd.facts.md5 });
+      await fx.store.remove(a);
+      await fx.store.remove(listing.signatures[0]!);
+      expect(await fx.store.list()).toEqual({ artifacts: [], signatures: [] });
+    });
+
+    it('fails list() of a store that cannot be reached with a store-unavailable error (exit 7)', async () => {
+      const error: unknown = await fx
+        .unavailable()
+        .list()
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect(error).toBeInstanceOf(ForgegateError);
+      expect((error as ForgegateError).exitCode).toBe(ExitCode.STORE_UNAVAILABLE);
     });
 
     it('does not list junk as artifacts or signatures', async () => {

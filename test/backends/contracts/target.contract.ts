@@ -109,6 +109,16 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
       expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(digestsOf(foo.facts));
     });
 
+    it('publishes, confirms and withdraws artifacts whose names use every character conda allows', async () => {
+      const odd = await condaPackage({ name: 'py_lib.x+y', version: '1!2.0+local_1', subdir: 'linux-aarch64' });
+      expect(await publish(odd, 'main')).toEqual({ kind: 'published' });
+      expect((await listing(odd)).get(keyOf(odd))).toEqual([{ label: 'main', ...digestsOf(odd.facts) }]);
+      expect(await fx.target.confirm(odd.subdir, odd.filename, 'main')).toEqual(digestsOf(odd.facts));
+      expect(await publish(odd, 'main')).toEqual({ kind: 'present' });
+      await fx.target.withdraw(odd.subdir, odd.filename, 'main');
+      expect(await fx.target.confirm(odd.subdir, odd.filename, 'main')).toBeNull();
+    });
+
     it('keeps every one of several parallel publishes', async () => {
       const many = await Promise.all(
         ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'].map((n) => condaPackage({ name: n, subdir: 'linux-64' })),
