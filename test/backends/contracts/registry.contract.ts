@@ -25,6 +25,8 @@ export interface RegistryFixture {
   seedOutput(name: string, feedstocks: string[]): Promise<void>;
   /** The key file of `feedstock`. */
   seedKeys(feedstock: string, keys: RegistryKey[]): Promise<void>;
+  /** Raw text where the output file of `name` (`kind: 'output'`) or the key file of a feedstock belongs. */
+  seedRaw(kind: 'output' | 'keys', name: string, text: string): Promise<void>;
   /** A source of the same kind naming a registry that does not exist. */
   unavailable(): RegistrySource;
   close(): Promise<void>;
@@ -36,7 +38,7 @@ export type RegistryWriter = (changes: Record<string, string>) => Promise<void>;
 /** The seed* methods on top of a backend's way of writing files, laying them out as registry-v1 says. */
 export function registrySeeders(
   write: RegistryWriter,
-): Pick<RegistryFixture, 'seedConfig' | 'seedAllowlist' | 'seedOutput' | 'seedKeys'> {
+): Pick<RegistryFixture, 'seedConfig' | 'seedAllowlist' | 'seedOutput' | 'seedKeys' | 'seedRaw'> {
   let config: RegistryConfig = { ...DEFAULT_REGISTRY_CONFIG };
   return {
     seedConfig: async (c) => {
@@ -46,6 +48,7 @@ export function registrySeeders(
     seedAllowlist: (allowlist) => write({ [ALLOWLIST_FILE]: YAML.stringify(allowlist) }),
     seedOutput: (name, feedstocks) => write({ [outputPath(name, config)]: formatOutputFile(feedstocks) }),
     seedKeys: (feedstock, keys) => write({ [keyPath(feedstock, config)]: formatKeyFile(keys) }),
+    seedRaw: (kind, name, text) => write({ [(kind === 'output' ? outputPath : keyPath)(name, config)]: text }),
   };
 }
 
@@ -257,6 +260,20 @@ export function registryContract(name: string, makeFixture: () => Promise<Regist
       expect(
         (await fx.registry.snapshot({ names: ['libllvm60'], feedstocks: [] })).outputs.get('libllvm60'),
       ).toBeNull();
+    });
+
+    it('fails a snapshot that reads a malformed output or key file with FG_REGISTRY_INVALID', async () => {
+      await fx.seedRaw('output', 'numpy', '{"feedstocks": []}\n');
+      await expect(fx.registry.snapshot({ names: ['numpy'], feedstocks: [] })).rejects.toMatchObject({
+        code: 'FG_REGISTRY_INVALID',
+      });
+      const k = key();
+      await fx.seedRaw('keys', 'scipy', JSON.stringify({ keys: [{ ...k, keyid: '0'.repeat(64) }] }));
+      await expect(fx.registry.snapshot({ names: [], feedstocks: ['scipy'] })).rejects.toMatchObject({
+        code: 'FG_REGISTRY_INVALID',
+      });
+      // Files the run does not ask about do not matter.
+      expect((await fx.registry.snapshot({ names: ['zlib'], feedstocks: ['zlib'] })).outputs.get('zlib')).toBeNull();
     });
 
     it('fails a snapshot of a registry that does not exist with FG_REGISTRY_UNAVAILABLE', async () => {
