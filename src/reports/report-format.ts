@@ -59,12 +59,26 @@ export function groupReports(reports: FailureReport[]): ReportGroup[] {
   return [...groups.values()];
 }
 
+/**
+ * The markers that end a row of `body`. Only the end counts: a detail is uploader text and may quote a marker, but
+ * mdCode keeps it on its row and every row ends with its own marker.
+ */
+function rowMarkers(body: string): Set<string> {
+  const markers = new Set<string>();
+  for (const line of body.split('\n')) {
+    const at = line.lastIndexOf('<!-- forgegate:failure ');
+    if (at >= 0) markers.add(line.slice(at).trimEnd());
+  }
+  return markers;
+}
+
 /** The failures not yet listed in `body` (by marker), each once. */
 export function unlisted(body: string, reports: FailureReport[]): FailureReport[] {
+  const listed = rowMarkers(body);
   const seen = new Set<string>();
   return reports.filter((r) => {
     const m = failureMarker(r);
-    if (body.includes(m) || seen.has(m)) return false;
+    if (listed.has(m) || seen.has(m)) return false;
     seen.add(m);
     return true;
   });

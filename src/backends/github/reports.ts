@@ -70,7 +70,8 @@ export class GitHubReports implements ReportSink {
       });
     return {
       repositoryId: data.repository.id,
-      issue: data.repository.issues.nodes.find((i) => i.body.includes(marker)) ?? null,
+      // A marker is a line of its own; inside a row it is quoted detail (uploader text), never ours.
+      issue: data.repository.issues.nodes.find((i) => i.body.split('\n').some((l) => l.trim() === marker)) ?? null,
     };
   }
 

@@ -1,5 +1,6 @@
 // Failure reports as files: one Markdown file per feedstock and source commit, updated in place, never duplicated —
 // the hidden per-failure markers in the file itself dedupe even when the ledger is lost.
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FailureReport, ReportSink, SecurityAlert } from '../../model.js';
@@ -40,7 +41,8 @@ export class DirectoryOutbox implements ReportSink {
     const dir = join(this.#root, '_alerts');
     await mkdir(dir, { recursive: true });
     const at = new Date().toISOString();
-    const file = join(dir, `${at.replace(/[:.]/g, '-')}-${alert.kind}.md`);
+    // Alerts are raised concurrently (the applier works on many items at once): one file each, never shared.
+    const file = join(dir, `${at.replace(/[:.]/g, '-')}-${alert.kind}-${randomBytes(4).toString('hex')}.md`);
     const text = [
       `# SECURITY ALERT: ${alert.kind}`,
       '',

@@ -1,0 +1,136 @@
+// What every TargetStore must do: publish verified quarantined bytes under a label without ever overwriting,
+// report what it serves (list, confirm), and take a file off a label when told to.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ArtifactFacts, Digests, QuarantinedCopy, TargetListing, TargetStore } from '../../../src/model.js';
+import { condaPackage, type BuiltPackage } from './packages.js';
+
+export interface TargetFixture {
+  target: TargetStore;
+  /**
+   * Bring bytes into the custody this target publishes from (staged under `label`, then admitted to the
+   * quarantine deployed with it), as the applier does before publish().
+   */
+  quarantined(subdir: string, filename: string, bytes: Uint8Array, label: string): Promise<QuarantinedCopy>;
+  close(): Promise<void>;
+}
+
+const digestsOf = (f: ArtifactFacts): Digests => ({ size: f.size, sha256: f.sha256, md5: f.md5 });
+const keyOf = (p: BuiltPackage): string => `${p.subdir}/${p.filename}`;
+
+export function targetContract(name: string, makeFixture: () => Promise<TargetFixture>): void {
+  describe(`TargetStore contract: ${name}`, () => {
+    let fx: TargetFixture;
+    let foo: BuiltPackage;
+    let fooRebuilt: BuiltPackage;
+    let bar: BuiltPackage;
+    beforeEach(async () => {
+      fx = await makeFixture();
+      foo = await condaPackage({ name: 'foo' });
+      fooRebuilt = await condaPackage({ name: 'foo', files: { 'share/foo/README': 'rebuilt\n' } });
+      bar = await condaPackage({ name: 'bar', version: '2.0', subdir: 'noarch', format: 'tar.bz2' });
+    });
+    afterEach(async () => {
+      await fx.close();
+    });
+
+    /** list() as the reconciler calls it: focus() first (where the target has it) on the files of this run. */
+    async function listing(...files: BuiltPackage[]): Promise<TargetListing> {
+      fx.target.focus?.(files.map((p) => ({ subdir: p.subdir, filename: p.filename })));
+      return fx.target.list();
+    }
+    async function publish(p: BuiltPackage, label: string): ReturnType<TargetStore['publish']> {
+      return fx.target.publish(await fx.quarantined(p.subdir, p.filename, p.bytes, label), label, p.facts);
+    }
+
+    it('lists and confirms nothing for a file it does not hold', async () => {
+      expect((await listing(foo)).get(keyOf(foo))).toBeUndefined();
+      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toBeNull();
+      expect(await fx.target.confirm('linux-64', 'not-an-artifact.txt', 'main')).toBeNull();
+    });
+
+    it('publish() then list() and confirm() show the digests under that label, and under no other', async () => {
+      expect(await publish(foo, 'main')).toEqual({ kind: 'published' });
+      expect((await listing(foo)).get(keyOf(foo))).toEqual([{ label: 'main', ...digestsOf(foo.facts) }]);
+      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(digestsOf(foo.facts));
+      expect(await fx.target.confirm(foo.subdir, foo.filename, 'rc')).toBeNull();
+    });
+
+    it('publishes under a label other than main the same way', async () => {
+      expect(await publish(bar, 'rc')).toEqual({ kind: 'published' });
+      expect((await listing(bar)).get(keyOf(bar))).toEqual([{ label: 'rc', ...digestsOf(bar.facts) }]);
+      expect(await fx.target.confirm(bar.subdir, bar.filename, 'rc')).toEqual(digestsOf(bar.facts));
+      expect(await fx.target.confirm(bar.subdir, bar.filename, 'main')).toBeNull();
+    });
+
+    it('answers "present" for the same bytes under the same label again, and changes nothing', async () => {
+      expect(await publish(foo, 'main')).toEqual({ kind: 'published' });
+      const before = (await listing(foo)).get(keyOf(foo));
+      expect(await publish(foo, 'main')).toEqual({ kind: 'present' });
+      expect((await listing(foo)).get(keyOf(foo))).toEqual(before);
+      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(digestsOf(foo.facts));
+    });
+
+    it('answers "conflict" for other bytes under the same name, on any label, and keeps what it serves', async () => {
+      expect(fooRebuilt.filename).toBe(foo.filename);
+      expect(await publish(foo, 'main')).toEqual({ kind: 'published' });
+      for (const label of ['main', 'rc']) {
+        const outcome = await publish(fooRebuilt, label);
+        expect(outcome).toEqual({ kind: 'conflict', detail: expect.any(String) });
+        expect(outcome.kind === 'conflict' && outcome.detail.length > 0).toBe(true);
+      }
+      expect((await listing(foo)).get(keyOf(foo))).toEqual([{ label: 'main', ...digestsOf(foo.facts) }]);
+      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(digestsOf(foo.facts));
+      expect(await fx.target.confirm(foo.subdir, foo.filename, 'rc')).toBeNull();
+    });
+
+    it('withdraw() takes the file off the label; withdrawing again succeeds', async () => {
+      await publish(foo, 'main');
+      await publish(bar, 'main');
+      await fx.target.withdraw(foo.subdir, foo.filename, 'main');
+      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toBeNull();
+      const after = await listing(foo, bar);
+      expect(after.get(keyOf(foo))).toBeUndefined();
+      expect(after.get(keyOf(bar))).toEqual([{ label: 'main', ...digestsOf(bar.facts) }]);
+      await expect(fx.target.withdraw(foo.subdir, foo.filename, 'main')).resolves.toBeUndefined();
+      await expect(fx.target.withdraw('linux-64', 'never-1.0-h0_0.conda', 'main')).resolves.toBeUndefined();
+    });
+
+    it('withdraw() under a label the file does not carry leaves the file where it is', async () => {
+      await publish(foo, 'main');
+      await fx.target.withdraw(foo.subdir, foo.filename, 'rc');
+      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(digestsOf(foo.facts));
+      expect((await listing(foo)).get(keyOf(foo))).toEqual([{ label: 'main', ...digestsOf(foo.facts) }]);
+    });
+
+    it('publishes a withdrawn name again', async () => {
+      await publish(foo, 'main');
+      await fx.target.withdraw(foo.subdir, foo.filename, 'main');
+      expect(await publish(foo, 'main')).toEqual({ kind: 'published' });
+      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(digestsOf(foo.facts));
+    });
+
+    it('publishes, confirms and withdraws artifacts whose names use every character conda allows', async () => {
+      const odd = await condaPackage({ name: 'py_lib.x+y', version: '1!2.0+local_1', subdir: 'linux-aarch64' });
+      expect(await publish(odd, 'main')).toEqual({ kind: 'published' });
+      expect((await listing(odd)).get(keyOf(odd))).toEqual([{ label: 'main', ...digestsOf(odd.facts) }]);
+      expect(await fx.target.confirm(odd.subdir, odd.filename, 'main')).toEqual(digestsOf(odd.facts));
+      expect(await publish(odd, 'main')).toEqual({ kind: 'present' });
+      await fx.target.withdraw(odd.subdir, odd.filename, 'main');
+      expect(await fx.target.confirm(odd.subdir, odd.filename, 'main')).toBeNull();
+    });
+
+    it('keeps every one of several parallel publishes', async () => {
+      const many = await Promise.all(
+        ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'].map((n) => condaPackage({ name: n, subdir: 'linux-64' })),
+      );
+      const copies = await Promise.all(many.map((p) => fx.quarantined(p.subdir, p.filename, p.bytes, 'main')));
+      const outcomes = await Promise.all(many.map((p, i) => fx.target.publish(copies[i]!, 'main', p.facts)));
+      expect(outcomes).toEqual(many.map(() => ({ kind: 'published' })));
+      const all = await listing(...many);
+      for (const p of many) {
+        expect(all.get(keyOf(p))).toEqual([{ label: 'main', ...digestsOf(p.facts) }]);
+        expect(await fx.target.confirm(p.subdir, p.filename, 'main')).toEqual(digestsOf(p.facts));
+      }
+    });
+  });
+}
