@@ -92,7 +92,7 @@ export async function writeBigConda(
     Buffer.alloc((512 - (index.length % 512)) % 512),
     Buffer.alloc(1024),
   ]);
-  const info = Buffer.from(await compressZstd(infoTar, 3));
+  const info = Buffer.from(compressZstd(infoTar, 3));
   const pkgZst = join(dir, 'pkg.tar.zst');
   const pkg = await writeRawZstd(pkgZst, async (emit) => {
     await emit(tarHeader('lib/big.bin', payloadBytes));

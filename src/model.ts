@@ -26,6 +26,8 @@ export interface ArtifactFacts extends Digests {
   index: IndexJson;
   /** Every path the package installs, relative to the prefix, in archive order. */
   paths: string[];
+  /** What an admin should know but is no reason to refuse (e.g. info/paths.json disagreeing with the payload). */
+  notes: string[];
 }
 
 export type ArtifactCheck =

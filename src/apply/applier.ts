@@ -151,6 +151,7 @@ async function publish(
     faultPoint('admitted');
     // Verify the quarantined bytes: a file swapped in staging after listing can never reach the target.
     const check = await verifyArtifact(await deps.quarantine.open(copy), {
+      size: expected.size,
       filename: item.filename,
       subdir: item.subdir,
     });

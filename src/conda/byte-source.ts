@@ -57,6 +57,15 @@ export class ByteSource {
     }
   }
 
+  /** The next bytes of input (whatever is buffered, else the next chunk), or null at the end. */
+  async chunk(): Promise<Buffer | null> {
+    if (this.#buf.length === 0 && !(await this.#fill())) return null;
+    const piece = this.#buf;
+    this.#buf = Buffer.alloc(0);
+    this.position += piece.length;
+    return piece;
+  }
+
   /** Read to the end (for the digests); returns how many bytes were left. */
   async drain(sink?: (chunk: Buffer) => Promise<void> | void): Promise<number> {
     let count = 0;

@@ -1,23 +1,19 @@
 // Writes real conda packages (.conda and .tar.bz2) for the demo, tests and benchmarks.
-import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { init as zstdInit, compress as zstdCompress } from '@bokuweb/zstd-wasm';
-import { pack } from 'tar-stream';
+import { compress } from 'zstd-napi';
 import type { Digests } from '../model.js';
 import { sha256Hex } from '../util/digest.js';
-import { createHash } from 'node:crypto';
-import { zipStored } from './zip-write.js';
+import { tarOf, type TarEntry } from './tar-write.js';
+import { zipStored, type Zip64Style } from './zip-write.js';
 
 const require = createRequire(import.meta.url);
 const { Bzip2 } = require('compressjs') as { Bzip2: { compressFile(data: Uint8Array): Uint8Array } };
 
-export interface PackageEntry {
-  name: string;
-  type: 'file' | 'symlink' | 'link' | 'directory' | 'character-device';
-  content?: string | Uint8Array;
-  linkname?: string;
-}
+export type PackageEntry = TarEntry;
+export { tarOf };
 
 export interface PackageSpec {
   name: string;
@@ -38,16 +34,15 @@ export interface PackageSpec {
   timestamp?: number;
   /** zstd level for .conda parts (default 19, as conda-build uses); benchmarks build thousands with 1. */
   zstdLevel?: number;
+  /** Zip64 headers as conda-build (`local`) or rattler-build (`full`) write them; default `local`. */
+  zip64?: Zip64Style;
 }
 
-const MTIME = new Date('2026-01-01T00:00:00Z');
-let zstdReady: Promise<void> | null = null;
+const MTIME_MS = Date.parse('2026-01-01T00:00:00Z');
 
-/** zstd compression; the WASM module is initialised once per process (a second init() resets it). */
-export async function compressZstd(data: Uint8Array, level = 19): Promise<Uint8Array> {
-  zstdReady ??= zstdInit();
-  await zstdReady;
-  return zstdCompress(Buffer.from(data), level);
+/** zstd compression through libzstd (zstd-napi), with a content checksum as the zstd CLI writes by default. */
+export function compressZstd(data: Uint8Array, level = 19): Uint8Array {
+  return compress(data, { compressionLevel: level, checksumFlag: true });
 }
 
 function indexJson(spec: PackageSpec): Record<string, unknown> {
@@ -62,7 +57,7 @@ function indexJson(spec: PackageSpec): Record<string, unknown> {
     name: spec.name,
     platform: platform === 'osx' ? 'osx' : platform,
     subdir: spec.subdir,
-    timestamp: spec.timestamp ?? MTIME.getTime(),
+    timestamp: spec.timestamp ?? MTIME_MS,
     version: spec.version,
   };
   if (spec.noarch) index['noarch'] = spec.noarch;
@@ -71,37 +66,6 @@ function indexJson(spec: PackageSpec): Record<string, unknown> {
     else index[k] = v;
   }
   return index;
-}
-
-export async function tarOf(entries: PackageEntry[]): Promise<Buffer> {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: unknown) => void chunks.push(c as Buffer));
-  const done = new Promise<void>((resolve, reject) => {
-    p.on('end', resolve);
-    p.on('error', reject);
-  });
-  for (const e of entries) {
-    const body = e.content === undefined ? undefined : Buffer.from(e.content);
-    const header = {
-      name: e.name,
-      type: e.type,
-      mode: e.type === 'directory' ? 0o755 : 0o644,
-      mtime: MTIME,
-      uid: 0,
-      gid: 0,
-      ...(e.linkname ? { linkname: e.linkname } : {}),
-      ...(body ? { size: body.length } : {}),
-    };
-    await new Promise<void>((resolve, reject) => {
-      const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
-      if (body) p.entry(header, body, cb);
-      else p.entry(header, cb);
-    });
-  }
-  p.finalize();
-  await done;
-  return Buffer.concat(chunks);
 }
 
 function infoEntries(spec: PackageSpec, payload: PackageEntry[]): PackageEntry[] {
@@ -138,13 +102,16 @@ export async function writeCondaPackage(
   const filename = `${stem}.${spec.format}`;
   let bytes: Buffer;
   if (spec.format === 'tar.bz2') {
-    bytes = Buffer.from(Bzip2.compressFile(await tarOf([...info, ...payload])));
+    bytes = Buffer.from(Bzip2.compressFile(tarOf([...info, ...payload])));
   } else {
-    bytes = zipStored([
-      { name: 'metadata.json', data: Buffer.from(JSON.stringify({ conda_pkg_format_version: 2 })) },
-      { name: `info-${stem}.tar.zst`, data: await compressZstd(await tarOf(info), spec.zstdLevel) },
-      { name: `pkg-${stem}.tar.zst`, data: await compressZstd(await tarOf(payload), spec.zstdLevel) },
-    ]);
+    bytes = zipStored(
+      [
+        { name: 'metadata.json', data: Buffer.from(JSON.stringify({ conda_pkg_format_version: 2 })) },
+        { name: `info-${stem}.tar.zst`, data: compressZstd(tarOf(info), spec.zstdLevel) },
+        { name: `pkg-${stem}.tar.zst`, data: compressZstd(tarOf(payload), spec.zstdLevel) },
+      ],
+      spec.zip64 ?? 'local',
+    );
   }
   const path = join(dir, filename);
   await writeFile(path, bytes);

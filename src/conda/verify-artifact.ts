@@ -1,80 +1,178 @@
-// Full verification of an artifact's bytes in ONE streaming pass: digests, container, archives, paths, index.json.
+// Full verification of an artifact's bytes in ONE streaming pass: digests, container, compression, archives,
+// package-wide rules, index.json. Each layer accepts only its canonical subset (see the rules tables and README).
 import type { Readable } from 'node:stream';
 import type { ArtifactCheck, ArtifactFacts, IndexJson } from '../model.js';
 import { ByteSource, Truncated } from './byte-source.js';
-import { bzip2Decoder, DECODE_SLICE, zstdDecoder, type Decoder } from './decoders.js';
+import { Bzip2Decoder } from './bzip2-decoder.js';
 import { artifactStem, parseArtifactFilename } from './filename.js';
-import { ArtifactProblem, invalid } from './problem.js';
-import { TarInspector } from './tar-inspector.js';
-import { readZipStream } from './zip-stream.js';
+import { DEFAULT_UNPACK_LIMITS, KEPT_FILE_LIMITS, UnpackBudget, type UnpackLimits } from './limits.js';
+import { checkPackage, checkPart, PACKAGE_RULES, type PackageMember, type Part } from './package-check.js';
+import { ArtifactProblem, broke, invalid } from './problem.js';
+import { TarReader } from './tar-reader.js';
+import { readZipStream, type ZipEntrySink } from './zip-reader.js';
+import { ZstdFrameDecoder } from './zstd-decoder.js';
 
 export interface ArtifactExpectation {
   filename: string;
   subdir: string;
+  /** Size of the whole file in bytes (the unpack ratio is measured against it). */
+  size: number;
 }
 
-async function feed(decoder: Decoder, chunk: Buffer): Promise<void> {
-  for (let at = 0; at < chunk.length; at += DECODE_SLICE) await decoder.write(chunk.subarray(at, at + DECODE_SLICE));
+/** What forgegate read, for tools that compare it with other readers (the differential tests). */
+export interface PackageListing {
+  zipEntries: { name: string; size: number }[];
+  members: PackageMember[];
 }
 
-async function readConda(src: ByteSource, stem: string): Promise<TarInspector[]> {
-  const tars: TarInspector[] = [];
+export interface VerifyOptions {
+  limits?: UnpackLimits;
+  /** Hash every regular file's content into the listing (costs a sha256 of all unpacked bytes). */
+  hashContents?: boolean;
+  /** Filled with every zip entry and member read, whatever the verdict. */
+  listing?: PackageListing;
+}
+
+const MAX_METADATA_JSON = 4096;
+
+interface Read {
+  members: PackageMember[];
+  kept: Map<string, Buffer>;
+}
+
+function tarPart(budget: UnpackBudget, part: Part, opts: VerifyOptions, into: Read): TarReader {
+  const label = { info: 'the info archive', pkg: 'the payload archive', tar: 'the archive' }[part];
+  const tar = new TarReader({
+    budget,
+    label,
+    hashContents: opts.hashContents ?? false,
+    keep: part === 'pkg' ? {} : KEPT_FILE_LIMITS,
+  });
+  const members = tar.members as PackageMember[];
+  // Members are tagged with their part as they come, so the listing is complete even when reading stops early.
+  const push = members.push.bind(members);
+  members.push = (...items: PackageMember[]): number => {
+    for (const m of items) {
+      m.part = part;
+      into.members.push(m);
+      opts.listing?.members.push(m);
+    }
+    return push(...items);
+  };
+  return tar;
+}
+
+async function readConda(src: ByteSource, stem: string, budget: UnpackBudget, opts: VerifyOptions): Promise<Read> {
+  const read: Read = { members: [], kept: new Map() };
   const seen = new Set<string>();
   await readZipStream(src, {
-    open(name) {
+    open(name): ZipEntrySink {
+      if (seen.has(name)) throw broke(PACKAGE_RULES, 'conda.entries', `zip entry ${name} appears twice`);
       seen.add(name);
-      if (name === 'metadata.json') return { write: () => undefined, end: () => undefined };
-      const role = name === `info-${stem}.tar.zst` ? 'info' : name === `pkg-${stem}.tar.zst` ? 'pkg' : null;
-      if (role === null)
-        throw invalid(
+      let size = 0;
+      const done = (): void => void opts.listing?.zipEntries.push({ name, size });
+      if (name === 'metadata.json') {
+        const parts: Buffer[] = [];
+        return {
+          write(chunk) {
+            size += chunk.length;
+            if (size > MAX_METADATA_JSON)
+              throw broke(PACKAGE_RULES, 'conda.metadata', `metadata.json is over ${MAX_METADATA_JSON} bytes`);
+            parts.push(Buffer.from(chunk));
+          },
+          end() {
+            done();
+            checkMetadataJson(Buffer.concat(parts));
+          },
+        };
+      }
+      const part: Part | null =
+        name === `info-${stem}.tar.zst` ? 'info' : name === `pkg-${stem}.tar.zst` ? 'pkg' : null;
+      if (part === null) {
+        throw broke(
+          PACKAGE_RULES,
+          'conda.entries',
           `unexpected zip entry ${JSON.stringify(name)} (a .conda holds metadata.json, info-${stem}.tar.zst and ` +
             `pkg-${stem}.tar.zst)`,
         );
-      const tar = new TarInspector(role);
-      tars.push(tar);
-      const decoder = zstdDecoder(tar);
-      return { write: (c) => feed(decoder, c), end: () => decoder.end() };
+      }
+      const tar = tarPart(budget, part, opts, read);
+      const zstd = new ZstdFrameDecoder(
+        (c) => tar.write(c),
+        budget,
+        part === 'info' ? 'the info archive' : 'the payload archive',
+      );
+      return {
+        write(chunk) {
+          size += chunk.length;
+          zstd.write(chunk);
+        },
+        end() {
+          done();
+          zstd.end();
+          tar.end();
+          checkPart(tar.members, part);
+          for (const [k, v] of tar.kept) read.kept.set(k, v);
+        },
+      };
     },
   });
-  for (const required of ['metadata.json', `info-${stem}.tar.zst`, `pkg-${stem}.tar.zst`]) {
-    if (!seen.has(required)) throw invalid(`the .conda zip has no ${required}`);
+  for (const required of [`info-${stem}.tar.zst`, `pkg-${stem}.tar.zst`]) {
+    if (!seen.has(required)) throw broke(PACKAGE_RULES, 'conda.entries', `the .conda zip has no ${required}`);
   }
-  return tars;
+  return read;
 }
 
-async function readTarBz2(src: ByteSource): Promise<TarInspector[]> {
-  const tar = new TarInspector('both');
-  const decoder = bzip2Decoder(tar);
-  await src.drain((c) => feed(decoder, c));
-  await decoder.end();
-  return [tar];
+function checkMetadataJson(bytes: Buffer): void {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw broke(PACKAGE_RULES, 'conda.metadata', 'metadata.json is not valid JSON');
+  }
+  if ((doc as { conda_pkg_format_version?: unknown } | null)?.conda_pkg_format_version !== 2) {
+    throw broke(PACKAGE_RULES, 'conda.metadata', 'metadata.json does not say conda_pkg_format_version 2');
+  }
 }
 
-function parseIndex(bytes: Buffer | null, expect: ArtifactExpectation): IndexJson {
-  if (bytes === null) throw invalid('the package has no info/index.json');
+async function readTarBz2(src: ByteSource, budget: UnpackBudget, opts: VerifyOptions): Promise<Read> {
+  const read: Read = { members: [], kept: new Map() };
+  const tar = tarPart(budget, 'tar', opts, read);
+  await new Bzip2Decoder((c) => tar.write(c), budget, 'the .tar.bz2').decode(src);
+  tar.end();
+  for (const [k, v] of tar.kept) read.kept.set(k, v);
+  return read;
+}
+
+function parseIndex(bytes: Buffer | undefined, expect: ArtifactExpectation): IndexJson {
+  if (bytes === undefined) throw invalid('the package has no info/index.json');
   let index: unknown;
   try {
     index = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw invalid('info/index.json is not valid JSON');
   }
-  if (typeof index !== 'object' || index === null || Array.isArray(index))
+  if (typeof index !== 'object' || index === null || Array.isArray(index)) {
     throw invalid('info/index.json is not a JSON object');
+  }
   const i = index as Record<string, unknown>;
-  for (const f of ['name', 'version', 'build', 'subdir'])
+  for (const f of ['name', 'version', 'build', 'subdir']) {
     if (typeof i[f] !== 'string') throw invalid(`info/index.json has no string "${f}"`);
+  }
   if (!Number.isSafeInteger(i['build_number'])) throw invalid('info/index.json has no integer "build_number"');
   const parsed = parseArtifactFilename(expect.filename)!;
   for (const f of ['name', 'version', 'build'] as const) {
-    if (i[f] !== parsed[f])
+    if (i[f] !== parsed[f]) {
       throw invalid(
         `info/index.json says ${f} ${JSON.stringify(i[f])}, the file name says ${JSON.stringify(parsed[f])}`,
       );
+    }
   }
-  if (i['subdir'] !== expect.subdir)
+  if (i['subdir'] !== expect.subdir) {
     throw invalid(
       `info/index.json says subdir ${JSON.stringify(i['subdir'])}, expected ${JSON.stringify(expect.subdir)}`,
     );
+  }
   return i as IndexJson;
 }
 
@@ -82,32 +180,42 @@ function parseIndex(bytes: Buffer | null, expect: ArtifactExpectation): IndexJso
  * Verify an artifact's bytes. Never throws for bad content (that is a result); rethrows stream I/O errors,
  * which are transient. The whole input is always consumed, so failed checks still carry the digests.
  */
-export async function verifyArtifact(source: Readable, expect: ArtifactExpectation): Promise<ArtifactCheck> {
+export async function verifyArtifact(
+  source: Readable,
+  expect: ArtifactExpectation,
+  opts: VerifyOptions = {},
+): Promise<ArtifactCheck> {
   const parsed = parseArtifactFilename(expect.filename);
   const src = new ByteSource(source);
+  const budget = new UnpackBudget(opts.limits ?? DEFAULT_UNPACK_LIMITS, expect.size);
   let problem: ArtifactProblem | null = parsed ? null : invalid(`${expect.filename} is not a conda artifact file name`);
-  let tars: TarInspector[] = [];
+  let read: Read | null = null;
   if (parsed) {
     try {
-      tars = parsed.format === 'conda' ? await readConda(src, artifactStem(expect.filename)) : await readTarBz2(src);
+      read =
+        parsed.format === 'conda'
+          ? await readConda(src, artifactStem(expect.filename), budget, opts)
+          : await readTarBz2(src, budget, opts);
     } catch (e) {
       if (e instanceof ArtifactProblem) problem = e;
       else if (e instanceof Truncated) problem = invalid(e.message);
       else throw e;
     }
   }
-  problem ??= tars.map((t) => t.problem).find((p) => p !== null) ?? null;
   await src.drain();
   const digests = src.digests();
-  if (problem === null) {
+  if (problem === null && read !== null) {
     try {
-      const index = parseIndex(tars.map((t) => t.indexJson).find((b) => b !== null) ?? null, expect);
-      const facts: ArtifactFacts = { ...digests, format: parsed!.format, index, paths: tars.flatMap((t) => t.paths) };
+      const notes = checkPackage({ subdir: expect.subdir, members: read.members, kept: read.kept });
+      const index = parseIndex(read.kept.get('info/index.json'), expect);
+      const paths = read.members.filter((m) => m.type !== 'directory').map((m) => m.path);
+      const facts: ArtifactFacts = { ...digests, format: parsed!.format, index, paths, notes };
       return { ok: true, facts };
     } catch (e) {
       if (!(e instanceof ArtifactProblem)) throw e;
       problem = e;
     }
   }
+  problem ??= invalid('the package could not be read');
   return { ok: false, reason: problem.reason, detail: problem.message, digests };
 }

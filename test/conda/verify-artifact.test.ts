@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const base: PackageSpec = { name: 'pkg', version: '1.0', build: 'h0_0', subdir: 'linux-64', format: 'conda' };
 const check = (path: string, filename: string, subdir = 'linux-64') =>
-  verifyArtifact(createReadStream(path), { filename, subdir });
+  verifyArtifact(createReadStream(path), { filename, subdir, size: statSync(path).size });
 const INDEX = JSON.stringify({ name: 'pkg', version: '1.0', build: 'h0_0', build_number: 0, subdir: 'linux-64' });
 
 async function customConda(
@@ -30,8 +30,8 @@ async function customConda(
 ): Promise<string> {
   const entries = [
     { name: 'metadata.json', data: Buffer.from('{"conda_pkg_format_version": 2}') },
-    { name: 'info-pkg-1.0-h0_0.tar.zst', data: await compressZstd(await tarOf(info), 3) },
-    { name: 'pkg-pkg-1.0-h0_0.tar.zst', data: await compressZstd(await tarOf(pkg), 3) },
+    { name: 'info-pkg-1.0-h0_0.tar.zst', data: compressZstd(tarOf(info), 3) },
+    { name: 'pkg-pkg-1.0-h0_0.tar.zst', data: compressZstd(tarOf(pkg), 3) },
   ];
   tweak(entries);
   const path = join(work, `custom-${Math.random().toString(16).slice(2)}`, 'pkg-1.0-h0_0.conda');
@@ -109,7 +109,7 @@ describe('verifyArtifact refuses invalid packages (ARTIFACT_INVALID)', () => {
     expect(await check(path, 'pkg-1.0-h0_0.conda')).toMatchObject({
       ok: false,
       reason: 'ARTIFACT_INVALID',
-      detail: 'not a zip archive',
+      detail: 'zip.layout: not a zip archive',
     });
   });
 
@@ -173,7 +173,7 @@ describe('verifyArtifact refuses invalid packages (ARTIFACT_INVALID)', () => {
     const none = await customConda([{ name: 'info/files', type: 'file', content: '' }], []);
     expect(await check(none, 'pkg-1.0-h0_0.conda')).toMatchObject({
       ok: false,
-      detail: 'the package has no info/index.json',
+      detail: 'pkg.index: the package has no info/index.json file',
     });
     const junk = await customConda([{ name: 'info/index.json', type: 'file', content: '{nope' }], []);
     expect(await check(junk, 'pkg-1.0-h0_0.conda')).toMatchObject({
@@ -222,7 +222,9 @@ describe('verifyArtifact refuses invalid packages (ARTIFACT_INVALID)', () => {
         this.destroy(new Error('EIO: disk went away'));
       },
     });
-    await expect(verifyArtifact(broken, { filename: 'pkg-1.0-h0_0.conda', subdir: 'linux-64' })).rejects.toThrow('EIO');
+    await expect(
+      verifyArtifact(broken, { filename: 'pkg-1.0-h0_0.conda', subdir: 'linux-64', size: 1 }),
+    ).rejects.toThrow('EIO');
   });
 });
 

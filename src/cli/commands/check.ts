@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { isSubdir, parseArtifactFilename } from '../../conda/filename.js';
-import { verifyArtifact } from '../../conda/verify-artifact.js';
+import { verifyArtifactFile } from '../artifact-file.js';
 import { loadConfig } from '../../config/load.js';
 import { ExitCode, ForgegateError } from '../../errors.js';
 import { fixFor, type ReasonCode } from '../../reasons.js';
@@ -71,7 +70,7 @@ export const check: Command = {
         });
         continue;
       }
-      const result = await verifyArtifact(createReadStream(path), { filename, subdir });
+      const result = await verifyArtifactFile(path, { filename, subdir });
       if (!result.ok) {
         Object.assign(row, { reason: result.reason, detail: result.detail });
         continue;

@@ -1,8 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { isSubdir } from '../../conda/filename.js';
-import { verifyArtifact } from '../../conda/verify-artifact.js';
+import { verifyArtifactFile } from '../artifact-file.js';
 import { ExitCode, ForgegateError } from '../../errors.js';
 import { parseSeed, keyPairFromSeed } from '../../statement/keys.js';
 import { buildStatement, signEnvelope } from '../../statement/sign.js';
@@ -79,7 +78,7 @@ export const sign: Command = {
         throw new ForgegateError('FG_USAGE', `cannot tell the subdir of ${path}`, {
           fix: 'Pass --subdir (e.g. linux-64), or keep the artifact in its subdir folder.',
         });
-      const check = await verifyArtifact(createReadStream(path), { filename, subdir });
+      const check = await verifyArtifactFile(path, { filename, subdir });
       if (!check.ok)
         throw new ForgegateError('FG_INPUT_INVALID', `${path}: ${check.reason}: ${check.detail}`, {
           fix: 'Fix the package before signing: the gate would reject it.',

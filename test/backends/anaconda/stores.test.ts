@@ -74,7 +74,7 @@ function client(token: string): AnacondaClient {
   return c;
 }
 async function verified(p: Pkg, stream: Readable): Promise<ArtifactFacts> {
-  const check = await verifyArtifact(stream, { filename: p.filename, subdir: p.subdir });
+  const check = await verifyArtifact(stream, { filename: p.filename, subdir: p.subdir, size: p.digests.size });
   if (!check.ok) throw new Error(check.detail);
   return check.facts;
 }

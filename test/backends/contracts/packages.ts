@@ -43,7 +43,11 @@ async function build(
       ...(r.files ? { files: r.files } : {}),
     });
     const bytes = readFileSync(out.path);
-    const check = await verifyArtifact(Readable.from([bytes]), { filename: out.filename, subdir: r.subdir });
+    const check = await verifyArtifact(Readable.from([bytes]), {
+      filename: out.filename,
+      subdir: r.subdir,
+      size: bytes.length,
+    });
     if (!check.ok) throw new Error(`test package ${out.filename} does not verify: ${check.detail}`);
     return { name: r.name, version: r.version, subdir: r.subdir, filename: out.filename, bytes, facts: check.facts };
   } finally {

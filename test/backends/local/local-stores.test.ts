@@ -37,7 +37,11 @@ async function pkg(
     format: 'conda',
     files: { x: 'x', ...files },
   });
-  const check = await verifyArtifact(createReadStream(r.path), { filename: r.filename, subdir: 'linux-64' });
+  const check = await verifyArtifact(createReadStream(r.path), {
+    filename: r.filename,
+    subdir: 'linux-64',
+    size: r.digests.size,
+  });
   if (!check.ok) throw new Error(check.detail);
   return { copy: { subdir: 'linux-64', filename: r.filename, handle: r.path }, facts: check.facts };
 }
