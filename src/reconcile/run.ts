@@ -2,7 +2,7 @@
 import { applyPlan } from '../apply/applier.js';
 import type { ItemResult } from '../apply/outcome.js';
 import type { Config } from '../config/types.js';
-import { ExitCode, isForgegateError, type ExitCodeValue } from '../errors.js';
+import { ExitCode, ForgegateError, isForgegateError, type ExitCodeValue } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
 import { RunLock } from '../ledger/lock.js';
 import { assemblePlan } from '../plan/planner.js';
@@ -19,7 +19,7 @@ export const RESULT_FORMAT_VERSION = 1;
 
 export interface ReconcileOptions {
   planOnly: boolean;
-  /** The time decisions are made at (`--now`); defaults to the wall clock. */
+  /** The time decisions are made at (`--now`, plans only); defaults to the wall clock. */
   nowMs?: number;
   env: NodeJS.ProcessEnv;
   onProgress?: (done: number, total: number) => void;
@@ -75,6 +75,10 @@ function summarise(plan: Plan, results: ItemResult[] | null): Record<string, num
 }
 
 export async function reconcile(config: Config, opts: ReconcileOptions): Promise<ReconcileResult> {
+  if (!opts.planOnly && opts.nowMs !== undefined)
+    throw new ForgegateError('FG_USAGE', 'a run that applies must use the machine clock', {
+      fix: 'Pass --now only with --plan.',
+    });
   const clock = (): number => opts.nowMs ?? Date.now();
   const ledger = new Ledger(config.ledger);
   const lock = opts.planOnly ? null : new RunLock(ledger);

@@ -29,7 +29,7 @@ describe('forgegate CLI', () => {
     const missing = await runCli(['reconcile', '--config', join(work, 'absent.yml')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/error\[FG_CONFIG_INVALID\]: cannot read config .*absent\.yml[\s\S]*fix:/);
-    const now = await runCli(['reconcile', '--config', 'x.yml', '--now', 'yesterday']);
+    const now = await runCli(['reconcile', '--config', 'x.yml', '--plan', '--now', 'yesterday']);
     expect(now.stderr).toContain('--now "yesterday" is not an RFC 3339 UTC time');
   });
 

@@ -8,11 +8,12 @@ import { optional, parse, required } from '../args.js';
 import type { Command } from '../command.js';
 import { progress } from '../io.js';
 
-const usage = `forgegate reconcile --config C [--plan] [--json] [--now RFC3339]
+const usage = `forgegate reconcile --config C [--plan [--now RFC3339]] [--json]
 
 Lists everything in staging, verifies it against the registry and works out one decision per artifact
 (publish, cleanup, reject, wait); without --plan it then applies the plan. --json prints the plan/result as
-JSON ({"formatVersion": 1, "items": [...]}). --now evaluates time as if it were then (preview expiry).
+JSON ({"formatVersion": 1, "items": [...]}). --now (with --plan only) evaluates time as if it were then, to
+preview expiry and retention; applying always uses the machine's clock.
 When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended there.
 Exit: 0 ok · 3 registry unavailable · 4 another run holds the lock · 5 transient failures · 6 security alert ·
       7 store unavailable`;
@@ -29,6 +30,11 @@ export const reconcileCommand: Command = {
     );
     const configPath = required(values, 'config', usage);
     const nowText = optional(values, 'now');
+    // A fake clock decides expiry and retention: previewing with one is useful, applying with one deletes uploads.
+    if (nowText !== undefined && !values['plan'])
+      throw new ForgegateError('FG_USAGE', '--now only previews: it needs --plan', {
+        fix: "Add --plan to preview at that time; applying always uses the machine's clock.",
+      });
     const nowMs = nowText === undefined ? undefined : parseUtcTime(nowText);
     if (nowMs === null)
       throw new ForgegateError('FG_USAGE', `--now "${nowText}" is not an RFC 3339 UTC time`, {
