@@ -1,4 +1,6 @@
 // Output helpers: everything a command prints goes through here, so --json stays clean and errors stay on stderr.
+import { escapeControl, escapeControlKeepLines } from '../util/escape-control.js';
+
 export interface Io {
   out(text: string): void;
   err(text: string): void;
@@ -6,15 +8,22 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
+/** A line-terminated write with every control character but the newline escaped (text and JSON alike). */
+function terminal(text: string): string {
+  const safe = escapeControlKeepLines(text);
+  return safe.endsWith('\n') ? safe : `${safe}\n`;
+}
+
 export const processIo: Io = {
-  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+  out: (text) => process.stdout.write(terminal(text)),
+  err: (text) => process.stderr.write(terminal(text)),
   isTTY: process.stderr.isTTY,
   env: process.env,
 };
 
-/** A plain-text table: columns padded to their widest cell. */
-export function textTable(header: string[], rows: string[][]): string {
+/** A plain-text table: columns padded to their widest cell; a cell is one line, whatever it holds. */
+export function textTable(header: string[], body: string[][]): string {
+  const rows = body.map((r) => r.map(escapeControl));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
     cells

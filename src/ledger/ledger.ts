@@ -6,6 +6,7 @@ import { ForgegateError } from '../errors.js';
 import type { Digests, FailureReport } from '../model.js';
 import type { Decision, LedgerFacts } from '../plan/types.js';
 import { isReasonCode } from '../reasons.js';
+import { UNATTRIBUTED, safeCommit, safeFeedstock } from '../reports/attribution.js';
 import { SCHEMA } from './schema.js';
 
 export interface RunRow {
@@ -39,8 +40,10 @@ export interface PublicationRow {
   published_at: string;
 }
 
+/** The de-duplication key: the report's destination as forgegate computes it (never raw statement text). */
 export function reportKey(r: Pick<FailureReport, 'feedstock' | 'commit' | 'subdir' | 'filename' | 'reason'>): string {
-  return `${r.feedstock ?? '-'}|${r.commit ?? '-'}|${r.subdir}/${r.filename}|${r.reason}`;
+  const feedstock = safeFeedstock(r.feedstock) ?? UNATTRIBUTED;
+  return `${feedstock}|${safeCommit(r.commit) ?? '-'}|${r.subdir}/${r.filename}|${r.reason}`;
 }
 
 const OPEN_ATTEMPTS = 50;

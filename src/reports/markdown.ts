@@ -1,8 +1,13 @@
-// Hostile text (file names, statement fields, details) rendered into Markdown: never markup, never a table break.
+// Hostile text (file names, statement fields, details) rendered into Markdown: never markup, never a table break,
+// never an HTML comment (forgegate's delivery markers are comments), never a control character.
+import { escapeControl } from '../util/escape-control.js';
+
 export function mdCode(text: string): string {
-  const clean = text
-    .replace(/[\r\n]+/g, ' ')
+  const clean = escapeControl(text.replace(/[\r\n]+/g, ' '))
     .replace(/`/g, "'")
+    // Without `<` no comment or tag can open; look-alikes keep the text readable inside the code span.
+    .replace(/</g, '\u2039')
+    .replace(/>/g, '\u203a')
     .replace(/\|/g, '\\|')
     .slice(0, 500);
   return `\`${clean}\``;

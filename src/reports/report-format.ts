@@ -1,11 +1,21 @@
 // The body of a failure report (file or issue), with hidden markers that make re-sending idempotent.
+import { isArtifactFilename, isSubdir } from '../conda/filename.js';
 import type { FailureReport } from '../model.js';
 import { fixFor } from '../reasons.js';
+import { sha256Hex } from '../util/digest.js';
 import { mdCode } from './markdown.js';
 import { UNATTRIBUTED, safeCommit, safeFeedstock } from './attribution.js';
 
+/**
+ * The hidden per-failure marker. Its key is built only from values forgegate checked: a conda subdir and artifact
+ * name (their patterns hold no space, `<` or `>`) and a reason code; anything else is hashed.
+ */
 export function failureMarker(r: Pick<FailureReport, 'subdir' | 'filename' | 'reason'>): string {
-  return `<!-- forgegate:failure ${r.subdir}/${r.filename} ${r.reason} -->`;
+  const artifact =
+    isSubdir(r.subdir) && isArtifactFilename(r.filename)
+      ? `${r.subdir}/${r.filename}`
+      : `sha256:${sha256Hex(`${r.subdir}/${r.filename}`).slice(0, 32)}`;
+  return `<!-- forgegate:failure ${artifact} ${r.reason} -->`;
 }
 
 export function reportHeader(feedstock: string, commit: string | null): string {
