@@ -28,6 +28,15 @@ describe('fnmatch with Python fnmatchcase semantics', () => {
     ['a.b', 'a?b', true],
     ['a\nb', 'a*b', true],
     ['x^y', 'x[\\^]y', true],
+    ['b', '[z-ab]', true],
+    ['z', '[z-ab]', false],
+    ['-', '[a-c-e]', true],
+    ['d', '[a-c-e]', false],
+    ['x', '[!z-a]', true],
+    ['x', '[z-a]', false],
+    ['-', '[!-]', false],
+    ['!', '[!]', false],
+    ['\\', '[\\]', true],
   ])('%s vs %s → %s', (name, pattern, expected) => {
     expect(fnmatchcase(name, pattern)).toBe(expected);
   });
@@ -49,4 +58,36 @@ describe('fnmatch with Python fnmatchcase semantics', () => {
     // The data README says 12 patterns match no registered output.
     expect(ours.filter((m) => m.length === 0).length).toBe(12);
   });
+
+  it('answers a pathological pattern (many `*`) against a long name without backtracking, as Python does', () => {
+    const cases: [string, string][] = [
+      ['a'.repeat(10_000), `${'*a'.repeat(40)}*b`],
+      [`${'a'.repeat(5_000)}b`, `${'*a'.repeat(40)}*b`],
+      ['a'.repeat(250), `${'a*'.repeat(25)}[!a]`],
+      [`${'ab'.repeat(3_000)}c`, `*${'?*'.repeat(30)}c`],
+    ];
+    const ours = cases.map(([name, pattern]) => fnmatchcase(name, pattern));
+    expect(ours).toEqual([false, true, false, true]);
+    expect(ours).toEqual(pythonMatches(cases));
+  });
+
+  it('agrees with python3 on thousands of generated patterns full of classes, ranges and negations', () => {
+    // A seeded generator over the characters that matter to the syntax: the same cases on every run.
+    let seed = 42;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const alphabet = ['a', 'b', 'z', '-', '!', '^', ']', '[', '*', '?', '\\', '.'];
+    const word = (max: number): string =>
+      Array.from({ length: rand(max) }, () => alphabet[rand(alphabet.length)]).join('');
+    const cases: [string, string][] = Array.from({ length: 4_000 }, () => [word(5), word(8)]);
+    expect(cases.map(([name, pattern]) => fnmatchcase(name, pattern))).toEqual(pythonMatches(cases));
+  });
 });
+
+function pythonMatches(cases: [string, string][]): boolean[] {
+  const script =
+    'import fnmatch,json,sys\nprint(json.dumps([fnmatch.fnmatchcase(n,p) for n,p in json.load(sys.stdin)]))';
+  return JSON.parse(execFileSync('python3', ['-c', script], { input: JSON.stringify(cases) }).toString()) as boolean[];
+}
