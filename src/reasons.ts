@@ -41,6 +41,9 @@ export const REASONS = {
   OUTPUT_NOT_REGISTERED:
     'The package name is not registered and no rule lets your feedstock register it. Ask an admin to run ' +
     '`forgegate registry add-output`.',
+  OUTPUT_NAME_INVALID:
+    'The package name cannot be registered: registry names use only letters, digits, `.`, `_` and `-` (no `+`), at ' +
+    'most 200 characters. Rename the output in the recipe and rebuild.',
   TARGET_CONFLICT:
     'The channel already holds a different file with this name; nothing is ever overwritten. Bump the build number ' +
     'and rebuild.',

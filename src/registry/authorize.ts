@@ -2,10 +2,15 @@
 import type { RegistrySnapshot } from '../model.js';
 import type { ReasonCode } from '../reasons.js';
 import { fnmatchcase } from './fnmatch.js';
+import { isRegistryName } from './layout.js';
 
 export type Authorization =
   | { ok: true; register: boolean; via: 'output' | 'allowlist' | 'auto_register_all' }
-  | { ok: false; reason: Extract<ReasonCode, 'OUTPUT_NOT_ALLOWED' | 'OUTPUT_NOT_REGISTERED'>; detail: string };
+  | {
+      ok: false;
+      reason: Extract<ReasonCode, 'OUTPUT_NOT_ALLOWED' | 'OUTPUT_NOT_REGISTERED' | 'OUTPUT_NAME_INVALID'>;
+      detail: string;
+    };
 
 /** Names that differ only by case and by `-`, `_`, `.` look the same to a human. */
 export function confusableKey(name: string): string {
@@ -23,6 +28,14 @@ export function authorizeOutput(snapshot: RegistrySnapshot, feedstock: string, n
           reason: 'OUTPUT_NOT_ALLOWED',
           detail: `"${name}" is registered to ${owners.join(', ')}, not to "${feedstock}"`,
         };
+  }
+  // Conda allows names (`+`, length) the registry cannot hold: registering one would fail on every run.
+  if (!isRegistryName(name)) {
+    return {
+      ok: false,
+      reason: 'OUTPUT_NAME_INVALID',
+      detail: `"${name}" is not registered and cannot be: it is not a registry name`,
+    };
   }
   const patterns = Object.hasOwn(snapshot.allowlist, feedstock) ? snapshot.allowlist[feedstock]! : [];
   const pattern = patterns.find((p) => fnmatchcase(name, p));

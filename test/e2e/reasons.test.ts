@@ -84,6 +84,9 @@ beforeAll(async () => {
   const notRegistered = await build('brand-new-name');
   await sb.stage(notRegistered, { feedstock: 'demo-pkg' });
   want(notRegistered, 'OUTPUT_NOT_REGISTERED');
+  const unholdable = await build('demo-pkg+extra');
+  await sb.stage(unholdable, { feedstock: 'demo-pkg' });
+  want(unholdable, 'OUTPUT_NAME_INVALID');
 
   const r = await runCli(['reconcile', '--config', sb.configPath, '--json']);
   expect(r.stderr).toBe('');

@@ -150,6 +150,13 @@ describe('assemblePlan', () => {
     expect(planOne(w)).toMatchObject({ decision: 'publish', register: true });
   });
 
+  it('rejects a name the registry cannot hold (OUTPUT_NAME_INVALID) even when an allowlist glob matches it', () => {
+    const w = new FakeWorld();
+    w.allowlist = { 'demo-pkg': ['demo-plugin*'] };
+    w.sign(w.stage('demo-plugin+x-1.0-h0_0.conda'));
+    expect(planOne(w)).toMatchObject({ decision: 'reject', reason: 'OUTPUT_NAME_INVALID', register: false });
+  });
+
   it('cleans up when the target already holds the same bytes under the label', () => {
     const w = new FakeWorld();
     w.sign(w.stage(FILE));
