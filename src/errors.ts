@@ -15,6 +15,8 @@ export const ExitCode = {
   SECURITY_ALERT: 6,
   /** A store (staging, target) could not be listed; nothing was applied. */
   STORE_UNAVAILABLE: 7,
+  /** The ledger is unusable: damaged, truncated, not forgegate's, or cannot be opened. Nothing ran. */
+  LEDGER_UNUSABLE: 8,
   /** A bug in forgegate. */
   INTERNAL: 70,
 } as const;
@@ -32,6 +34,7 @@ export type ErrorCode =
   | 'FG_STORE_UNAVAILABLE'
   | 'FG_STORE_CONFLICT'
   | 'FG_LEDGER'
+  | 'FG_LEDGER_INVALID'
   | 'FG_HTTP';
 
 const EXIT_FOR: Record<ErrorCode, ExitCodeValue> = {
@@ -44,7 +47,8 @@ const EXIT_FOR: Record<ErrorCode, ExitCodeValue> = {
   FG_LOCKED: ExitCode.LOCKED,
   FG_STORE_UNAVAILABLE: ExitCode.STORE_UNAVAILABLE,
   FG_STORE_CONFLICT: ExitCode.PARTIAL,
-  FG_LEDGER: ExitCode.INTERNAL,
+  FG_LEDGER: ExitCode.LEDGER_UNUSABLE,
+  FG_LEDGER_INVALID: ExitCode.LEDGER_UNUSABLE,
   FG_HTTP: ExitCode.STORE_UNAVAILABLE,
 };
 

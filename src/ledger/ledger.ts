@@ -1,13 +1,13 @@
 // The SQLite ledger (WAL): history, tombstones and report deduplication. Safety never depends on it.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { ForgegateError } from '../errors.js';
 import type { Digests, FailureReport } from '../model.js';
 import type { Decision, LedgerFacts } from '../plan/types.js';
 import { isReasonCode } from '../reasons.js';
 import { UNATTRIBUTED, safeCommit, safeFeedstock } from '../reports/attribution.js';
-import { SCHEMA } from './schema.js';
+import { openLedger } from './open.js';
 
 export interface RunRow {
   id: number;
@@ -46,42 +46,6 @@ export function reportKey(r: Pick<FailureReport, 'feedstock' | 'commit' | 'subdi
   return `${feedstock}|${safeCommit(r.commit) ?? '-'}|${r.subdir}/${r.filename}|${r.reason}`;
 }
 
-const OPEN_ATTEMPTS = 50;
-const OPEN_RETRY_MS = 100;
-
-/**
- * Open and prepare the ledger. Switching to WAL does not wait on SQLite's busy timeout, so two runs starting
- * together can see "database is locked" here: retry for a few seconds, then say another run is busy with it.
- */
-function openWithRetry(path: string): Database.Database {
-  for (let attempt = 1; ; attempt++) {
-    let db: Database.Database | null = null;
-    try {
-      db = new Database(path, { timeout: 5000 });
-      if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.exec(SCHEMA);
-      return db;
-    } catch (e) {
-      db?.close();
-      const busy =
-        (e as { code?: string }).code?.startsWith('SQLITE_BUSY') || /database is locked/.test((e as Error).message);
-      if (busy && attempt < OPEN_ATTEMPTS) {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, OPEN_RETRY_MS);
-        continue;
-      }
-      if (busy)
-        throw new ForgegateError('FG_LOCKED', `the ledger ${path} stayed locked by another process`, {
-          transient: true,
-          fix: 'Another run is using the ledger; this run did nothing. Schedule runs so they do not overlap.',
-        });
-      throw new ForgegateError('FG_LEDGER', `cannot open ledger ${path}: ${(e as Error).message}`, {
-        fix: 'Check the `ledger` path in the config and its folder permissions.',
-      });
-    }
-  }
-}
-
 export class Ledger {
   readonly db: Database.Database;
 
@@ -93,7 +57,7 @@ export class Ledger {
         fix: 'Check the `ledger` path in the config and its folder permissions.',
       });
     }
-    this.db = openWithRetry(path);
+    this.db = openLedger(path);
   }
 
   close(): void {

@@ -29,3 +29,6 @@ CREATE TABLE IF NOT EXISTS lock_v1 (
   acquired_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
 );
 `;
+
+/** The tables SCHEMA creates: a file holding any other table is not a forgegate ledger. */
+export const TABLES: readonly string[] = [...SCHEMA.matchAll(/CREATE TABLE IF NOT EXISTS (\w+)/g)].map((m) => m[1]!);

@@ -5,6 +5,7 @@ import type { Config } from '../config/types.js';
 import { ExitCode, ForgegateError, isForgegateError, type ExitCodeValue } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
 import { RunLock } from '../ledger/lock.js';
+import { asLedgerError } from '../ledger/open.js';
 import { assemblePlan } from '../plan/planner.js';
 import type { Plan, PlanItem, StrayItem } from '../plan/types.js';
 import { artifactKey } from '../plan/identity.js';
@@ -166,11 +167,20 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
       exitCode,
     };
   } catch (e) {
-    if (runId !== null)
-      ledger.finishRun(runId, toUtcString(Date.now()), isForgegateError(e) ? e.code : 'crashed', null, null);
-    throw e;
+    const error = asLedgerError(e, config.ledger);
+    try {
+      if (runId !== null)
+        ledger.finishRun(runId, toUtcString(Date.now()), isForgegateError(error) ? error.code : 'crashed', null, null);
+    } catch {
+      // A damaged ledger cannot record how the run ended; the error thrown says why.
+    }
+    throw error;
   } finally {
-    lock?.release();
+    try {
+      lock?.release();
+    } catch {
+      // As above: the lock row lives in the ledger, and it expires by itself.
+    }
     await stores.close();
     ledger.close();
   }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { loadConfig } from '../../config/load.js';
 import { ExitCode, ForgegateError } from '../../errors.js';
 import { Ledger } from '../../ledger/ledger.js';
+import { asLedgerError } from '../../ledger/open.js';
 import { parse, required } from '../args.js';
 import type { Command } from '../command.js';
 import { textTable } from '../io.js';
@@ -61,6 +62,8 @@ export const ledgerCommand: Command = {
           ),
         );
       }
+    } catch (e) {
+      throw asLedgerError(e, config.ledger);
     } finally {
       ledger.close();
     }

@@ -15,8 +15,8 @@ Lists everything in staging, verifies it against the registry and works out one 
 JSON ({"formatVersion": 1, "items": [...]}). --now (with --plan only) evaluates time as if it were then, to
 preview expiry and retention; applying always uses the machine's clock.
 When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended there.
-Exit: 0 ok · 3 registry unavailable · 4 another run holds the lock · 5 transient failures · 6 security alert ·
-      7 store unavailable`;
+Exit: 0 ok · 2 usage or config error · 3 registry unavailable · 4 another run holds the lock ·
+      5 transient failures · 6 security alert · 7 store unavailable · 8 ledger unusable`;
 
 export const reconcileCommand: Command = {
   name: 'reconcile',
