@@ -41,8 +41,11 @@ export interface StagedArtifact {
   subdir: string;
   filename: string;
   size: number;
-  /** RFC 3339 UTC: when it landed in staging (mtime, or anaconda.org upload_time). */
-  uploadedAt: string;
+  /**
+   * RFC 3339 UTC, only where the store's own server records when the upload landed (anaconda.org upload_time);
+   * never a time the uploader can choose, such as a file's mtime. Ages otherwise come from the ledger.
+   */
+  uploadedAt?: string;
   /** Digests the store itself reports (anaconda.org does; a folder does not). Hints only. */
   md5?: string;
   sha256?: string;
@@ -58,7 +61,8 @@ export interface StagedSignature {
   filename: string;
   /** Where the store places it: beside this artifact (folder stores). Absent: pair by the statement's subject. */
   besideArtifact?: { subdir: string; filename: string };
-  uploadedAt: string;
+  /** As StagedArtifact.uploadedAt: the store server's time only. */
+  uploadedAt?: string;
   size: number;
   /** The raw bytes, or null when larger than the 64 KiB limit (then it is malformed). */
   content: Uint8Array | null;

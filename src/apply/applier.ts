@@ -15,7 +15,6 @@ import type {
 import { parseArtifactFilename } from '../conda/filename.js';
 import { artifactKey, uploadIdentity } from '../plan/identity.js';
 import type { Plan, PlanItem } from '../plan/types.js';
-import type { ReasonCode } from '../reasons.js';
 import { sameDigests } from '../util/digest.js';
 import { faultPoint } from '../util/fault.js';
 import { toUtcString } from '../util/time.js';
@@ -156,25 +155,26 @@ async function publish(
       subdir: item.subdir,
     });
     const digests = check.ok ? check.facts : check.digests;
-    const reject = (reason: ReasonCode, detail: string): Outcome => {
-      deps.ledger?.recordVerifyFailure(
-        uploadIdentity(artifact, expected.sha256),
-        item.subdir,
-        item.filename,
-        reason,
-        detail,
-        toUtcString(deps.clock()),
-      );
-      return { kind: 'rejected', reason, detail, deleted: false };
-    };
     if (digests !== null && !sameDigests(digests, expected)) {
-      return reject(
-        'DIGEST_MISMATCH',
+      // Not remembered: the next upload under this name and statement may well be the right bytes.
+      const detail =
         `quarantined bytes: size ${digests.size}, sha256 ${digests.sha256}; statement: size ${expected.size}, ` +
-          `sha256 ${expected.sha256}`,
-      );
+        `sha256 ${expected.sha256}`;
+      return { kind: 'rejected', reason: 'DIGEST_MISMATCH', detail, deleted: false };
     }
-    if (!check.ok) return reject(check.reason, check.detail);
+    if (!check.ok) {
+      // A verdict on bytes proven to be the statement's holds for every upload of them: later runs reuse it.
+      if (digests !== null)
+        deps.ledger?.recordVerifyFailure(
+          uploadIdentity(artifact, expected.sha256),
+          item.subdir,
+          item.filename,
+          check.reason,
+          check.detail,
+          toUtcString(deps.clock()),
+        );
+      return { kind: 'rejected', reason: check.reason, detail: check.detail, deleted: false };
+    }
     faultPoint('verified');
 
     let registered = false;

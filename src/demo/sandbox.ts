@@ -1,12 +1,14 @@
 // A complete forgegate setup in one folder: registry (a git checkout), staging, channel, ledger, reports, config.
 // `forgegate demo` and the end-to-end tests build their scenarios with it.
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { writeCondaPackage, type PackageSpec } from '../conda/package-writer.js';
+import { Ledger } from '../ledger/ledger.js';
 import type { Digests, RegistryKey } from '../model.js';
+import { sightingKey } from '../plan/identity.js';
 import {
   ALLOWLIST_FILE,
   CONFIG_FILE,
@@ -18,6 +20,7 @@ import {
 } from '../registry/layout.js';
 import { generateKeyPair, encodeKey, type KeyPair } from '../statement/keys.js';
 import { buildStatement, signEnvelope, type StatementInput } from '../statement/sign.js';
+import { toUtcString } from '../util/time.js';
 
 const exec = promisify(execFile);
 
@@ -47,8 +50,10 @@ export interface StageOptions {
   sourceCommit?: string;
   /** Upload without a signature. */
   unsigned?: boolean;
-  /** Pretend the upload happened at this time (file mtimes). */
+  /** Set the staged files' mtimes to this time (forgegate ignores them: an uploader chooses them). */
   uploadedAtMs?: number;
+  /** Record in the ledger that an earlier run first saw the staged artifact at this time. */
+  seenAtMs?: number;
   /** Change the statement input before signing (tests of bindings). */
   tweak?: (input: StatementInput) => StatementInput;
 }
@@ -205,6 +210,17 @@ export class Sandbox {
       const t = new Date(opts.uploadedAtMs);
       await utimes(dest, t, t);
       if (!opts.unsigned) await utimes(`${dest}.sig`, t, t);
+    }
+    if (opts.seenAtMs !== undefined) {
+      const ledger = new Ledger(this.ledgerPath);
+      try {
+        // The sighting DirectoryStaging's listing gives this file (it reports no digest).
+        const { size } = await stat(dest);
+        const key = sightingKey({ subdir: built.subdir, filename: built.filename, size });
+        ledger.markSeen(key, toUtcString(opts.seenAtMs));
+      } finally {
+        ledger.close();
+      }
     }
     return dest;
   }

@@ -97,8 +97,12 @@ export async function buildDemo(root: string): Promise<{ sandbox: Sandbox; expec
   expect(`noarch/${unsafe.filename}`, 'rejected ARTIFACT_UNSAFE', 'a path escapes the install prefix');
 
   const old = await sb.build({ name: 'demo-pkg', version: '0.9', build: 'pyh0_0', subdir: 'noarch' });
-  await sb.stage(old, { feedstock: 'demo-pkg', unsigned: true, uploadedAtMs: now - 3 * 3_600_000 });
-  expect(`noarch/${old.filename}`, 'rejected SIGNATURE_MISSING', 'no .sig after the 2 h staging grace time');
+  await sb.stage(old, { feedstock: 'demo-pkg', unsigned: true, seenAtMs: now - 3 * 3_600_000 });
+  expect(
+    `noarch/${old.filename}`,
+    'rejected SIGNATURE_MISSING',
+    'first seen by an earlier run 3 h ago, still no .sig after the 2 h staging grace time',
+  );
 
   const fresh = await sb.build({ name: 'demo-pkg', version: '1.1.0', build: 'pyh0_0', subdir: 'noarch' });
   await sb.stage(fresh, { feedstock: 'demo-pkg', unsigned: true });

@@ -7,6 +7,7 @@ import type { Digests, FailureReport } from '../model.js';
 import type { Decision, LedgerFacts } from '../plan/types.js';
 import { isReasonCode } from '../reasons.js';
 import { UNATTRIBUTED, safeCommit, safeFeedstock } from '../reports/attribution.js';
+import { parseUtcTime } from '../util/time.js';
 import { openLedger } from './open.js';
 
 export interface RunRow {
@@ -120,9 +121,15 @@ export class Ledger {
       .run(identity, subdir, filename, reason, detail, at);
   }
 
-  /** The facts the planner may use: only for names that are staged now. */
-  facts(keys: Iterable<string>): LedgerFacts {
-    const facts: LedgerFacts = { publications: new Map(), verifyFailures: new Map() };
+  /** The facts the planner may use: only for names that are staged now, and the sightings of what is staged. */
+  facts(keys: Iterable<string>, sightings: Iterable<string> = []): LedgerFacts {
+    const facts: LedgerFacts = { publications: new Map(), verifyFailures: new Map(), firstSeen: new Map() };
+    const seen = this.db.prepare('SELECT first_seen_at FROM sightings_v1 WHERE identity = ?');
+    for (const identity of sightings) {
+      const row = seen.get(identity) as { first_seen_at: string } | undefined;
+      const at = row === undefined ? null : parseUtcTime(row.first_seen_at);
+      if (at !== null) facts.firstSeen.set(identity, at);
+    }
     const pub = this.db.prepare('SELECT label, sha256 FROM publications_v1 WHERE subdir = ? AND filename = ?');
     const fail = this.db.prepare(
       'SELECT identity, reason, detail FROM verify_failures_v1 WHERE subdir = ? AND filename = ?',
@@ -137,6 +144,34 @@ export class Ledger {
       }
     }
     return facts;
+  }
+
+  /**
+   * Remember when these staged files were first seen (`at`, the machine clock), keeping earlier sightings; forget
+   * sightings of files no longer staged, so an upload that comes back later starts afresh.
+   */
+  recordSightings(identities: Iterable<string>, at: string): void {
+    this.db.transaction(() => {
+      this.db.exec('CREATE TEMP TABLE IF NOT EXISTS staged_now (identity TEXT PRIMARY KEY); DELETE FROM staged_now;');
+      const add = this.db.prepare('INSERT OR IGNORE INTO staged_now (identity) VALUES (?)');
+      for (const identity of identities) add.run(identity);
+      this.db
+        .prepare('INSERT OR IGNORE INTO sightings_v1 (identity, first_seen_at) SELECT identity, ? FROM staged_now')
+        .run(at);
+      this.db.exec('DELETE FROM sightings_v1 WHERE identity NOT IN (SELECT identity FROM staged_now)');
+    })();
+  }
+
+  /** Say that one staged file was first seen at `at` (the demo and tests stand in for an earlier run with it). */
+  markSeen(identity: string, at: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO sightings_v1 (identity, first_seen_at) VALUES (?, ?)').run(identity, at);
+  }
+
+  /** When the latest run started (the machine clock then), or null before the first run. */
+  lastRunStartedAt(): number | null {
+    const row = this.db.prepare('SELECT started_at FROM runs_v1 ORDER BY id DESC LIMIT 1').get() as
+      { started_at: string } | undefined;
+    return row === undefined ? null : parseUtcTime(row.started_at);
   }
 
   wasReported(key: string): boolean {

@@ -24,6 +24,9 @@ CREATE TABLE IF NOT EXISTS reports_v1 (
   report_key TEXT PRIMARY KEY, feedstock TEXT, commit_id TEXT, subdir TEXT NOT NULL, filename TEXT NOT NULL,
   reason TEXT NOT NULL, sent_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sightings_v1 (
+  identity TEXT PRIMARY KEY, first_seen_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS lock_v1 (
   name TEXT PRIMARY KEY, owner TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
   acquired_at INTEGER NOT NULL, expires_at INTEGER NOT NULL

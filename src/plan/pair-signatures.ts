@@ -53,6 +53,6 @@ export function pairSignatures(artifacts: StagedArtifact[], signatures: StagedSi
   }
   // Newest first: a re-signed upload wins over an older signature for the same file.
   for (const list of byArtifact.values())
-    list.sort((a, b) => b.uploadedAt.localeCompare(a.uploadedAt) || a.handle.localeCompare(b.handle));
+    list.sort((a, b) => (b.uploadedAt ?? '').localeCompare(a.uploadedAt ?? '') || a.handle.localeCompare(b.handle));
   return { byArtifact, strays };
 }

@@ -6,7 +6,7 @@ import { authorizeOutput } from '../registry/authorize.js';
 import type { UploadStatement } from '../statement/statement.js';
 import { verifySignatureFile, type VerifyResult } from '../statement/verify.js';
 import { parseUtcTime, toUtcString } from '../util/time.js';
-import { artifactKey, uploadIdentity } from './identity.js';
+import { artifactKey, sightingKey, uploadIdentity } from './identity.js';
 import { claimedSubject, pairSignatures } from './pair-signatures.js';
 import {
   PLAN_FORMAT_VERSION,
@@ -37,7 +37,7 @@ export function assemblePlan(obs: Observation, settings: PlanSettings): Plan {
     strays: strays.map((s): StrayItem => ({
       filename: s.filename,
       handle: s.handle,
-      delete: ageMs(s.uploadedAt, obs.nowMs) > settings.policy.rejectRetentionMs || debris(s, obs),
+      delete: ageMs(s, obs) > settings.policy.rejectRetentionMs || debris(s, obs),
     })),
     summary,
   };
@@ -52,9 +52,16 @@ function debris(sig: StagedSignature, obs: Observation): boolean {
   );
 }
 
-function ageMs(uploadedAt: string, nowMs: number): number {
-  const at = parseUtcTime(uploadedAt);
-  return at === null ? Number.POSITIVE_INFINITY : nowMs - at;
+/**
+ * How long forgegate has known this exact staged file: since an earlier run first saw it, or since now. A store's
+ * server-side upload time counts where there is one; a time the uploader chose (mtime) never does. So a lost ledger
+ * can only delay a deletion.
+ */
+function ageMs(item: StagedArtifact | StagedSignature, obs: Observation): number {
+  let seen = obs.ledger.firstSeen.get(sightingKey(item)) ?? obs.observedAtMs;
+  const server = item.uploadedAt === undefined ? null : parseUtcTime(item.uploadedAt);
+  if (server !== null && server < seen) seen = server;
+  return obs.nowMs - seen;
 }
 
 function planArtifact(
@@ -82,7 +89,7 @@ function planArtifact(
     keyid: null,
     signatures: sigs.map((s) => s.handle),
   };
-  const age = ageMs(artifact.uploadedAt, obs.nowMs);
+  const age = ageMs(artifact, obs);
   const reject = (reason: ReasonCode, detail: string, st: UploadStatement | null): PlanItem => ({
     ...withStatement(base, st),
     decision: 'reject',
@@ -96,7 +103,11 @@ function planArtifact(
   if (sigs.length === 0) {
     if (age < settings.policy.stagingGraceMs)
       return { ...base, decision: 'wait', detail: 'signature not uploaded yet; inside the staging grace time' };
-    return reject('SIGNATURE_MISSING', `no signature after ${Math.round(age / 60_000)} minutes in staging`, null);
+    return reject(
+      'SIGNATURE_MISSING',
+      `no signature ${Math.round(age / 60_000)} minutes after forgegate first saw the artifact`,
+      null,
+    );
   }
 
   // 2-5 and the channel/label half of 6: the newest signature that verifies wins; else the newest one's failure.

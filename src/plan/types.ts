@@ -61,10 +61,15 @@ export interface LedgerFacts {
   publications: Map<string, { label: string; sha256: string }[]>;
   /** Staged-identity key → the verification failure an earlier run found for exactly that upload. */
   verifyFailures: Map<string, { reason: ReasonCode; detail: string }>;
+  /** Sighting key (plan/identity.ts) → when an earlier run first saw that exact staged file (epoch ms). */
+  firstSeen: Map<string, number>;
 }
 
 export interface Observation {
+  /** The time decisions are made at: the machine clock, or `--now` for a plan. */
   nowMs: number;
+  /** The machine clock when staging was listed: when anything not in `ledger.firstSeen` counts as first seen. */
+  observedAtMs: number;
   staging: StagingListing;
   target: TargetListing;
   registry: RegistrySnapshot;

@@ -3,7 +3,7 @@ import { parseArtifactFilename } from '../conda/filename.js';
 import { ForgegateError, isForgegateError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { RegistrySource, StagingListing, Stores, TargetListing } from '../model.js';
-import { artifactKey } from '../plan/identity.js';
+import { artifactKey, sightingKey } from '../plan/identity.js';
 import { claimedSubject } from '../plan/pair-signatures.js';
 import type { Observation } from '../plan/types.js';
 import type { StagedIndex } from '../apply/applier.js';
@@ -21,8 +21,10 @@ export async function observe(
   registry: RegistrySource,
   ledger: Ledger | null,
   nowMs: number,
-): Promise<{ observation: Observation; index: StagedIndex }> {
+): Promise<{ observation: Observation; index: StagedIndex; sightings: string[] }> {
   let staging: StagingListing;
+  // The machine clock, even for a plan at another time: what is not in the ledger is first seen now.
+  const observedAtMs = Date.now();
   try {
     staging = await stores.staging.list();
   } catch (e) {
@@ -56,10 +58,17 @@ export async function observe(
       );
     }),
   ]);
-  const facts = ledger ? ledger.facts(keys) : { publications: new Map(), verifyFailures: new Map() };
+  const sightings = [...staging.artifacts, ...staging.signatures].map(sightingKey);
+  const facts = ledger
+    ? ledger.facts(keys, sightings)
+    : { publications: new Map(), verifyFailures: new Map(), firstSeen: new Map() };
   const index: StagedIndex = {
     artifacts: new Map(staging.artifacts.map((a) => [artifactKey(a.subdir, a.filename), a])),
     signatures: new Map(staging.signatures.map((s) => [s.handle, s])),
   };
-  return { observation: { nowMs, staging, target, registry: snapshot, ledger: facts }, index };
+  return {
+    observation: { nowMs, observedAtMs, staging, target, registry: snapshot, ledger: facts },
+    index,
+    sightings,
+  };
 }

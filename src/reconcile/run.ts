@@ -89,7 +89,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     lock?.acquire();
     runId = ledger.startRun(opts.planOnly ? 'plan' : 'apply', toUtcString(Date.now()));
     const registry = createRegistry(config.registry, { env: opts.env });
-    const { observation, index } = await observe(stores, registry, ledger, clock());
+    const { observation, index, sightings } = await observe(stores, registry, ledger, clock());
     const plan = assemblePlan(observation, {
       targetChannel: config.target.channel,
       labels: config.target.labels,
@@ -100,6 +100,8 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     let alerts = 0;
     let reports = { sent: 0, error: null as string | null };
     if (!opts.planOnly) {
+      // Ages count from here for whatever this run sees first (a plan changes nothing, so it records nothing).
+      ledger.recordSightings(sightings, toUtcString(observation.observedAtMs));
       const reportSink = createReportSink(config.reports, { env: opts.env });
       // Count alerts whatever raised them (a confirmation mismatch, a registry conflict): each one means exit 6.
       const sink: ReportSink = {

@@ -8,6 +8,7 @@ import { Sandbox } from '../../src/demo/sandbox.js';
 import { runCli } from '../helpers/cli.js';
 import { channelState } from '../helpers/channel-state.js';
 import { serveDirectory } from '../helpers/channel-server.js';
+import { backdateSightings } from '../helpers/ledger-time.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-e2e-life-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -150,15 +151,8 @@ describe('reconcile lifecycle on local folders', () => {
     expect((JSON.parse(soon.stdout) as { strays: { delete: boolean }[] }).strays).toEqual([
       expect.objectContaining({ delete: false }),
     ]);
-    // Applying with a fake clock is refused, so the files themselves are made eight days old.
-    const { utimesSync } = await import('node:fs');
-    const old = new Date(Date.now() - 8 * 86_400_000);
-    for (const f of [
-      'linux-64/numpy-9.9-h0_0.conda',
-      'linux-64/numpy-9.9-h0_0.conda.sig',
-      'noarch/ghost-1.0-h0_0.conda.sig',
-    ])
-      utimesSync(join(sb.stagingDir, f), old, old);
+    // The run above saw them; eight days on (applying with a fake clock is refused, so the ledger ages instead).
+    backdateSightings(sb.ledgerPath, 8 * 86_400_000);
     const r = await runCli(['reconcile', '--config', sb.configPath, '--json']);
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { items: { reason: string; outcome: string }[] }).items).toEqual([

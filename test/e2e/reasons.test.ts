@@ -42,7 +42,7 @@ beforeAll(async () => {
   await sb.stage(ok, { feedstock: 'demo-pkg' });
   want(ok, 'published');
   const missing = await build('demo-pkg');
-  await sb.stage(missing, { feedstock: 'demo-pkg', unsigned: true, uploadedAtMs: now - 3 * 3_600_000 });
+  await sb.stage(missing, { feedstock: 'demo-pkg', unsigned: true, seenAtMs: now - 3 * 3_600_000 });
   want(missing, 'SIGNATURE_MISSING');
   const malformed = await build('demo-pkg');
   const mpath = await sb.stage(malformed, { feedstock: 'demo-pkg' });

@@ -2,6 +2,7 @@
 import type { Policy } from '../../src/config/types.js';
 import { DEFAULT_POLICY } from '../../src/config/types.js';
 import type { RegistryKey, RegistrySnapshot, StagedArtifact, StagedSignature, TargetFile } from '../../src/model.js';
+import { sightingKey } from '../../src/plan/identity.js';
 import type { LedgerFacts, Observation, PlanSettings } from '../../src/plan/types.js';
 import { DEFAULT_REGISTRY_CONFIG } from '../../src/registry/layout.js';
 import { encodeKey, keyPairFromSeed, type KeyPair } from '../../src/statement/keys.js';
@@ -29,23 +30,36 @@ export class FakeWorld {
   keys = new Map<string, RegistryKey[] | null>([['demo-pkg', [registryKey(KEY)]]]);
   allowlist: Record<string, string[]> = {};
   autoRegisterAll = false;
-  ledger: LedgerFacts = { publications: new Map(), verifyFailures: new Map() };
+  ledger: LedgerFacts = { publications: new Map(), verifyFailures: new Map(), firstSeen: new Map() };
   policy: Policy = { ...DEFAULT_POLICY };
 
+  /**
+   * `ageMs`: an earlier run first saw it that long ago (null: never seen). `serverAgeMs`: the store's server says it
+   * was uploaded that long ago (anaconda.org); absent for a folder.
+   */
   stage(
     filename: string,
-    opts: { subdir?: string; ageMs?: number; size?: number; labels?: string[]; sha256?: string } = {},
+    opts: {
+      subdir?: string;
+      ageMs?: number | null;
+      serverAgeMs?: number;
+      size?: number;
+      labels?: string[];
+      sha256?: string;
+    } = {},
   ): StagedArtifact {
     const subdir = opts.subdir ?? 'noarch';
     const a: StagedArtifact = {
       subdir,
       filename,
       size: opts.size ?? DIGESTS.size,
-      uploadedAt: toUtcString(NOW - (opts.ageMs ?? 60_000)),
       handle: `${subdir}/${filename}`,
+      ...(opts.serverAgeMs !== undefined ? { uploadedAt: toUtcString(NOW - opts.serverAgeMs) } : {}),
       ...(opts.labels ? { labels: opts.labels } : {}),
       ...(opts.sha256 ? { sha256: opts.sha256 } : {}),
     };
+    const ageMs = opts.ageMs === undefined ? 60_000 : opts.ageMs;
+    if (ageMs !== null) this.ledger.firstSeen.set(sightingKey(a), NOW - ageMs);
     this.artifacts.push(a);
     return a;
   }
@@ -69,6 +83,7 @@ export class FakeWorld {
     const s: StagedSignature = {
       filename: `${a.filename}.sig`,
       besideArtifact: { subdir: a.subdir, filename: a.filename },
+      // As anaconda.org lists it: the server's upload time orders signatures and gives their age.
       uploadedAt: toUtcString(NOW - ageMs),
       size: 0,
       content: Buffer.from(signEnvelope(buildStatement(input), keys)),
@@ -93,6 +108,7 @@ export class FakeWorld {
     };
     return {
       nowMs: NOW,
+      observedAtMs: NOW,
       staging: { artifacts: this.artifacts, signatures: this.signatures },
       target: this.target,
       registry,

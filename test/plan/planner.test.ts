@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assemblePlan } from '../../src/plan/planner.js';
-import { uploadIdentity } from '../../src/plan/identity.js';
+import { sightingKey, uploadIdentity } from '../../src/plan/identity.js';
 import { DIGESTS, FakeWorld, KEY, NOW, OTHER_KEY, registryKey } from './builders.js';
 
 const FILE = 'demo-pkg-1.0-h0_0.conda';
@@ -33,6 +33,41 @@ describe('assemblePlan', () => {
     const late = new FakeWorld();
     late.stage(FILE, { ageMs: 3 * 3_600_000 });
     expect(planOne(late)).toMatchObject({ decision: 'reject', reason: 'SIGNATURE_MISSING', deleteStaged: false });
+  });
+
+  it('counts an age from when an earlier run first saw the upload: never seen is new, whatever else it claims', () => {
+    const unseen = new FakeWorld();
+    unseen.stage(FILE, { ageMs: null });
+    expect(planOne(unseen)).toMatchObject({ decision: 'wait' });
+    const seen = new FakeWorld();
+    seen.stage(FILE, { ageMs: 8 * 86_400_000 });
+    expect(planOne(seen)).toMatchObject({ reason: 'SIGNATURE_MISSING', deleteStaged: true });
+    // A later run at the same time, having lost its ledger: the deletion waits, it is never brought forward.
+    seen.ledger.firstSeen.clear();
+    expect(planOne(seen)).toMatchObject({ decision: 'wait', deleteStaged: false });
+  });
+
+  it("uses the store server's own upload time where there is one (anaconda.org)", () => {
+    const w = new FakeWorld();
+    w.stage(FILE, { ageMs: null, serverAgeMs: 8 * 86_400_000 });
+    expect(planOne(w)).toMatchObject({ reason: 'SIGNATURE_MISSING', deleteStaged: true });
+  });
+
+  it('a new upload under the same name (other size) is a new sighting: its age starts again', () => {
+    const w = new FakeWorld();
+    const a = w.stage(FILE, { ageMs: 8 * 86_400_000 });
+    w.artifacts = [{ ...a, size: a.size + 1 }];
+    expect(planOne(w)).toMatchObject({ decision: 'wait' });
+  });
+
+  it('deletes a stray signature after rejectRetention counted from its first sighting', () => {
+    const w = new FakeWorld();
+    const sig = w.sign(w.stage(FILE));
+    w.artifacts = [];
+    Reflect.deleteProperty(sig, 'uploadedAt'); // a folder store: no server time
+    expect(assemblePlan(w.observation(), w.settings()).strays.map((s) => s.delete)).toEqual([false]);
+    w.ledger.firstSeen.set(sightingKey(sig), NOW - 8 * 86_400_000);
+    expect(assemblePlan(w.observation(), w.settings()).strays.map((s) => s.delete)).toEqual([true]);
   });
 
   it('deletes rejected artifacts only after rejectRetention', () => {

@@ -7,7 +7,6 @@ import { ForgegateError } from '../../errors.js';
 import type { Digests, StagedArtifact, StagedSignature, StagingListing, StagingStore } from '../../model.js';
 import { MAX_SIG_FILE_BYTES } from '../../statement/dsse.js';
 import { digestStream } from '../../util/digest.js';
-import { toUtcString } from '../../util/time.js';
 import { readStreamNoFollow } from '../../util/no-follow.js';
 
 export class DirectoryStaging implements StagingStore {
@@ -41,15 +40,14 @@ export class DirectoryStaging implements StagingStore {
         const path = join(dir, f.name);
         const st = await lstat(path).catch(() => null);
         if (st === null || !st.isFile()) continue;
-        const uploadedAt = toUtcString(Math.floor(st.mtimeMs));
+        // No upload time: a file's mtime is the uploader's to choose (cp -p, rsync -t, touch).
         if (isArtifactFilename(f.name)) {
-          listing.artifacts.push({ subdir: d.name, filename: f.name, size: st.size, uploadedAt, handle: path });
+          listing.artifacts.push({ subdir: d.name, filename: f.name, size: st.size, handle: path });
         } else if (f.name.endsWith('.sig')) {
           const content = st.size <= MAX_SIG_FILE_BYTES ? await readSmall(path) : null;
           listing.signatures.push({
             filename: f.name,
             besideArtifact: { subdir: d.name, filename: f.name.slice(0, -'.sig'.length) },
-            uploadedAt,
             size: st.size,
             content,
             handle: path,

@@ -6,6 +6,7 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,6 +68,20 @@ describe('DirectoryStaging', () => {
     await expect(new DirectoryStaging(join(work, 'absent')).list()).rejects.toMatchObject({
       code: 'FG_STORE_UNAVAILABLE',
     });
+  });
+});
+
+describe('DirectoryStaging upload times', () => {
+  it("reports none: a file mtime is the uploader's to choose (cp -p, rsync -t, touch)", async () => {
+    const root = join(work, 'staging-mtime');
+    mkdirSync(join(root, 'noarch'), { recursive: true });
+    writeFileSync(join(root, 'noarch', 'a-1.0-h0_0.conda'), 'bytes');
+    writeFileSync(join(root, 'noarch', 'a-1.0-h0_0.conda.sig'), '{}');
+    const old = new Date('2000-01-01T00:00:00Z');
+    utimesSync(join(root, 'noarch', 'a-1.0-h0_0.conda'), old, old);
+    const listing = await new DirectoryStaging(root).list();
+    expect(listing.artifacts[0]).not.toHaveProperty('uploadedAt');
+    expect(listing.signatures[0]).not.toHaveProperty('uploadedAt');
   });
 });
 

@@ -1,0 +1,14 @@
+// Time passing, as the ledger sees it: a run that applies always uses the machine clock, so tests make what an
+// earlier run saw older instead of moving the clock.
+import { Ledger } from '../../src/ledger/ledger.js';
+import { toUtcString } from '../../src/util/time.js';
+
+/** Every staged file the ledger remembers now counts as first seen `ms` before now. */
+export function backdateSightings(ledgerPath: string, ms: number): void {
+  const ledger = new Ledger(ledgerPath);
+  try {
+    ledger.db.prepare('UPDATE sightings_v1 SET first_seen_at = ?').run(toUtcString(Date.now() - ms));
+  } finally {
+    ledger.close();
+  }
+}
