@@ -17,6 +17,8 @@ export const ExitCode = {
   STORE_UNAVAILABLE: 7,
   /** The ledger is unusable: damaged, truncated, not forgegate's, or cannot be opened. Nothing ran. */
   LEDGER_UNUSABLE: 8,
+  /** The system clock moved backwards or far forwards since the last run; nothing ran. */
+  CLOCK_UNTRUSTED: 9,
   /** A bug in forgegate. */
   INTERNAL: 70,
 } as const;
@@ -35,7 +37,8 @@ export type ErrorCode =
   | 'FG_STORE_CONFLICT'
   | 'FG_LEDGER'
   | 'FG_LEDGER_INVALID'
-  | 'FG_HTTP';
+  | 'FG_HTTP'
+  | 'FG_CLOCK';
 
 const EXIT_FOR: Record<ErrorCode, ExitCodeValue> = {
   FG_USAGE: ExitCode.USAGE,
@@ -50,6 +53,7 @@ const EXIT_FOR: Record<ErrorCode, ExitCodeValue> = {
   FG_LEDGER: ExitCode.LEDGER_UNUSABLE,
   FG_LEDGER_INVALID: ExitCode.LEDGER_UNUSABLE,
   FG_HTTP: ExitCode.STORE_UNAVAILABLE,
+  FG_CLOCK: ExitCode.CLOCK_UNTRUSTED,
 };
 
 /**

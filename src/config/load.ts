@@ -152,7 +152,12 @@ function policy(v: unknown, p: Problems): Policy {
     p.add('policy', 'a mapping', v);
     return { ...DEFAULT_POLICY };
   }
-  unknownKeys(v, ['maxSignatureAge', 'clockSkew', 'stagingGrace', 'rejectRetention', 'concurrency'], 'policy', p);
+  unknownKeys(
+    v,
+    ['maxSignatureAge', 'clockSkew', 'stagingGrace', 'rejectRetention', 'maxClockJump', 'concurrency'],
+    'policy',
+    p,
+  );
   const duration = (key: string, fallback: number): number => {
     if (v[key] === undefined) return fallback;
     const ms = typeof v[key] === 'string' ? parseDuration(v[key]) : null;
@@ -168,6 +173,7 @@ function policy(v: unknown, p: Problems): Policy {
     clockSkewMs: duration('clockSkew', DEFAULT_POLICY.clockSkewMs),
     stagingGraceMs: duration('stagingGrace', DEFAULT_POLICY.stagingGraceMs),
     rejectRetentionMs: duration('rejectRetention', DEFAULT_POLICY.rejectRetentionMs),
+    maxClockJumpMs: duration('maxClockJump', DEFAULT_POLICY.maxClockJumpMs),
     concurrency: typeof concurrency === 'number' ? concurrency : DEFAULT_POLICY.concurrency,
   };
 }

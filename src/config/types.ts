@@ -15,6 +15,8 @@ export interface Policy {
   clockSkewMs: number;
   stagingGraceMs: number;
   rejectRetentionMs: number;
+  /** How far ahead of the last run the clock may be before a run refuses to trust it. */
+  maxClockJumpMs: number;
   concurrency: number;
 }
 
@@ -37,5 +39,6 @@ export const DEFAULT_POLICY: Policy = {
   clockSkewMs: 5 * 60_000,
   stagingGraceMs: 2 * 3_600_000,
   rejectRetentionMs: 7 * 86_400_000,
+  maxClockJumpMs: 86_400_000,
   concurrency: 8,
 };

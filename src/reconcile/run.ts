@@ -13,6 +13,7 @@ import type { ReportSink } from '../model.js';
 import { createRegistry, createReportSink, createStores } from './wiring.js';
 import { fixFor, isReasonCode } from '../reasons.js';
 import { toUtcString } from '../util/time.js';
+import { checkClock } from './clock-check.js';
 import { observe } from './observe.js';
 import { failureReports, sendReports } from './report-failures.js';
 
@@ -22,6 +23,8 @@ export interface ReconcileOptions {
   planOnly: boolean;
   /** The time decisions are made at (`--now`, plans only); defaults to the wall clock. */
   nowMs?: number;
+  /** Run even though the clock moved against the last run (the operator checked it). */
+  acceptClockJump?: boolean;
   env: NodeJS.ProcessEnv;
   onProgress?: (done: number, total: number) => void;
 }
@@ -87,6 +90,8 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
   let runId: number | null = null;
   try {
     lock?.acquire();
+    // Before anything is recorded: a refused run must not become the reference for the next one.
+    if (!opts.acceptClockJump) checkClock(Date.now(), ledger.lastRunStartedAt(), config.policy);
     runId = ledger.startRun(opts.planOnly ? 'plan' : 'apply', toUtcString(Date.now()));
     const registry = createRegistry(config.registry, { env: opts.env });
     const { observation, index, sightings } = await observe(stores, registry, ledger, clock());

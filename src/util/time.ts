@@ -33,6 +33,22 @@ export function parseUtcTime(text: unknown): number | null {
   return ms;
 }
 
+/** A duration for people: its two largest units, e.g. `3d 4h`, `25m`, `40s`. */
+export function formatDuration(ms: number): string {
+  const parts: string[] = [];
+  let rest = Math.max(0, Math.round(ms / 1000));
+  for (const [unit, s] of [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
+    if (rest >= s || (unit === 's' && parts.length === 0)) parts.push(`${Math.floor(rest / s)}${unit}`);
+    rest %= s;
+  }
+  return parts.slice(0, 2).join(' ');
+}
+
 export function toUtcString(ms: number): string {
   return new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
 }

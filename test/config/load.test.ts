@@ -37,6 +37,7 @@ describe('config', () => {
       clockSkewMs: 300_000,
       stagingGraceMs: 7_200_000,
       rejectRetentionMs: 604_800_000,
+      maxClockJumpMs: 86_400_000,
       concurrency: 8,
     });
   });

@@ -1,4 +1,5 @@
-// The clock decides expiry and retention: a fake one may only ever preview, never apply.
+// The clock decides expiry and retention: a fake one may only ever preview, never apply, and a machine clock that
+// moved against the last run stops the run before anything is deleted.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from '../../src/demo/sandbox.js';
 import { runCli } from '../helpers/cli.js';
 import { channelState } from '../helpers/channel-state.js';
+import { backdateSightings, setLastRunStart } from '../helpers/ledger-time.js';
 import { stagedFiles } from '../helpers/staging-state.js';
+import { Ledger } from '../../src/ledger/ledger.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-e2e-clock-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -56,5 +59,60 @@ describe('--now', () => {
     expect(r.code).toBe(0);
     expect(channelState(sb.channelDir).records).toEqual(['linux-64/app-1.0-h0_0.conda']);
     expect(stagedFiles(sb.stagingDir)).toEqual([]);
+  });
+});
+
+describe('a machine clock that moved since the last run', () => {
+  let moved: Sandbox;
+  let junk: string;
+  const runs = (): number => {
+    const ledger = new Ledger(moved.ledgerPath);
+    try {
+      return ledger.runs(1000).length;
+    } finally {
+      ledger.close();
+    }
+  };
+  beforeAll(async () => {
+    moved = await Sandbox.create(join(work, 'moved'));
+    await moved.addFeedstock('app', ['app']);
+    await moved.commitRegistry();
+    const built = await moved.build({ name: 'app', version: '2.0', build: 'h0_0', subdir: 'noarch' });
+    junk = `noarch/${built.filename}`;
+    await moved.stage(built, { feedstock: 'app', unsigned: true });
+    expect((await runCli(['reconcile', '--config', moved.configPath])).code).toBe(0);
+    // Known for eight days: the next trusted run deletes it (no signature, past rejectRetention).
+    backdateSightings(moved.ledgerPath, 8 * 86_400_000);
+  }, 60_000);
+
+  it('backwards: exit 9 with the fix, nothing deleted and the run not recorded, for a plan too', async () => {
+    setLastRunStart(moved.ledgerPath, Date.now() + 2 * 86_400_000);
+    const before = runs();
+    for (const args of [[], ['--plan']]) {
+      const r = await runCli(['reconcile', '--config', moved.configPath, ...args]);
+      expect(r.code).toBe(9);
+      expect(r.stderr).toMatch(/error\[FG_CLOCK\]: the system clock moved backwards by (1d 23h|2d)/);
+      expect(r.stderr).toContain('--accept-clock-jump');
+    }
+    expect(stagedFiles(moved.stagingDir)).toEqual([junk]);
+    expect(runs()).toBe(before);
+  });
+
+  it('far forwards: exit 9 with the fix, nothing deleted', async () => {
+    setLastRunStart(moved.ledgerPath, Date.now() - 30 * 86_400_000);
+    const r = await runCli(['reconcile', '--config', moved.configPath]);
+    expect(r.code).toBe(9);
+    expect(r.stderr).toMatch(
+      /error\[FG_CLOCK\]: the system clock is (29d 23h|30d) past the last run, more than policy\.maxClockJump \(1d\)/,
+    );
+    expect(stagedFiles(moved.stagingDir)).toEqual([junk]);
+  });
+
+  it('--accept-clock-jump runs once the operator has checked the clock; later runs compare with it', async () => {
+    const r = await runCli(['reconcile', '--config', moved.configPath, '--accept-clock-jump', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ items: [{ reason: 'SIGNATURE_MISSING', outcome: 'rejected' }] });
+    expect(stagedFiles(moved.stagingDir)).toEqual([]);
+    expect((await runCli(['reconcile', '--config', moved.configPath])).code).toBe(0);
   });
 });

@@ -12,3 +12,15 @@ export function backdateSightings(ledgerPath: string, ms: number): void {
     ledger.close();
   }
 }
+
+/** The latest run recorded in the ledger says it started at `atMs` (a clock that has since moved). */
+export function setLastRunStart(ledgerPath: string, atMs: number): void {
+  const ledger = new Ledger(ledgerPath);
+  try {
+    ledger.db
+      .prepare('UPDATE runs_v1 SET started_at = ? WHERE id = (SELECT max(id) FROM runs_v1)')
+      .run(toUtcString(atMs));
+  } finally {
+    ledger.close();
+  }
+}

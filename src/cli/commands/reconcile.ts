@@ -8,15 +8,18 @@ import { optional, parse, required } from '../args.js';
 import type { Command } from '../command.js';
 import { progress } from '../io.js';
 
-const usage = `forgegate reconcile --config C [--plan [--now RFC3339]] [--json]
+const usage = `forgegate reconcile --config C [--plan [--now RFC3339]] [--json] [--accept-clock-jump]
 
 Lists everything in staging, verifies it against the registry and works out one decision per artifact
 (publish, cleanup, reject, wait); without --plan it then applies the plan. --json prints the plan/result as
 JSON ({"formatVersion": 1, "items": [...]}). --now (with --plan only) evaluates time as if it were then, to
-preview expiry and retention; applying always uses the machine's clock.
+preview expiry and retention; applying always uses the machine's clock. A run whose clock moved backwards, or
+more than policy.maxClockJump forwards, since the last run stops (exit 9); --accept-clock-jump runs anyway, once
+the clock is known to be right.
 When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended there.
 Exit: 0 ok · 2 usage or config error · 3 registry unavailable · 4 another run holds the lock ·
-      5 transient failures · 6 security alert · 7 store unavailable · 8 ledger unusable`;
+      5 transient failures · 6 security alert · 7 store unavailable · 8 ledger unusable ·
+      9 clock moved since the last run`;
 
 export const reconcileCommand: Command = {
   name: 'reconcile',
@@ -25,7 +28,13 @@ export const reconcileCommand: Command = {
   async run(argv, io) {
     const { values } = parse(
       argv,
-      { config: { type: 'string' }, plan: { type: 'boolean' }, json: { type: 'boolean' }, now: { type: 'string' } },
+      {
+        config: { type: 'string' },
+        plan: { type: 'boolean' },
+        json: { type: 'boolean' },
+        now: { type: 'string' },
+        'accept-clock-jump': { type: 'boolean' },
+      },
       usage,
     );
     const configPath = required(values, 'config', usage);
@@ -44,6 +53,7 @@ export const reconcileCommand: Command = {
     const onProgress = values['json'] ? undefined : progress(io, 'applying');
     const result = await reconcile(config, {
       planOnly: Boolean(values['plan']),
+      acceptClockJump: Boolean(values['accept-clock-jump']),
       env: io.env,
       ...(nowMs !== undefined ? { nowMs } : {}),
       ...(onProgress ? { onProgress } : {}),
