@@ -19,6 +19,8 @@ export const ExitCode = {
   LEDGER_UNUSABLE: 8,
   /** The system clock moved backwards or far forwards since the last run; nothing ran. */
   CLOCK_UNTRUSTED: 9,
+  /** A folder forgegate works in lets others replace what it acts on (staging, quarantine); nothing ran. */
+  UNSAFE_LAYOUT: 10,
   /** A bug in forgegate. */
   INTERNAL: 70,
 } as const;
@@ -38,7 +40,9 @@ export type ErrorCode =
   | 'FG_LEDGER'
   | 'FG_LEDGER_INVALID'
   | 'FG_HTTP'
-  | 'FG_CLOCK';
+  | 'FG_CLOCK'
+  | 'FG_UNSAFE_LAYOUT'
+  | 'FG_STAGING_CHANGED';
 
 const EXIT_FOR: Record<ErrorCode, ExitCodeValue> = {
   FG_USAGE: ExitCode.USAGE,
@@ -54,6 +58,8 @@ const EXIT_FOR: Record<ErrorCode, ExitCodeValue> = {
   FG_LEDGER_INVALID: ExitCode.LEDGER_UNUSABLE,
   FG_HTTP: ExitCode.STORE_UNAVAILABLE,
   FG_CLOCK: ExitCode.CLOCK_UNTRUSTED,
+  FG_UNSAFE_LAYOUT: ExitCode.UNSAFE_LAYOUT,
+  FG_STAGING_CHANGED: ExitCode.SECURITY_ALERT,
 };
 
 /**

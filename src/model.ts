@@ -69,19 +69,43 @@ export interface StagedSignature {
   handle: string;
 }
 
+/** Anything else a staging store holds (junk, a symlink, a FIFO, a file of another type): a stray to clean up. */
+export interface StagedFile {
+  /** The folder or subdir it was found in, as the store names it (hostile text). */
+  subdir: string;
+  filename: string;
+  size: number;
+  /** As StagedArtifact.uploadedAt: the store server's time only. */
+  uploadedAt?: string;
+  handle: string;
+}
+
 export interface StagingListing {
   artifacts: StagedArtifact[];
   signatures: StagedSignature[];
+  /** Neither artifacts nor signatures: strays. */
+  others: StagedFile[];
 }
+
+export type StagedItem = StagedArtifact | StagedSignature | StagedFile;
 
 export interface StagingStore {
   readonly kind: string;
+  /**
+   * Refuse a layout that lets uploaders replace what the run lists (FG_UNSAFE_LAYOUT), before anything is read.
+   * Stores without such a layout need none.
+   */
+  preflight?(): Promise<void>;
   /** Read everything staged now, signature contents included. Throws ForgegateError FG_STORE_UNAVAILABLE. */
   list(): Promise<StagingListing>;
   /** Digests of the staged bytes as they are now (hashing them if the store cannot say). */
   digest(artifact: StagedArtifact): Promise<Digests>;
-  /** Remove a staged artifact or signature. Already gone is success. */
-  remove(item: StagedArtifact | StagedSignature): Promise<void>;
+  /**
+   * Remove a staged item this store listed. Already gone is success. Where the store can tell that the item (or
+   * the folder it was listed in) is no longer the object listed, it removes nothing and throws
+   * FG_STAGING_CHANGED: that is a security alert, never something to act on.
+   */
+  remove(item: StagedItem): Promise<void>;
 }
 
 // ---------------------------------------------------------------- quarantine + target
@@ -211,7 +235,7 @@ export interface FailureReport {
 }
 
 export interface SecurityAlert {
-  kind: 'TARGET_CONFIRMATION_MISMATCH' | 'REGISTRY_CONFLICT';
+  kind: 'TARGET_CONFIRMATION_MISMATCH' | 'REGISTRY_CONFLICT' | 'STAGING_CHANGED';
   subdir: string;
   filename: string;
   feedstock: string | null;

@@ -8,7 +8,7 @@ import type {
   RegistrySource,
   ReportSink,
   StagedArtifact,
-  StagedSignature,
+  StagedItem,
   StagingStore,
   TargetStore,
 } from '../model.js';
@@ -16,6 +16,7 @@ import { parseArtifactFilename } from '../conda/filename.js';
 import { artifactKey, uploadIdentity } from '../plan/identity.js';
 import type { Plan, PlanItem } from '../plan/types.js';
 import { sameDigests } from '../util/digest.js';
+import { isForgegateError } from '../errors.js';
 import { faultPoint } from '../util/fault.js';
 import { toUtcString } from '../util/time.js';
 import type { ItemResult, Outcome } from './outcome.js';
@@ -34,8 +35,10 @@ export interface ApplyDeps {
 }
 
 export interface StagedIndex {
+  /** `${subdir}/${filename}` → artifact. */
   artifacts: Map<string, StagedArtifact>;
-  signatures: Map<string, StagedSignature>;
+  /** handle → every listed item (signatures, strays). */
+  byHandle: Map<string, StagedItem>;
 }
 
 export async function applyPlan(plan: Plan, staged: StagedIndex, deps: ApplyDeps): Promise<ItemResult[]> {
@@ -59,30 +62,56 @@ export async function applyPlan(plan: Plan, staged: StagedIndex, deps: ApplyDeps
       .filter((s) => s.delete)
       .map((s) =>
         limit(async () => {
-          const sig = staged.signatures.get(s.handle);
-          if (sig) await deps.staging.remove(sig).catch(() => undefined);
+          const item = staged.byHandle.get(s.handle);
+          // Any other failure is retried by the next run; a changed object is an alert, never acted on.
+          if (item) await unstage(item, s.subdir, null, deps).catch(() => undefined);
         }),
       ),
   );
   return results;
 }
 
+/**
+ * Remove one staged item. When the store says it (or its folder) is no longer the object listed, nothing is
+ * removed and a security alert is raised: that is how a swapped folder would aim a deletion at the channel.
+ */
+async function unstage(item: StagedItem, subdir: string | null, feedstock: string | null, deps: ApplyDeps) {
+  try {
+    await deps.staging.remove(item);
+    return null;
+  } catch (e) {
+    if (!isForgegateError(e) || e.code !== 'FG_STAGING_CHANGED') throw e;
+    await deps.alerts.sendAlert({
+      kind: 'STAGING_CHANGED',
+      subdir: subdir ?? '-',
+      filename: item.filename,
+      feedstock,
+      detail: e.message,
+    });
+    return { kind: 'alert', detail: e.message } satisfies Outcome;
+  }
+}
+
 function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 500);
 }
 
+/** The artifact, then its signatures; an alert (nothing more removed) when staging changed under the run. */
 async function removeStaged(
   item: PlanItem,
   artifact: StagedArtifact,
   staged: StagedIndex,
   deps: ApplyDeps,
-): Promise<void> {
-  await deps.staging.remove(artifact);
+): Promise<Outcome | null> {
+  const alert = await unstage(artifact, item.subdir, item.feedstock, deps);
+  if (alert) return alert;
   faultPoint('artifact-removed');
   for (const handle of item.signatures) {
-    const sig = staged.signatures.get(handle);
-    if (sig) await deps.staging.remove(sig);
+    const sig = staged.byHandle.get(handle);
+    const sigAlert = sig ? await unstage(sig, item.subdir, item.feedstock, deps) : null;
+    if (sigAlert) return sigAlert;
   }
+  return null;
 }
 
 async function applyItem(item: PlanItem, staged: StagedIndex, plan: Plan, deps: ApplyDeps): Promise<Outcome> {
@@ -92,8 +121,8 @@ async function applyItem(item: PlanItem, staged: StagedIndex, plan: Plan, deps: 
     case 'wait':
       return { kind: 'waiting' };
     case 'reject': {
-      if (item.deleteStaged) await removeStaged(item, artifact, staged, deps);
-      return { kind: 'rejected', reason: item.reason!, detail: item.detail ?? '', deleted: item.deleteStaged };
+      const alert = item.deleteStaged ? await removeStaged(item, artifact, staged, deps) : null;
+      return alert ?? { kind: 'rejected', reason: item.reason!, detail: item.detail ?? '', deleted: item.deleteStaged };
     }
     case 'cleanup':
       return cleanup(item, artifact, staged, deps);
@@ -132,8 +161,7 @@ async function cleanup(
     runId: deps.runId,
     at: toUtcString(deps.clock()),
   });
-  await removeStaged(item, artifact, staged, deps);
-  return { kind: 'cleaned' };
+  return (await removeStaged(item, artifact, staged, deps)) ?? { kind: 'cleaned' };
 }
 
 async function publish(
@@ -233,7 +261,8 @@ async function publish(
       at: toUtcString(deps.clock()),
     });
     faultPoint('recorded');
-    await removeStaged(item, artifact, staged, deps);
+    const alert = await removeStaged(item, artifact, staged, deps);
+    if (alert) return alert;
     faultPoint('staging-removed');
     return { kind: 'published', registered };
   } finally {

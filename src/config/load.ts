@@ -2,6 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import YAML from 'yaml';
+import { isSubdir } from '../conda/filename.js';
+import { KNOWN_SUBDIRS, RESERVED_SUBDIRS } from '../conda/subdirs.js';
 import { ForgegateError } from '../errors.js';
 import { parseDuration } from '../util/time.js';
 import {
@@ -202,7 +204,16 @@ export function validateConfig(doc: unknown, configPath: string): { config: Conf
     p.add('target.labels', 'a non-empty list of label names', t['labels']);
   }
   const s: Obj = isObj(root['staging']) ? root['staging'] : {};
-  if (!isObj(root['staging'])) p.add('staging', '{ store }', root['staging']);
+  if (!isObj(root['staging'])) p.add('staging', '{ store, subdirs }', root['staging']);
+  else unknownKeys(s, ['store', 'subdirs'], 'staging', p);
+  const subdirs = s['subdirs'] ?? KNOWN_SUBDIRS;
+  if (
+    !Array.isArray(subdirs) ||
+    subdirs.length === 0 ||
+    !subdirs.every((d) => typeof d === 'string' && isSubdir(d) && !RESERVED_SUBDIRS.includes(d))
+  ) {
+    p.add('staging.subdirs', 'a non-empty list of conda subdir names (never "label")', s['subdirs']);
+  }
 
   const ledger = resolve(base, typeof root['ledger'] === 'string' ? root['ledger'] : 'forgegate.db');
   if (root['ledger'] !== undefined && typeof root['ledger'] !== 'string')
@@ -233,7 +244,7 @@ export function validateConfig(doc: unknown, configPath: string): { config: Conf
       labels: Array.isArray(labels) ? (labels as string[]) : ['main'],
       store: targetStore,
     },
-    staging: { store: stagingStore },
+    staging: { store: stagingStore, subdirs: Array.isArray(subdirs) ? (subdirs as string[]) : KNOWN_SUBDIRS },
     quarantine: { store: quarantineStore },
     registry: registry(root['registry'], base, p),
     ledger,

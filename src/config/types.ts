@@ -24,7 +24,8 @@ export interface Config {
   /** Absolute path of the config file; relative paths in it were resolved against its folder. */
   configPath: string;
   target: { channel: string; labels: string[]; store: StoreConfig };
-  staging: { store: StoreConfig };
+  /** `subdirs`: where artifacts may be staged (default: every subdir conda knows); anything else is a stray. */
+  staging: { store: StoreConfig; subdirs: readonly string[] };
   /** Reconciler-private custody between staging and target. Default: a folder beside the ledger. */
   quarantine: { store: StoreConfig };
   registry: RegistrySourceConfig;

@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import { writeCondaPackage, type PackageSpec } from '../conda/package-writer.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { Digests, RegistryKey } from '../model.js';
-import { sightingKey } from '../plan/identity.js';
+import { sighting } from '../plan/identity.js';
 import {
   ALLOWLIST_FILE,
   CONFIG_FILE,
@@ -216,7 +216,7 @@ export class Sandbox {
       try {
         // The sighting DirectoryStaging's listing gives this file (it reports no digest).
         const { size } = await stat(dest);
-        const key = sightingKey({ subdir: built.subdir, filename: built.filename, size });
+        const key = sighting.artifact({ subdir: built.subdir, filename: built.filename, size });
         ledger.markSeen(key, toUtcString(opts.seenAtMs));
       } finally {
         ledger.close();

@@ -1,12 +1,12 @@
 // The planner: a pure function of observed facts. No I/O, no clock: `--plan` and apply share it.
 import { parseArtifactFilename } from '../conda/filename.js';
-import type { RegistryKey, StagedArtifact, StagedSignature, TargetFile } from '../model.js';
+import type { RegistryKey, StagedArtifact, StagedItem, StagedSignature, TargetFile } from '../model.js';
 import { fixFor, type ReasonCode } from '../reasons.js';
 import { authorizeOutput } from '../registry/authorize.js';
 import type { UploadStatement } from '../statement/statement.js';
 import { verifySignatureFile, type VerifyResult } from '../statement/verify.js';
 import { parseUtcTime, toUtcString } from '../util/time.js';
-import { artifactKey, sightingKey, uploadIdentity } from './identity.js';
+import { artifactKey, sighting, uploadIdentity } from './identity.js';
 import { claimedSubject, pairSignatures } from './pair-signatures.js';
 import {
   PLAN_FORMAT_VERSION,
@@ -19,32 +19,41 @@ import {
 } from './types.js';
 
 export function assemblePlan(obs: Observation, settings: PlanSettings): Plan {
-  const { byArtifact, strays } = pairSignatures(obs.staging.artifacts, obs.staging.signatures);
-  const artifacts = [...obs.staging.artifacts].sort((a, b) =>
-    artifactKey(a.subdir, a.filename).localeCompare(artifactKey(b.subdir, b.filename)),
-  );
+  // Only known subdirs hold artifacts: `zz/` or `label/` is no platform, and `label/` is the channel's namespace.
+  const known = (a: StagedArtifact): boolean => settings.subdirs.includes(a.subdir);
+  const outside = obs.staging.artifacts.filter((a) => !known(a));
+  const { byArtifact, strays } = pairSignatures(obs.staging.artifacts.filter(known), obs.staging.signatures);
+  const artifacts = obs.staging.artifacts
+    .filter(known)
+    .sort((a, b) => artifactKey(a.subdir, a.filename).localeCompare(artifactKey(b.subdir, b.filename)));
   const items = artifacts.map((a) =>
     planArtifact(a, byArtifact.get(artifactKey(a.subdir, a.filename)) ?? [], obs, settings),
   );
   const summary: Record<Decision, number> = { publish: 0, cleanup: 0, reject: 0, wait: 0 };
   for (const item of items) summary[item.decision]++;
+  const stray = (kind: StrayItem['kind'], subdir: string | null, item: StagedItem, key: string, debris = false) => {
+    const old = ageMs(item, key, obs) > settings.policy.rejectRetentionMs;
+    return { kind, subdir, filename: item.filename, handle: item.handle, delete: old || debris } satisfies StrayItem;
+  };
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     now: toUtcString(obs.nowMs),
     registryCommit: obs.registry.commit,
     targetChannel: settings.targetChannel,
     items,
-    strays: strays.map((s): StrayItem => ({
-      filename: s.filename,
-      handle: s.handle,
-      delete: ageMs(s, obs) > settings.policy.rejectRetentionMs || debris(s, obs),
-    })),
+    strays: [
+      ...strays.map((s) =>
+        stray('signature', s.besideArtifact?.subdir ?? null, s, sighting.signature(s), publishedDebris(s, obs)),
+      ),
+      ...outside.map((a) => stray('unknown-subdir', a.subdir, a, sighting.artifact(a))),
+      ...obs.staging.others.map((f) => stray('other', f.subdir, f, sighting.file(f))),
+    ],
     summary,
   };
 }
 
 /** A stray signature whose exact subject an earlier run published: left behind by a crash between deletions. */
-function debris(sig: StagedSignature, obs: Observation): boolean {
+function publishedDebris(sig: StagedSignature, obs: Observation): boolean {
   const claim = claimedSubject(sig);
   if (claim === null) return false;
   return (obs.ledger.publications.get(artifactKey(claim.subdir, claim.filename)) ?? []).some(
@@ -57,8 +66,8 @@ function debris(sig: StagedSignature, obs: Observation): boolean {
  * server-side upload time counts where there is one; a time the uploader chose (mtime) never does. So a lost ledger
  * can only delay a deletion.
  */
-function ageMs(item: StagedArtifact | StagedSignature, obs: Observation): number {
-  let seen = obs.ledger.firstSeen.get(sightingKey(item)) ?? obs.observedAtMs;
+function ageMs(item: StagedItem, sightingKey: string, obs: Observation): number {
+  let seen = obs.ledger.firstSeen.get(sightingKey) ?? obs.observedAtMs;
   const server = item.uploadedAt === undefined ? null : parseUtcTime(item.uploadedAt);
   if (server !== null && server < seen) seen = server;
   return obs.nowMs - seen;
@@ -89,7 +98,7 @@ function planArtifact(
     keyid: null,
     signatures: sigs.map((s) => s.handle),
   };
-  const age = ageMs(artifact, obs);
+  const age = ageMs(artifact, sighting.artifact(artifact), obs);
   const reject = (reason: ReasonCode, detail: string, st: UploadStatement | null): PlanItem => ({
     ...withStatement(base, st),
     decision: 'reject',

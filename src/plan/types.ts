@@ -36,6 +36,13 @@ export interface PlanItem {
 }
 
 export interface StrayItem {
+  /**
+   * `signature`: a signature whose artifact is not staged; `unknown-subdir`: an artifact in a folder that is not a
+   * known subdir (staging.subdirs); `other`: neither an artifact nor a signature (junk, a symlink, a FIFO).
+   */
+  kind: 'signature' | 'unknown-subdir' | 'other';
+  /** Where it was found, where the store says (hostile text). */
+  subdir: string | null;
   filename: string;
   handle: string;
   /**
@@ -79,5 +86,7 @@ export interface Observation {
 export interface PlanSettings {
   targetChannel: string;
   labels: readonly string[];
+  /** The subdirs artifacts may be staged in; an artifact anywhere else is a stray. */
+  subdirs: readonly string[];
   policy: Policy;
 }

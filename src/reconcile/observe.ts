@@ -3,7 +3,7 @@ import { parseArtifactFilename } from '../conda/filename.js';
 import { ForgegateError, isForgegateError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { RegistrySource, StagingListing, Stores, TargetListing } from '../model.js';
-import { artifactKey, sightingKey } from '../plan/identity.js';
+import { artifactKey, sightingsOf } from '../plan/identity.js';
 import { claimedSubject } from '../plan/pair-signatures.js';
 import type { Observation } from '../plan/types.js';
 import type { StagedIndex } from '../apply/applier.js';
@@ -58,13 +58,15 @@ export async function observe(
       );
     }),
   ]);
-  const sightings = [...staging.artifacts, ...staging.signatures].map(sightingKey);
+  const sightings = sightingsOf(staging);
   const facts = ledger
     ? ledger.facts(keys, sightings)
     : { publications: new Map(), verifyFailures: new Map(), firstSeen: new Map() };
   const index: StagedIndex = {
     artifacts: new Map(staging.artifacts.map((a) => [artifactKey(a.subdir, a.filename), a])),
-    signatures: new Map(staging.signatures.map((s) => [s.handle, s])),
+    byHandle: new Map(
+      [...staging.artifacts, ...staging.signatures, ...staging.others].map((item) => [item.handle, item]),
+    ),
   };
   return {
     observation: { nowMs, observedAtMs, staging, target, registry: snapshot, ledger: facts },

@@ -12,6 +12,7 @@ import { artifactKey } from '../plan/identity.js';
 import type { ReportSink } from '../model.js';
 import { createRegistry, createReportSink, createStores } from './wiring.js';
 import { fixFor, isReasonCode } from '../reasons.js';
+import { faultPoint } from '../util/fault.js';
 import { toUtcString } from '../util/time.js';
 import { checkClock } from './clock-check.js';
 import { observe } from './observe.js';
@@ -93,11 +94,14 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     // Before anything is recorded: a refused run must not become the reference for the next one.
     if (!opts.acceptClockJump) checkClock(Date.now(), ledger.lastRunStartedAt(), config.policy);
     runId = ledger.startRun(opts.planOnly ? 'plan' : 'apply', toUtcString(Date.now()));
+    // Before anything is read: a staging layout uploaders could rearrange under the run is refused.
+    await stores.staging.preflight?.();
     const registry = createRegistry(config.registry, { env: opts.env });
     const { observation, index, sightings } = await observe(stores, registry, ledger, clock());
     const plan = assemblePlan(observation, {
       targetChannel: config.target.channel,
       labels: config.target.labels,
+      subdirs: config.staging.subdirs,
       policy: config.policy,
     });
 
@@ -107,6 +111,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     if (!opts.planOnly) {
       // Ages count from here for whatever this run sees first (a plan changes nothing, so it records nothing).
       ledger.recordSightings(sightings, toUtcString(observation.observedAtMs));
+      faultPoint('planned');
       const reportSink = createReportSink(config.reports, { env: opts.env });
       // Count alerts whatever raised them (a confirmation mismatch, a registry conflict): each one means exit 6.
       const sink: ReportSink = {

@@ -4,6 +4,11 @@ import { mdCode, mdTable } from '../reports/markdown.js';
 import type { ReconcileResult } from './run.js';
 
 const DECISIONS = ['publish', 'cleanup', 'reject', 'wait'];
+const STRAY_KIND = {
+  signature: 'signatures without an artifact',
+  'unknown-subdir': 'files in folders that are not known subdirs',
+  other: 'files that are neither artifacts nor signatures',
+} as const;
 
 function counts(result: ReconcileResult): string {
   const part = (keys: string[]): string =>
@@ -28,9 +33,14 @@ export function renderTextSummary(result: ReconcileResult): string {
   const registry = result.registryCommit?.slice(0, 12) ?? '(folder)';
   const mode = result.mode === 'plan' ? 'plan' : 'run';
   const head = `forgegate ${mode} at ${result.now} · registry ${registry} · ${counts(result)}`;
+  const kinds = (['signature', 'unknown-subdir', 'other'] as const)
+    .map((k) => [STRAY_KIND[k], result.strays.filter((s) => s.kind === k).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([what, n]) => `${n} ${what}`)
+    .join(', ');
   const strays =
     result.strays.length > 0
-      ? `\nstray signatures: ${result.strays.length} ` +
+      ? `\nstrays: ${kinds} ` +
         `(${result.strays.filter((s) => s.delete).length} past retention${result.mode === 'apply' ? ', deleted' : ''})`
       : '';
   const reports =

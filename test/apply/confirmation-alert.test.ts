@@ -38,6 +38,7 @@ describe('confirmation after publishing', () => {
     const plan = assemblePlan(observation, {
       targetChannel: config.target.channel,
       labels: config.target.labels,
+      subdirs: config.staging.subdirs,
       policy: config.policy,
     });
     const results = await applyPlan(plan, index, {
@@ -73,6 +74,7 @@ describe('registration conflict', () => {
     const plan = assemblePlan(observation, {
       targetChannel: config.target.channel,
       labels: config.target.labels,
+      subdirs: config.staging.subdirs,
       policy: config.policy,
     });
     expect(plan.items[0]).toMatchObject({ decision: 'publish', register: true });

@@ -1,5 +1,8 @@
 // Run the built CLI as a real process (the way cron runs it).
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CLI } from './paths.js';
 
 export interface CliResult {
@@ -34,4 +37,31 @@ export function runCli(
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/**
+ * Run the CLI, stop it at fault point `point` (FORGEGATE_PAUSE), let `meanwhile` change the world, then let it go
+ * on: what an attacker does between a run's listing and its actions.
+ */
+export async function runCliPaused(
+  args: string[],
+  point: string,
+  meanwhile: () => Promise<void> | void,
+  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliResult & { pausedAt: boolean }> {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-pause-'));
+  try {
+    const running = runCli(args, { ...opts, env: { ...opts.env, FORGEGATE_PAUSE: point, FORGEGATE_PAUSE_DIR: dir } });
+    const state = { finished: false };
+    void running.then(() => (state.finished = true));
+    while (!existsSync(join(dir, `${point}.paused`)) && !state.finished) await new Promise((r) => setTimeout(r, 20));
+    const pausedAt = existsSync(join(dir, `${point}.paused`));
+    if (pausedAt) {
+      await meanwhile();
+      writeFileSync(join(dir, `${point}.resume`), '');
+    }
+    return { ...(await running), pausedAt };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -1,8 +1,16 @@
 // In-memory observations for planner tests: no disk, no network.
 import type { Policy } from '../../src/config/types.js';
 import { DEFAULT_POLICY } from '../../src/config/types.js';
-import type { RegistryKey, RegistrySnapshot, StagedArtifact, StagedSignature, TargetFile } from '../../src/model.js';
-import { sightingKey } from '../../src/plan/identity.js';
+import { KNOWN_SUBDIRS } from '../../src/conda/subdirs.js';
+import type {
+  RegistryKey,
+  RegistrySnapshot,
+  StagedArtifact,
+  StagedFile,
+  StagedSignature,
+  TargetFile,
+} from '../../src/model.js';
+import { sighting } from '../../src/plan/identity.js';
 import type { LedgerFacts, Observation, PlanSettings } from '../../src/plan/types.js';
 import { DEFAULT_REGISTRY_CONFIG } from '../../src/registry/layout.js';
 import { encodeKey, keyPairFromSeed, type KeyPair } from '../../src/statement/keys.js';
@@ -22,6 +30,7 @@ export function registryKey(k: KeyPair, extra: Partial<RegistryKey> = {}): Regis
 export class FakeWorld {
   artifacts: StagedArtifact[] = [];
   signatures: StagedSignature[] = [];
+  others: StagedFile[] = [];
   target = new Map<string, TargetFile[]>();
   outputs = new Map<string, string[] | null>([
     ['demo-pkg', ['demo-pkg']],
@@ -59,7 +68,7 @@ export class FakeWorld {
       ...(opts.sha256 ? { sha256: opts.sha256 } : {}),
     };
     const ageMs = opts.ageMs === undefined ? 60_000 : opts.ageMs;
-    if (ageMs !== null) this.ledger.firstSeen.set(sightingKey(a), NOW - ageMs);
+    if (ageMs !== null) this.ledger.firstSeen.set(sighting.artifact(a), NOW - ageMs);
     this.artifacts.push(a);
     return a;
   }
@@ -109,7 +118,7 @@ export class FakeWorld {
     return {
       nowMs: NOW,
       observedAtMs: NOW,
-      staging: { artifacts: this.artifacts, signatures: this.signatures },
+      staging: { artifacts: this.artifacts, signatures: this.signatures, others: this.others },
       target: this.target,
       registry,
       ledger: this.ledger,
@@ -117,6 +126,6 @@ export class FakeWorld {
   }
 
   settings(): PlanSettings {
-    return { targetChannel: CHANNEL, labels: ['main', 'rc'], policy: this.policy };
+    return { targetChannel: CHANNEL, labels: ['main', 'rc'], subdirs: KNOWN_SUBDIRS, policy: this.policy };
   }
 }

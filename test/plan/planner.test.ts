@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assemblePlan } from '../../src/plan/planner.js';
-import { sightingKey, uploadIdentity } from '../../src/plan/identity.js';
+import { sighting, uploadIdentity } from '../../src/plan/identity.js';
 import { DIGESTS, FakeWorld, KEY, NOW, OTHER_KEY, registryKey } from './builders.js';
 
 const FILE = 'demo-pkg-1.0-h0_0.conda';
@@ -66,7 +66,7 @@ describe('assemblePlan', () => {
     w.artifacts = [];
     Reflect.deleteProperty(sig, 'uploadedAt'); // a folder store: no server time
     expect(assemblePlan(w.observation(), w.settings()).strays.map((s) => s.delete)).toEqual([false]);
-    w.ledger.firstSeen.set(sightingKey(sig), NOW - 8 * 86_400_000);
+    w.ledger.firstSeen.set(sighting.signature(sig), NOW - 8 * 86_400_000);
     expect(assemblePlan(w.observation(), w.settings()).strays.map((s) => s.delete)).toEqual([true]);
   });
 
@@ -246,6 +246,49 @@ describe('assemblePlan', () => {
     w.stage('demo-pkg-0.1-h0_0.tar.bz2');
     expect(assemblePlan(w.observation(), w.settings())).toEqual(assemblePlan(w.observation(), w.settings()));
     expect(assemblePlan(w.observation(), w.settings()).summary).toEqual({ publish: 1, cleanup: 0, reject: 1, wait: 1 });
+  });
+});
+
+describe('strays: what staging holds besides artifacts in known subdirs', () => {
+  it('an artifact outside the known subdirs (zz/, label/) is never planned: it and its signature are strays', () => {
+    const w = new FakeWorld();
+    w.sign(w.stage(FILE, { subdir: 'zz' }));
+    w.sign(w.stage(FILE, { subdir: 'label' }));
+    const plan = assemblePlan(w.observation(), w.settings());
+    expect(plan.items).toEqual([]);
+    expect(plan.strays.map((s) => [s.kind, s.subdir, s.delete])).toEqual([
+      ['signature', 'zz', false],
+      ['signature', 'label', false],
+      ['unknown-subdir', 'zz', false],
+      ['unknown-subdir', 'label', false],
+    ]);
+  });
+
+  it('deletes an artifact outside the known subdirs only after rejectRetention from its first sighting', () => {
+    const w = new FakeWorld();
+    w.stage(FILE, { subdir: 'zz', ageMs: 8 * 86_400_000 });
+    expect(assemblePlan(w.observation(), w.settings()).strays).toEqual([
+      expect.objectContaining({ kind: 'unknown-subdir', filename: FILE, delete: true }),
+    ]);
+  });
+
+  it('takes the known subdirs from the settings (staging.subdirs) instead of conda’s list', () => {
+    const w = new FakeWorld();
+    w.sign(w.stage(FILE, { subdir: 'linux-64' }));
+    const plan = assemblePlan(w.observation(), { ...w.settings(), subdirs: ['noarch'] });
+    expect(plan.items).toEqual([]);
+    expect(plan.strays.map((s) => s.kind)).toEqual(['signature', 'unknown-subdir']);
+  });
+
+  it('lists files that are neither artifacts nor signatures, deleted after rejectRetention from their first sighting', () => {
+    const w = new FakeWorld();
+    const junk = { subdir: 'noarch', filename: 'README.txt', size: 5, handle: 'noarch/README.txt' };
+    w.others.push(junk);
+    expect(assemblePlan(w.observation(), w.settings()).strays).toEqual([
+      { kind: 'other', subdir: 'noarch', filename: 'README.txt', handle: 'noarch/README.txt', delete: false },
+    ]);
+    w.ledger.firstSeen.set(sighting.file(junk), NOW - 8 * 86_400_000);
+    expect(assemblePlan(w.observation(), w.settings()).strays.map((s) => s.delete)).toEqual([true]);
   });
 });
 

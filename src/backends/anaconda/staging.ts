@@ -3,7 +3,15 @@
 import pLimit from 'p-limit';
 import { isSubdir, parseArtifactFilename } from '../../conda/filename.js';
 import { ForgegateError } from '../../errors.js';
-import type { Digests, StagedArtifact, StagedSignature, StagingListing, StagingStore } from '../../model.js';
+import type {
+  Digests,
+  StagedArtifact,
+  StagedFile,
+  StagedItem,
+  StagedSignature,
+  StagingListing,
+  StagingStore,
+} from '../../model.js';
 import { MAX_SIG_FILE_BYTES } from '../../statement/dsse.js';
 import { parseFullName, type AnacondaClient, type AnacondaFile, type FileRef } from './client.js';
 import { RetryableFailure, isRetryableError, retrying } from '../../util/retry.js';
@@ -41,6 +49,17 @@ function asArtifact(f: AnacondaFile, ref: FileRef): StagedArtifact | null {
   };
 }
 
+function asOther(f: AnacondaFile): StagedFile {
+  const parts = f.basename.split('/');
+  return {
+    subdir: parts.length > 1 ? parts[0]! : '',
+    filename: parts.at(-1)!,
+    size: f.size,
+    uploadedAt: anacondaTime(f.upload_time),
+    handle: f.full_name,
+  };
+}
+
 export class AnacondaStaging implements StagingStore {
   readonly kind = 'anaconda';
   #client: AnacondaClient;
@@ -55,6 +74,7 @@ export class AnacondaStaging implements StagingStore {
 
   async list(): Promise<StagingListing> {
     const artifacts: StagedArtifact[] = [];
+    const others: StagedFile[] = [];
     const sigFiles: AnacondaFile[] = [];
     for (const f of await ownerFiles(this.#client, this.#owner)) {
       const ref = parseFullName(f.full_name);
@@ -64,6 +84,7 @@ export class AnacondaStaging implements StagingStore {
       else {
         const artifact = asArtifact(f, ref);
         if (artifact) artifacts.push(artifact);
+        else others.push(asOther(f)); // anything else in the staging owner is a stray to clean up
       }
     }
     const limit = pLimit(this.#concurrency);
@@ -83,7 +104,7 @@ export class AnacondaStaging implements StagingStore {
         }),
       ),
     );
-    return { artifacts, signatures: signatures.filter((s): s is StagedSignature => s !== null) };
+    return { artifacts, signatures: signatures.filter((s): s is StagedSignature => s !== null), others };
   }
 
   /** A .sig's bytes (null when larger than the limit after all); 'gone' when deleted since the listing. */
@@ -131,7 +152,7 @@ export class AnacondaStaging implements StagingStore {
   }
 
   /** DELETE /dist; already gone is success. */
-  async remove(item: StagedArtifact | StagedSignature): Promise<void> {
+  async remove(item: StagedItem): Promise<void> {
     await this.#client.remove(parseFullName(item.handle)!);
   }
 }

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSubdir } from '../../conda/filename.js';
+import { RESERVED_SUBDIRS } from '../../conda/subdirs.js';
 import type {
   ArtifactFacts,
   Digests,
@@ -80,6 +81,8 @@ export class LocalChannel implements TargetStore {
 
   async publish(copy: QuarantinedCopy, label: string, facts: ArtifactFacts): Promise<PublishOutcome> {
     const { subdir, filename } = copy;
+    // <root>/label/ is where the other labels live: a "subdir" of that name would write into them.
+    if (RESERVED_SUBDIRS.includes(subdir)) throw new Error(`refusing to publish into reserved subdir "${subdir}"`);
     // Nothing is ever shadowed either: other bytes under this name on any label is a conflict.
     for (const other of await this.#labels()) {
       const path = join(this.#labelDir(other), subdir, filename);

@@ -19,7 +19,7 @@ the clock is known to be right.
 When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended there.
 Exit: 0 ok · 2 usage or config error · 3 registry unavailable · 4 another run holds the lock ·
       5 transient failures · 6 security alert · 7 store unavailable · 8 ledger unusable ·
-      9 clock moved since the last run`;
+      9 clock moved since the last run · 10 unsafe staging or quarantine layout`;
 
 export const reconcileCommand: Command = {
   name: 'reconcile',

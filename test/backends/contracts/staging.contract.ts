@@ -45,7 +45,7 @@ export function stagingContract(name: string, makeFixture: () => Promise<Staging
     });
 
     it('lists nothing when nothing is staged', async () => {
-      expect(await fx.store.list()).toEqual({ artifacts: [], signatures: [] });
+      expect(await fx.store.list()).toEqual({ artifacts: [], signatures: [], others: [] });
     });
 
     it('lists every staged artifact with its subdir, filename, size and any server upload time in RFC 3339 UTC', async () => {
@@ -157,7 +157,7 @@ export function stagingContract(name: string, makeFixture: () => Promise<Staging
       expect(await fx.store.digest(a)).toEqual({ size: odd.facts.size, sha256: odd.facts.sha256, md5: odd.facts.md5 });
       await fx.store.remove(a);
       await fx.store.remove(listing.signatures[0]!);
-      expect(await fx.store.list()).toEqual({ artifacts: [], signatures: [] });
+      expect(await fx.store.list()).toEqual({ artifacts: [], signatures: [], others: [] });
     });
 
     it('fails list() of a store that cannot be reached with a store-unavailable error (exit 7)', async () => {
@@ -172,7 +172,7 @@ export function stagingContract(name: string, makeFixture: () => Promise<Staging
       expect((error as ForgegateError).exitCode).toBe(ExitCode.STORE_UNAVAILABLE);
     });
 
-    it('does not list junk as artifacts or signatures', async () => {
+    it('does not list junk as artifacts or signatures, but as others (strays to clean up)', async () => {
       await fx.stage(foo.subdir, foo.filename, foo.bytes);
       await fx.stageJunk('linux-64', 'README.txt', Buffer.from('hello'));
       await fx.stageJunk('linux-64', 'notes.conda', Buffer.from('no name-version-build'));
@@ -182,6 +182,24 @@ export function stagingContract(name: string, makeFixture: () => Promise<Staging
       const listing = await fx.store.list();
       expect(names(listing)).toEqual([`linux-64/${foo.filename}`]);
       expect(listing.signatures).toEqual([]);
+      const others = listing.others.map((o) => `${o.subdir}/${o.filename}`);
+      expect(others).toEqual(
+        expect.arrayContaining(['linux-64/README.txt', 'linux-64/notes.conda', 'linux-64/foo-1.0-h0_0.zip']),
+      );
+      for (const o of listing.others) {
+        expect(o.size).toBeGreaterThan(0);
+        expect(o.handle).not.toBe('');
+      }
+    });
+
+    it('removes a stray it listed, and leaves the rest', async () => {
+      await fx.stage(foo.subdir, foo.filename, foo.bytes);
+      await fx.stageJunk('linux-64', 'README.txt', Buffer.from('hello'));
+      const junk = (await fx.store.list()).others.find((o) => o.filename === 'README.txt')!;
+      await fx.store.remove(junk);
+      const after = await fx.store.list();
+      expect(after.others.map((o) => o.filename)).not.toContain('README.txt');
+      expect(names(after)).toEqual([`linux-64/${foo.filename}`]);
     });
   });
 }
