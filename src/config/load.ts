@@ -1,6 +1,6 @@
 // read → parse → normalise → validate. Every problem is collected with its key path, then reported at once.
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import YAML from 'yaml';
 import { isSubdir } from '../conda/filename.js';
 import { KNOWN_SUBDIRS, RESERVED_SUBDIRS } from '../conda/subdirs.js';
@@ -180,6 +180,13 @@ function policy(v: unknown, p: Problems): Policy {
   };
 }
 
+function sharesPlace(a: StoreConfig, b: StoreConfig): boolean {
+  if (a.type === 'anaconda' && b.type === 'anaconda') return a.owner === b.owner && a.url === b.url;
+  if (a.type !== 'directory' || b.type !== 'directory' || !a.path || !b.path) return false;
+  const within = (x: string, y: string): boolean => x === y || x.startsWith(y.endsWith(sep) ? y : `${y}${sep}`);
+  return within(a.path, b.path) || within(b.path, a.path);
+}
+
 /** Validate a parsed config document. Pure: `configPath` only anchors relative paths. */
 export function validateConfig(doc: unknown, configPath: string): { config: Config; errors: string[] } {
   const p = new Problems();
@@ -236,6 +243,14 @@ export function validateConfig(doc: unknown, configPath: string): { config: Conf
     p.add('quarantine.store', 'a directory for a directory target', root['quarantine']);
   if (quarantineStore.type === 'anaconda' && stagingStore.type !== 'anaconda')
     p.add('staging.store', 'an anaconda owner when the quarantine is on anaconda.org', root['staging']);
+  // The quarantine is private custody that the run sweeps: never a place uploaders write or clients read.
+  for (const [name, other] of [
+    ['staging', stagingStore],
+    ['target', targetStore],
+  ] as const) {
+    if (sharesPlace(quarantineStore, other))
+      p.add('quarantine.store', `a place of its own, apart from ${name}.store`, root['quarantine'] ?? 'the default');
+  }
 
   const config: Config = {
     configPath,

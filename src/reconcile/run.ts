@@ -94,8 +94,10 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     // Before anything is recorded: a refused run must not become the reference for the next one.
     if (!opts.acceptClockJump) checkClock(Date.now(), ledger.lastRunStartedAt(), config.policy);
     runId = ledger.startRun(opts.planOnly ? 'plan' : 'apply', toUtcString(Date.now()));
-    // Before anything is read: a staging layout uploaders could rearrange under the run is refused.
+    // Before anything is read: a staging layout uploaders could rearrange under the run is refused, and so is
+    // custody others could change (a plan copies nothing, so it leaves the quarantine alone).
     await stores.staging.preflight?.();
+    if (!opts.planOnly) await stores.quarantine.preflight?.();
     const registry = createRegistry(config.registry, { env: opts.env });
     const { observation, index, sightings } = await observe(stores, registry, ledger, clock());
     const plan = assemblePlan(observation, {
@@ -122,7 +124,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
           await reportSink.sendAlert(a);
         },
       };
-      // Under the lock, anything left in the quarantine is debris of a crashed run.
+      // Under the lock, what a crashed run left in the quarantine is debris.
       await stores.quarantine.sweep?.();
       results = await applyPlan(plan, index, {
         ...stores,

@@ -21,6 +21,19 @@ policy: { maxSignatureAge: 24h, clockSkew: 5m, stagingGrace: 2h, rejectRetention
 `;
 
 describe('config', () => {
+  it('refuses a quarantine that shares a place with staging or the target', () => {
+    const doc = YAML.parse(ISSUE_EXAMPLE) as Record<string, unknown>;
+    for (const path of ['./channel', './staging/q', '.']) {
+      doc['quarantine'] = { store: { type: 'directory', path } };
+      expect(validateConfig(doc, join(work, 'x.yml')).errors).toEqual([
+        expect.stringMatching(/^quarantine\.store: expected a place of its own, apart from (staging|target)\.store/),
+        ...(path === '.' ? [expect.stringContaining('apart from target.store')] : []),
+      ]);
+    }
+    doc['quarantine'] = { store: { type: 'directory', path: './private' } };
+    expect(validateConfig(doc, join(work, 'x.yml')).errors).toEqual([]);
+  });
+
   it('loads the documented example, resolving paths against the config file', async () => {
     const path = join(work, 'forgegate.yml');
     writeFileSync(path, ISSUE_EXAMPLE);
