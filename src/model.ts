@@ -157,6 +157,8 @@ export interface TargetStore {
   confirm(subdir: string, filename: string, label: string): Promise<Digests | null>;
   /** Take a file off the target. Used only when a confirmation after publishing disagreed. */
   withdraw(subdir: string, filename: string, label: string): Promise<void>;
+  /** Remove temporary files a crashed run left. Called only while holding the run lock. */
+  sweep?(): Promise<void>;
 }
 
 /** The three stores one run works with, built together by the composition root (`reconcile/wiring.ts`). */

@@ -124,8 +124,9 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
           await reportSink.sendAlert(a);
         },
       };
-      // Under the lock, what a crashed run left in the quarantine is debris.
+      // Under the lock, what a crashed run left in the quarantine or the target's temp folder is debris.
       await stores.quarantine.sweep?.();
+      await stores.target.sweep?.();
       results = await applyPlan(plan, index, {
         ...stores,
         registry,

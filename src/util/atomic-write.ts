@@ -4,10 +4,20 @@ import { constants, createWriteStream } from 'node:fs';
 import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { faultPoint } from './fault.js';
 import { readStreamNoFollow } from './no-follow.js';
 
-function tempPath(dest: string): string {
-  return join(dirname(dest), `.${basename(dest)}.${randomBytes(6).toString('hex')}.tmp`);
+/**
+ * Where a temp file is written: beside the destination, or in `tmpDir` (same file system, so rename and link stay
+ * atomic) when the destination folder is one that others read and must never see half a file in.
+ */
+export interface AtomicOptions {
+  tmpDir?: string;
+}
+
+async function tempPath(dest: string, opts: AtomicOptions): Promise<string> {
+  if (opts.tmpDir !== undefined) await mkdir(opts.tmpDir, { recursive: true, mode: 0o700 });
+  return join(opts.tmpDir ?? dirname(dest), `.${basename(dest)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 async function fsyncPath(path: string, flags: number = constants.O_RDONLY): Promise<void> {
@@ -28,9 +38,13 @@ export async function mkdirp(dir: string): Promise<void> {
 }
 
 /** temp file in the same folder → write → fsync → rename over the target → fsync the folder. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  opts: AtomicOptions = {},
+): Promise<void> {
   await mkdirp(dirname(path));
-  const tmp = tempPath(path);
+  const tmp = await tempPath(path, opts);
   const fh = await open(tmp, 'w', 0o644);
   try {
     await fh.writeFile(data);
@@ -38,6 +52,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   } finally {
     await fh.close();
   }
+  faultPoint('temp-written');
   try {
     await rename(tmp, path);
   } catch (e) {
@@ -51,12 +66,17 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
  * Copy src to dest without ever replacing an existing dest: the bytes go to a temp file (fsynced), then
  * link(2) makes them appear at dest atomically and fails with EEXIST if something is already there.
  */
-export async function copyFileAtomicNoClobber(src: string, dest: string): Promise<'created' | 'exists'> {
+export async function copyFileAtomicNoClobber(
+  src: string,
+  dest: string,
+  opts: AtomicOptions = {},
+): Promise<'created' | 'exists'> {
   await mkdirp(dirname(dest));
-  const tmp = tempPath(dest);
+  const tmp = await tempPath(dest, opts);
   try {
     await pipeline(await readStreamNoFollow(src), createWriteStream(tmp, { mode: 0o644 }));
     await fsyncPath(tmp);
+    faultPoint('temp-written');
     try {
       await link(tmp, dest);
     } catch (e) {

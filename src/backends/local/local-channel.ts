@@ -1,8 +1,9 @@
 // The target as a real conda channel folder: <root>/<subdir>/ for label main, <root>/label/<L>/<subdir>/ otherwise.
 // Files are published with link(2) (never overwrite), then repodata.json is rewritten atomically: a crash never
-// leaves a repodata that names a missing file.
+// leaves a repodata that names a missing file. Temp files live in <root>/.forgegate-tmp/ (same file system, mode
+// 0700), never in a folder a client reads; sweep() removes what a crash left there.
 import { existsSync } from 'node:fs';
-import { readdir, unlink } from 'node:fs/promises';
+import { readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSubdir } from '../../conda/filename.js';
 import { RESERVED_SUBDIRS } from '../../conda/subdirs.js';
@@ -18,13 +19,22 @@ import { copyFileAtomicNoClobber, writeFileAtomic } from '../../util/atomic-writ
 import { digestFile, sameDigests } from '../../util/digest.js';
 import { readRepodata, recordFor, section, serialise } from './repodata.js';
 
+const TMP_DIR = '.forgegate-tmp';
+
 export class LocalChannel implements TargetStore {
   readonly kind = 'directory';
   #root: string;
+  #tmp: { tmpDir: string };
   #locks = new Map<string, Promise<unknown>>();
 
   constructor(root: string) {
     this.#root = root;
+    this.#tmp = { tmpDir: join(root, TMP_DIR) };
+  }
+
+  /** Called only under the run lock: every temp file there belongs to a run that died. */
+  async sweep(): Promise<void> {
+    await rm(this.#tmp.tmpDir, { recursive: true, force: true });
   }
 
   #labelDir(label: string): string {
@@ -54,11 +64,13 @@ export class LocalChannel implements TargetStore {
     const path = join(this.#labelDir(label), subdir, 'repodata.json');
     await this.#serial(path, async () => {
       const repodata = await readRepodata(path, subdir);
-      if (edit(repodata) || !existsSync(path)) await writeFileAtomic(path, serialise(repodata));
+      if (edit(repodata) || !existsSync(path)) await writeFileAtomic(path, serialise(repodata), this.#tmp);
     });
     const noarch = join(this.#labelDir(label), 'noarch', 'repodata.json');
     if (!existsSync(noarch))
-      await this.#serial(noarch, async () => writeFileAtomic(noarch, serialise(await readRepodata(noarch, 'noarch'))));
+      await this.#serial(noarch, async () =>
+        writeFileAtomic(noarch, serialise(await readRepodata(noarch, 'noarch')), this.#tmp),
+      );
   }
 
   async list(): Promise<TargetListing> {
@@ -92,7 +104,7 @@ export class LocalChannel implements TargetStore {
         return { kind: 'conflict', detail: `label ${other} already holds other bytes (sha256 ${held.sha256})` };
     }
     const dest = join(this.#labelDir(label), subdir, filename);
-    const created = await copyFileAtomicNoClobber(copy.handle, dest);
+    const created = await copyFileAtomicNoClobber(copy.handle, dest, this.#tmp);
     if (created === 'exists' && !sameDigests(await digestFile(dest), facts))
       return { kind: 'conflict', detail: 'another file appeared under this name' };
     let added = false as boolean; // set inside the update callback

@@ -1,0 +1,56 @@
+// A client reading the channel folder never sees a temporary file, even when a run dies mid-write; the next run
+// sweeps what was left, under the lock. Real packages, real folders, the real CLI process.
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Sandbox } from '../../src/demo/sandbox.js';
+import { runCli } from '../helpers/cli.js';
+import { channelState } from '../helpers/channel-state.js';
+
+const work = mkdtempSync(join(tmpdir(), 'fg-e2e-channel-tmp-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Every file in the folders a conda client reads: <root>/<subdir>/ and <root>/label/<L>/<subdir>/. */
+function clientVisible(root: string): string[] {
+  const files = (dir: string): string[] =>
+    existsSync(dir)
+      ? readdirSync(dir).filter((n) => !n.startsWith('.forgegate-tmp') && statSync(join(dir, n)).isFile())
+      : [];
+  const subdirs = (base: string): string[] =>
+    existsSync(base)
+      ? readdirSync(base).filter((n) => n !== 'label' && !n.startsWith('.') && statSync(join(base, n)).isDirectory())
+      : [];
+  const labels = existsSync(join(root, 'label'))
+    ? readdirSync(join(root, 'label')).map((l) => join(root, 'label', l))
+    : [];
+  return [root, ...labels]
+    .flatMap((base) => subdirs(base).flatMap((s) => files(join(base, s)).map((f) => relative(root, join(base, s, f)))))
+    .sort();
+}
+
+describe('a run killed while a channel file is being written', () => {
+  // For one noarch artifact the temp files are: 1 the quarantine copy, 2 the channel copy, 3 its repodata.json.
+  for (const nth of [2, 3]) {
+    it(`(temp file ${nth}) leaves nothing but artifacts and repodata.json where clients read, and the rerun sweeps`, async () => {
+      const sb = await Sandbox.create(join(work, `kill-${nth}`));
+      await sb.addFeedstock('app', ['app']);
+      await sb.commitRegistry();
+      const built = await sb.build({ name: 'app', version: '1.0', build: 'h0_0', subdir: 'noarch' });
+      await sb.stage(built, { feedstock: 'app' });
+      const crashed = await runCli(['reconcile', '--config', sb.configPath], {
+        env: { FORGEGATE_FAULT: `temp-written:${nth}` },
+      });
+      expect(crashed.signal).toBe('SIGKILL');
+      for (const f of clientVisible(sb.channelDir)) expect(f).toMatch(/\/(repodata\.json|[^/]+\.(conda|tar\.bz2))$/);
+      // The half-finished write is in forgegate's own temp folder, which is not a subdir.
+      expect(readdirSync(join(sb.channelDir, '.forgegate-tmp'))).toHaveLength(1);
+      const rerun = await runCli(['reconcile', '--config', sb.configPath]);
+      expect(rerun.code).toBe(0);
+      expect(channelState(sb.channelDir).records).toEqual([`noarch/${built.filename}`]);
+      expect(readdirSync(join(sb.channelDir, '.forgegate-tmp'))).toEqual([]);
+      expect(statSync(join(sb.channelDir, '.forgegate-tmp')).mode & 0o777).toBe(0o700);
+      expect(clientVisible(sb.channelDir)).toEqual(['noarch/repodata.json', `noarch/${built.filename}`].sort());
+    });
+  }
+});
