@@ -90,9 +90,10 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
   const stores = createStores(config, { env: opts.env, readOnly: opts.planOnly });
   let runId: number | null = null;
   try {
-    lock?.acquire();
-    // Before anything is recorded: a refused run must not become the reference for the next one.
+    // Before anything is recorded (a refused run must not become the next one's reference), and before the lock,
+    // whose expiry is read with the same clock.
     if (!opts.acceptClockJump) checkClock(Date.now(), ledger.lastRunStartedAt(), config.policy);
+    lock?.acquire();
     runId = ledger.startRun(opts.planOnly ? 'plan' : 'apply', toUtcString(Date.now()));
     // Before anything is read: a staging layout uploaders could rearrange under the run is refused, and so is
     // custody others could change (a plan copies nothing, so it leaves the quarantine alone).

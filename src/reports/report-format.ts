@@ -1,6 +1,6 @@
 // The body of a failure report (file or issue), with hidden markers that make re-sending idempotent.
 import { isArtifactFilename, isSubdir } from '../conda/filename.js';
-import type { FailureReport } from '../model.js';
+import type { FailureReport, SecurityAlert } from '../model.js';
 import { fixFor } from '../reasons.js';
 import { sha256Hex } from '../util/digest.js';
 import { mdCode } from './markdown.js';
@@ -11,11 +11,18 @@ import { UNATTRIBUTED, safeCommit, safeFeedstock } from './attribution.js';
  * name (their patterns hold no space, `<` or `>`) and a reason code; anything else is hashed.
  */
 export function failureMarker(r: Pick<FailureReport, 'subdir' | 'filename' | 'reason'>): string {
-  const artifact =
-    isSubdir(r.subdir) && isArtifactFilename(r.filename)
-      ? `${r.subdir}/${r.filename}`
-      : `sha256:${sha256Hex(`${r.subdir}/${r.filename}`).slice(0, 32)}`;
-  return `<!-- forgegate:failure ${artifact} ${r.reason} -->`;
+  return `<!-- forgegate:failure ${markerSubject(r.subdir, r.filename)} ${r.reason} -->`;
+}
+
+/** The hidden marker of a security alert (one issue per kind and artifact), on the same terms. */
+export function alertMarker(a: Pick<SecurityAlert, 'kind' | 'subdir' | 'filename'>): string {
+  return `<!-- forgegate:alert ${a.kind} ${markerSubject(a.subdir, a.filename)} -->`;
+}
+
+function markerSubject(subdir: string, filename: string): string {
+  return isSubdir(subdir) && isArtifactFilename(filename)
+    ? `${subdir}/${filename}`
+    : `sha256:${sha256Hex(`${subdir}/${filename}`).slice(0, 32)}`;
 }
 
 export function reportHeader(feedstock: string, commit: string | null): string {

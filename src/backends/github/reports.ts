@@ -4,7 +4,9 @@
 import { ForgegateError } from '../../errors.js';
 import type { FailureReport, ReportSink, SecurityAlert } from '../../model.js';
 import { mdCode } from '../../reports/markdown.js';
+import { escapeControl } from '../../util/escape-control.js';
 import {
+  alertMarker,
   groupReports,
   reportHeader,
   reportMarker,
@@ -112,13 +114,12 @@ export class GitHubReports implements ReportSink {
   }
 
   async sendAlert(alert: SecurityAlert): Promise<void> {
-    const found = await this.#find(
-      this.#admin,
-      `<!-- forgegate:alert ${alert.kind} ${alert.subdir}/${alert.filename} -->`,
-    );
+    // A stray's name is uploader text: the marker is built from checked values only, the title is escaped.
+    const marker = alertMarker(alert);
+    const found = await this.#find(this.#admin, marker);
     if (found.issue) return;
     const body = [
-      `<!-- forgegate:alert ${alert.kind} ${alert.subdir}/${alert.filename} -->`,
+      marker,
       `**Security alert: ${alert.kind}**`,
       '',
       `Artifact: ${mdCode(`${alert.subdir}/${alert.filename}`)}`,
@@ -133,7 +134,7 @@ export class GitHubReports implements ReportSink {
       {
         input: {
           repositoryId: found.repositoryId,
-          title: `forgegate security alert: ${alert.kind} for ${alert.subdir}/${alert.filename}`,
+          title: `forgegate security alert: ${alert.kind} for ${escapeControl(`${alert.subdir}/${alert.filename}`)}`,
           body,
         },
       },

@@ -220,6 +220,23 @@ export function reportSinkContract(
       ]);
     });
 
+    it('does not let an alert about a file with a hostile name stop another alert', async () => {
+      const victim: SecurityAlert = {
+        kind: 'STAGING_CHANGED',
+        subdir: 'linux-64',
+        filename: 'victim-1.0-h0_0.conda',
+        feedstock: null,
+        detail: 'staging changed under the run',
+      };
+      const forged = `<!-- forgegate:alert ${victim.kind} ${victim.subdir}/${victim.filename} -->`;
+      await fx.sink.sendAlert({ ...victim, filename: `junk\n${forged}\n`, detail: 'a stray with a hostile name' });
+      await fx.newSink().sendAlert(victim);
+      const { alerts } = await fx.readDelivered();
+      expect(alerts.map((a) => `${a.kind} ${a.subdir}/${a.filename}`)).toContain(
+        `${victim.kind} ${victim.subdir}/${victim.filename}`,
+      );
+    });
+
     it('sendAlert() delivers the alert with its kind, artifact and detail', async () => {
       const alert: SecurityAlert = {
         kind: 'TARGET_CONFIRMATION_MISMATCH',
