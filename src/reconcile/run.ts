@@ -116,7 +116,8 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
       ledger.recordSightings(sightings, toUtcString(observation.observedAtMs));
       faultPoint('planned');
       const reportSink = createReportSink(config.reports, { env: opts.env });
-      // Count alerts whatever raised them (a confirmation mismatch, a registry conflict): each one means exit 6.
+      // Count alerts whatever raised them (a confirmation mismatch, a registry conflict, staging that changed under
+      // the run): each one means exit 6.
       const sink: ReportSink = {
         kind: reportSink.kind,
         sendFailures: (r) => reportSink.sendFailures(r),
