@@ -97,6 +97,19 @@ describe('forgegate CLI', () => {
       const no = await runCli(['check', '--config', sb.configPath, '--feedstock', 'someone-else', artifact]);
       expect(no.code).toBe(1);
       expect(no.stdout).toContain('OUTPUT_NOT_ALLOWED');
+      // The gate publishes only from known subdirs: anything else would stay in staging as a stray.
+      const label = await runCli([
+        'check',
+        '--config',
+        sb.configPath,
+        '--feedstock',
+        'tool',
+        '--subdir',
+        'label',
+        artifact,
+      ]);
+      expect(label.code).toBe(1);
+      expect(label.stdout).toContain('"label" is not a subdir this gate publishes (staging.subdirs)');
     });
 
     it('sign writes ARTIFACT.sig that the gate accepts and publishes', async () => {

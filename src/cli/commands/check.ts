@@ -70,6 +70,14 @@ export const check: Command = {
         });
         continue;
       }
+      // The gate would leave it in staging as a stray, unpublished.
+      if (!config.staging.subdirs.includes(subdir)) {
+        Object.assign(row, {
+          reason: 'ARTIFACT_INVALID',
+          detail: `"${subdir}" is not a subdir this gate publishes (staging.subdirs)`,
+        });
+        continue;
+      }
       const result = await verifyArtifactFile(path, { filename, subdir });
       if (!result.ok) {
         Object.assign(row, { reason: result.reason, detail: result.detail });
