@@ -29,7 +29,7 @@ Commands:
 
 Exit codes: 0 ok · 1 check: not publishable / registry lint: problems · 2 usage or config error ·
             3 registry unavailable · 4 another run holds the lock · 5 some items failed transiently (retried next run) ·
-            6 security alert · 7 a store could not be listed · 8 the ledger is damaged or not forgegate's ·
+            6 security alert · 7 a store could not be listed · 8 the ledger is unusable (damaged, not forgegate's) ·
             9 the clock moved backwards or far forwards since the last run ·
             10 unsafe staging or quarantine layout · 70 internal error`;
 

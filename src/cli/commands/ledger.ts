@@ -16,7 +16,8 @@ function cell(v: unknown): string {
 const usage = `forgegate ledger [runs|failures|publications] --config C [--limit N] [--json]
 
 Reads the ledger named in the config: recent runs (default), failures (rejections, transient failures and
-alerts), or publications (every file forgegate published: the tombstones that make REPLAYED work).`;
+alerts), or publications (every file forgegate published: the tombstones that make REPLAYED work).
+Exit: 0 ok · 2 usage or config error · 8 the ledger is unusable (damaged, truncated or not forgegate's)`;
 
 export const ledgerCommand: Command = {
   name: 'ledger',
