@@ -1,6 +1,7 @@
 // The applier: carries out a plan item by item, in parallel, each item's failure contained. All I/O lives here
 // and in the store adapters. Order per publish: quarantine → verify → register → publish → confirm → record → unstage.
 import pLimit from 'p-limit';
+import type { UnpackLimits } from '../conda/limits.js';
 import { verifyArtifact } from '../conda/verify-artifact.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type {
@@ -30,6 +31,8 @@ export interface ApplyDeps {
   alerts: ReportSink;
   runId: number | null;
   concurrency: number;
+  /** Resource bounds for reading each artifact (from the policy). */
+  unpackLimits: UnpackLimits;
   clock: () => number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -150,11 +153,11 @@ async function publish(
   try {
     faultPoint('admitted');
     // Verify the quarantined bytes: a file swapped in staging after listing can never reach the target.
-    const check = await verifyArtifact(await deps.quarantine.open(copy), {
-      size: expected.size,
-      filename: item.filename,
-      subdir: item.subdir,
-    });
+    const check = await verifyArtifact(
+      await deps.quarantine.open(copy),
+      { size: expected.size, filename: item.filename, subdir: item.subdir },
+      { limits: deps.unpackLimits },
+    );
     const digests = check.ok ? check.facts : check.digests;
     const reject = (reason: ReasonCode, detail: string): Outcome => {
       deps.ledger?.recordVerifyFailure(

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import YAML from 'yaml';
 import { ForgegateError } from '../errors.js';
+import { parseSize } from '../util/size.js';
 import { parseDuration } from '../util/time.js';
 import {
   DEFAULT_POLICY,
@@ -152,7 +153,20 @@ function policy(v: unknown, p: Problems): Policy {
     p.add('policy', 'a mapping', v);
     return { ...DEFAULT_POLICY };
   }
-  unknownKeys(v, ['maxSignatureAge', 'clockSkew', 'stagingGrace', 'rejectRetention', 'concurrency'], 'policy', p);
+  unknownKeys(
+    v,
+    [
+      'maxSignatureAge',
+      'clockSkew',
+      'stagingGrace',
+      'rejectRetention',
+      'concurrency',
+      'maxUnpackedSize',
+      'maxUnpackRatio',
+    ],
+    'policy',
+    p,
+  );
   const duration = (key: string, fallback: number): number => {
     if (v[key] === undefined) return fallback;
     const ms = typeof v[key] === 'string' ? parseDuration(v[key]) : null;
@@ -163,12 +177,21 @@ function policy(v: unknown, p: Problems): Policy {
   if (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
     p.add('policy.concurrency', 'an integer from 1 to 256', v['concurrency']);
   }
+  const maxUnpacked = v['maxUnpackedSize'] === undefined ? DEFAULT_POLICY.maxUnpackedBytes : null;
+  const unpacked = maxUnpacked ?? (typeof v['maxUnpackedSize'] === 'string' ? parseSize(v['maxUnpackedSize']) : null);
+  if (unpacked === null) p.add('policy.maxUnpackedSize', 'a size such as 32GiB or 512MiB', v['maxUnpackedSize']);
+  const ratio = v['maxUnpackRatio'] ?? DEFAULT_POLICY.maxUnpackRatio;
+  if (typeof ratio !== 'number' || !Number.isInteger(ratio) || ratio < 1) {
+    p.add('policy.maxUnpackRatio', 'a whole number of unpacked bytes per compressed byte, such as 1000', ratio);
+  }
   return {
     maxSignatureAgeMs: duration('maxSignatureAge', DEFAULT_POLICY.maxSignatureAgeMs),
     clockSkewMs: duration('clockSkew', DEFAULT_POLICY.clockSkewMs),
     stagingGraceMs: duration('stagingGrace', DEFAULT_POLICY.stagingGraceMs),
     rejectRetentionMs: duration('rejectRetention', DEFAULT_POLICY.rejectRetentionMs),
     concurrency: typeof concurrency === 'number' ? concurrency : DEFAULT_POLICY.concurrency,
+    maxUnpackedBytes: unpacked ?? DEFAULT_POLICY.maxUnpackedBytes,
+    maxUnpackRatio: typeof ratio === 'number' ? ratio : DEFAULT_POLICY.maxUnpackRatio,
   };
 }
 

@@ -1,4 +1,6 @@
 // The normalised config every command works from. `load.ts` turns the YAML as written into this.
+import { DEFAULT_UNPACK_LIMITS } from '../conda/limits.js';
+
 export type StoreConfig =
   { type: 'directory'; path: string } | { type: 'anaconda'; owner: string; url: string; tokenEnv: string };
 
@@ -16,6 +18,9 @@ export interface Policy {
   stagingGraceMs: number;
   rejectRetentionMs: number;
   concurrency: number;
+  /** What one artifact may unpack to in all (policy.maxUnpackedSize), and per compressed byte (maxUnpackRatio). */
+  maxUnpackedBytes: number;
+  maxUnpackRatio: number;
 }
 
 export interface Config {
@@ -38,4 +43,6 @@ export const DEFAULT_POLICY: Policy = {
   stagingGraceMs: 2 * 3_600_000,
   rejectRetentionMs: 7 * 86_400_000,
   concurrency: 8,
+  maxUnpackedBytes: DEFAULT_UNPACK_LIMITS.maxUnpackedBytes,
+  maxUnpackRatio: DEFAULT_UNPACK_LIMITS.maxUnpackRatio,
 };

@@ -114,6 +114,10 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
         alerts: sink,
         runId,
         concurrency: config.policy.concurrency,
+        unpackLimits: {
+          maxUnpackedBytes: config.policy.maxUnpackedBytes,
+          maxUnpackRatio: config.policy.maxUnpackRatio,
+        },
         clock,
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       });
