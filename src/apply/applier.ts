@@ -238,7 +238,8 @@ async function publish(
     faultPoint('recorded');
     await removeStaged(item, artifact, staged, deps);
     faultPoint('staging-removed');
-    return { kind: 'published', registered };
+    const notes = [item.detail, ...check.facts.notes].filter((n): n is string => n !== null && n !== '');
+    return { kind: 'published', registered, ...(notes.length > 0 ? { detail: notes.join('; ') } : {}) };
   } finally {
     await deps.quarantine.discard(copy).catch(() => undefined);
   }

@@ -54,7 +54,7 @@ export interface ReconcileResult {
 function toResultItem(item: PlanItem, applied: ItemResult | undefined): ResultItem {
   const o = applied?.outcome;
   const reason = o?.kind === 'rejected' ? o.reason : item.reason;
-  const detail = o && (o.kind === 'rejected' || o.kind === 'failed' || o.kind === 'alert') ? o.detail : item.detail;
+  const detail = o && 'detail' in o && o.detail !== undefined ? o.detail : item.detail;
   return {
     subdir: item.subdir,
     filename: item.filename,
@@ -133,7 +133,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
             decision: item.decision,
             reason: outcome.kind === 'rejected' ? outcome.reason : item.reason,
             outcome: outcome.kind,
-            detail: 'detail' in outcome ? outcome.detail : item.detail,
+            detail: 'detail' in outcome && outcome.detail !== undefined ? outcome.detail : item.detail,
           });
         }
       })();
