@@ -8,7 +8,7 @@ import { crc32 } from 'node:zlib';
 import { once } from 'node:events';
 import type { WriteStream } from 'node:fs';
 import { compressZstd } from '../src/conda/package-writer.js';
-import { centralHeader, endOfCentralDirectory, localHeader } from '../src/conda/zip-write.js';
+import { centralHeader, endOfCentralDirectory, localHeader, type Zip64Style } from '../src/conda/zip-write.js';
 
 const BLOCK = 128 * 1024;
 
@@ -75,6 +75,7 @@ async function writeRawZstd(
 export async function writeBigConda(
   dir: string,
   payloadBytes: number,
+  style: Zip64Style = 'none',
 ): Promise<{ path: string; filename: string; size: number }> {
   const stem = 'bigpkg-1.0-h0_0';
   const filename = `${stem}.conda`;
@@ -108,22 +109,22 @@ export async function writeBigConda(
   let offset = 0;
   const central: Buffer[] = [];
   for (const e of entries) {
-    central.push(centralHeader(e.name, e.size, e.crc, offset));
-    const b = Buffer.concat([localHeader(e.name, e.size, e.crc), e.data]);
+    central.push(centralHeader(e.name, e.size, e.crc, offset, style));
+    const b = Buffer.concat([localHeader(e.name, e.size, e.crc, style), e.data]);
     await put(out, b);
     offset += b.length;
   }
   const pkgName = `pkg-${stem}.tar.zst`;
-  central.push(centralHeader(pkgName, pkg.size, pkg.crc, offset));
-  const lh = localHeader(pkgName, pkg.size, pkg.crc);
+  central.push(centralHeader(pkgName, pkg.size, pkg.crc, offset, style));
+  const lh = localHeader(pkgName, pkg.size, pkg.crc, style);
   await put(out, lh);
   for await (const c of createReadStream(pkgZst)) await put(out, c as Buffer);
   offset += lh.length + pkg.size;
   const cd = Buffer.concat(central);
-  const end = endOfCentralDirectory(central.length, cd.length, offset);
+  const end = endOfCentralDirectory(central.length, cd.length, offset, style);
   await put(out, Buffer.concat([cd, end]));
   out.end();
   await once(out, 'finish');
   await rm(pkgZst);
-  return { path, filename, size: offset + cd.length + 22 };
+  return { path, filename, size: offset + cd.length + end.length };
 }

@@ -30,11 +30,12 @@ export const REASONS = {
     'The statement names another channel or a label this channel does not allow. Sign with the configured channel ' +
     'URL and an allowed label.',
   ARTIFACT_INVALID:
-    'The artifact is not a valid conda package, or info/index.json disagrees with the file name or statement. ' +
-    'Rebuild it with conda-build/rattler-build.',
+    'The artifact is not a conda package every client reads the same way (the detail names the rule it breaks; ' +
+    'see "What forgegate accepts" in the forgegate README), or info/index.json disagrees with the file name or ' +
+    'statement. Rebuild it with current conda-build or rattler-build.',
   ARTIFACT_UNSAFE:
-    'The artifact holds absolute paths, `..` components or links that point outside the install prefix. Fix the ' +
-    'recipe so every path stays inside the prefix.',
+    'The artifact holds absolute paths, `..` components, links that lead outside the install prefix, device ' +
+    'nodes or setuid/setgid files. Fix the recipe so every path stays inside the prefix as plain files and links.',
   OUTPUT_NOT_ALLOWED:
     'The package name is registered to other feedstocks. Ask an admin to add your feedstock to the output ' +
     '(registry add-output) or rename the output.',

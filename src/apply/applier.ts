@@ -1,6 +1,7 @@
 // The applier: carries out a plan item by item, in parallel, each item's failure contained. All I/O lives here
 // and in the store adapters. Order per publish: quarantine → verify → register → publish → confirm → record → unstage.
 import pLimit from 'p-limit';
+import type { UnpackLimits } from '../conda/limits.js';
 import { verifyArtifact } from '../conda/verify-artifact.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type {
@@ -30,6 +31,8 @@ export interface ApplyDeps {
   alerts: ReportSink;
   runId: number | null;
   concurrency: number;
+  /** Resource bounds for reading each artifact (from the policy). */
+  unpackLimits: UnpackLimits;
   clock: () => number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -177,11 +180,11 @@ async function publish(
   try {
     faultPoint('admitted');
     // Verify the quarantined bytes: a file swapped in staging after listing can never reach the target.
-    const check = await verifyArtifact(await deps.quarantine.open(copy), {
-      size: expected.size,
-      filename: item.filename,
-      subdir: item.subdir,
-    });
+    const check = await verifyArtifact(
+      await deps.quarantine.open(copy),
+      { size: expected.size, filename: item.filename, subdir: item.subdir },
+      { limits: deps.unpackLimits },
+    );
     const digests = check.ok ? check.facts : check.digests;
     if (digests !== null && !sameDigests(digests, expected)) {
       // Not remembered: the next upload under this name and statement may well be the right bytes.
@@ -264,7 +267,8 @@ async function publish(
     const alert = await removeStaged(item, artifact, staged, deps);
     if (alert) return alert;
     faultPoint('staging-removed');
-    return { kind: 'published', registered };
+    const notes = [item.detail, ...check.facts.notes].filter((n): n is string => n !== null && n !== '');
+    return { kind: 'published', registered, ...(notes.length > 0 ? { detail: notes.join('; ') } : {}) };
   } finally {
     await deps.quarantine.discard(copy).catch(() => undefined);
   }

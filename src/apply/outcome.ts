@@ -3,7 +3,8 @@ import type { PlanItem } from '../plan/types.js';
 
 /** What happened to one plan item. Expected outcomes are values; only bugs throw. */
 export type Outcome =
-  | { kind: 'published'; registered: boolean }
+  /** `detail`: what the admin should know about the published package (e.g. info/paths.json disagreements). */
+  | { kind: 'published'; registered: boolean; detail?: string }
   | { kind: 'cleaned' }
   | { kind: 'rejected'; reason: ReasonCode; detail: string; deleted: boolean }
   | { kind: 'waiting' }

@@ -1,5 +1,6 @@
 // Full verification of an artifact's bytes in ONE streaming pass: digests, container, compression, archives,
 // package-wide rules, index.json. Each layer accepts only its canonical subset (see the rules tables and README).
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ArtifactCheck, ArtifactFacts, IndexJson } from '../model.js';
 import { ByteSource, Truncated } from './byte-source.js';
@@ -21,7 +22,7 @@ export interface ArtifactExpectation {
 
 /** What forgegate read, for tools that compare it with other readers (the differential tests). */
 export interface PackageListing {
-  zipEntries: { name: string; size: number }[];
+  zipEntries: { name: string; size: number; sha256?: string }[];
   members: PackageMember[];
 }
 
@@ -70,12 +71,15 @@ async function readConda(src: ByteSource, stem: string, budget: UnpackBudget, op
       if (seen.has(name)) throw broke(PACKAGE_RULES, 'conda.entries', `zip entry ${name} appears twice`);
       seen.add(name);
       let size = 0;
-      const done = (): void => void opts.listing?.zipEntries.push({ name, size });
+      const hash = opts.hashContents ? createHash('sha256') : null;
+      const done = (): void =>
+        void opts.listing?.zipEntries.push({ name, size, ...(hash ? { sha256: hash.digest('hex') } : {}) });
       if (name === 'metadata.json') {
         const parts: Buffer[] = [];
         return {
           write(chunk) {
             size += chunk.length;
+            hash?.update(chunk);
             if (size > MAX_METADATA_JSON)
               throw broke(PACKAGE_RULES, 'conda.metadata', `metadata.json is over ${MAX_METADATA_JSON} bytes`);
             parts.push(Buffer.from(chunk));
@@ -105,6 +109,7 @@ async function readConda(src: ByteSource, stem: string, budget: UnpackBudget, op
       return {
         write(chunk) {
           size += chunk.length;
+          hash?.update(chunk);
           zstd.write(chunk);
         },
         end() {

@@ -5,6 +5,7 @@ import YAML from 'yaml';
 import { isSubdir } from '../conda/filename.js';
 import { KNOWN_SUBDIRS, RESERVED_SUBDIRS } from '../conda/subdirs.js';
 import { ForgegateError } from '../errors.js';
+import { parseSize } from '../util/size.js';
 import { parseDuration } from '../util/time.js';
 import {
   DEFAULT_POLICY,
@@ -156,7 +157,16 @@ function policy(v: unknown, p: Problems): Policy {
   }
   unknownKeys(
     v,
-    ['maxSignatureAge', 'clockSkew', 'stagingGrace', 'rejectRetention', 'maxClockJump', 'concurrency'],
+    [
+      'maxSignatureAge',
+      'clockSkew',
+      'stagingGrace',
+      'rejectRetention',
+      'maxClockJump',
+      'concurrency',
+      'maxUnpackedSize',
+      'maxUnpackRatio',
+    ],
     'policy',
     p,
   );
@@ -170,6 +180,13 @@ function policy(v: unknown, p: Problems): Policy {
   if (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
     p.add('policy.concurrency', 'an integer from 1 to 256', v['concurrency']);
   }
+  const maxUnpacked = v['maxUnpackedSize'] === undefined ? DEFAULT_POLICY.maxUnpackedBytes : null;
+  const unpacked = maxUnpacked ?? (typeof v['maxUnpackedSize'] === 'string' ? parseSize(v['maxUnpackedSize']) : null);
+  if (unpacked === null) p.add('policy.maxUnpackedSize', 'a size such as 32GiB or 512MiB', v['maxUnpackedSize']);
+  const ratio = v['maxUnpackRatio'] ?? DEFAULT_POLICY.maxUnpackRatio;
+  if (typeof ratio !== 'number' || !Number.isInteger(ratio) || ratio < 1) {
+    p.add('policy.maxUnpackRatio', 'a whole number of unpacked bytes per compressed byte, such as 1000', ratio);
+  }
   return {
     maxSignatureAgeMs: duration('maxSignatureAge', DEFAULT_POLICY.maxSignatureAgeMs),
     clockSkewMs: duration('clockSkew', DEFAULT_POLICY.clockSkewMs),
@@ -177,6 +194,8 @@ function policy(v: unknown, p: Problems): Policy {
     rejectRetentionMs: duration('rejectRetention', DEFAULT_POLICY.rejectRetentionMs),
     maxClockJumpMs: duration('maxClockJump', DEFAULT_POLICY.maxClockJumpMs),
     concurrency: typeof concurrency === 'number' ? concurrency : DEFAULT_POLICY.concurrency,
+    maxUnpackedBytes: unpacked ?? DEFAULT_POLICY.maxUnpackedBytes,
+    maxUnpackRatio: typeof ratio === 'number' ? ratio : DEFAULT_POLICY.maxUnpackRatio,
   };
 }
 

@@ -1,4 +1,6 @@
 // The normalised config every command works from. `load.ts` turns the YAML as written into this.
+import { DEFAULT_UNPACK_LIMITS } from '../conda/limits.js';
+
 export type StoreConfig =
   { type: 'directory'; path: string } | { type: 'anaconda'; owner: string; url: string; tokenEnv: string };
 
@@ -18,6 +20,9 @@ export interface Policy {
   /** How far ahead of the last run the clock may be before a run refuses to trust it. */
   maxClockJumpMs: number;
   concurrency: number;
+  /** What one artifact may unpack to in all (policy.maxUnpackedSize), and per compressed byte (maxUnpackRatio). */
+  maxUnpackedBytes: number;
+  maxUnpackRatio: number;
 }
 
 export interface Config {
@@ -42,4 +47,6 @@ export const DEFAULT_POLICY: Policy = {
   rejectRetentionMs: 7 * 86_400_000,
   maxClockJumpMs: 86_400_000,
   concurrency: 8,
+  maxUnpackedBytes: DEFAULT_UNPACK_LIMITS.maxUnpackedBytes,
+  maxUnpackRatio: DEFAULT_UNPACK_LIMITS.maxUnpackRatio,
 };

@@ -59,7 +59,7 @@ export interface ReconcileResult {
 function toResultItem(item: PlanItem, applied: ItemResult | undefined): ResultItem {
   const o = applied?.outcome;
   const reason = o?.kind === 'rejected' ? o.reason : item.reason;
-  const detail = o && (o.kind === 'rejected' || o.kind === 'failed' || o.kind === 'alert') ? o.detail : item.detail;
+  const detail = o && 'detail' in o && o.detail !== undefined ? o.detail : item.detail;
   return {
     subdir: item.subdir,
     filename: item.filename,
@@ -136,6 +136,10 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
         alerts: sink,
         runId,
         concurrency: config.policy.concurrency,
+        unpackLimits: {
+          maxUnpackedBytes: config.policy.maxUnpackedBytes,
+          maxUnpackRatio: config.policy.maxUnpackRatio,
+        },
         clock,
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       });
@@ -151,7 +155,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
             decision: item.decision,
             reason: outcome.kind === 'rejected' ? outcome.reason : item.reason,
             outcome: outcome.kind,
-            detail: 'detail' in outcome ? outcome.detail : item.detail,
+            detail: 'detail' in outcome && outcome.detail !== undefined ? outcome.detail : item.detail,
           });
         }
       })();

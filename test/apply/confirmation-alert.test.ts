@@ -1,4 +1,5 @@
 // A target that serves other bytes after publishing: the copy is withdrawn at once and an alert is raised.
+import { DEFAULT_UNPACK_LIMITS } from '../../src/conda/limits.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,7 @@ describe('confirmation after publishing', () => {
       alerts: new DirectoryOutbox(sb.reportsDir),
       runId: null,
       concurrency: 1,
+      unpackLimits: DEFAULT_UNPACK_LIMITS,
       clock: Date.now,
     });
     expect(results.map((r) => r.outcome.kind)).toEqual(['alert']);
@@ -88,6 +90,7 @@ describe('registration conflict', () => {
       alerts: new DirectoryOutbox(sb.reportsDir),
       runId: null,
       concurrency: 1,
+      unpackLimits: DEFAULT_UNPACK_LIMITS,
       clock: Date.now,
     });
     expect(results[0]!.outcome).toMatchObject({ kind: 'rejected', reason: 'OUTPUT_NOT_ALLOWED' });

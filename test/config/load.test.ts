@@ -52,7 +52,23 @@ describe('config', () => {
       rejectRetentionMs: 604_800_000,
       maxClockJumpMs: 86_400_000,
       concurrency: 8,
+      maxUnpackedBytes: 32 * 1024 ** 3,
+      maxUnpackRatio: 1000,
     });
+  });
+
+  it('reads the unpack limits, and refuses sizes without a binary unit or ratios that are not whole', () => {
+    const doc = YAML.parse(ISSUE_EXAMPLE) as Record<string, Record<string, unknown>>;
+    doc['policy'] = { maxUnpackedSize: '512MiB', maxUnpackRatio: 200 };
+    expect(validateConfig(doc, join(work, 'x.yml')).config.policy).toMatchObject({
+      maxUnpackedBytes: 512 * 1024 ** 2,
+      maxUnpackRatio: 200,
+    });
+    doc['policy'] = { maxUnpackedSize: '32GB', maxUnpackRatio: 2.5 };
+    expect(validateConfig(doc, join(work, 'x.yml')).errors).toEqual([
+      'policy.maxUnpackedSize: expected a size such as 32GiB or 512MiB (got "32GB")',
+      'policy.maxUnpackRatio: expected a whole number of unpacked bytes per compressed byte, such as 1000 (got 2.5)',
+    ]);
   });
 
   it('reports every bad key with its path and what is expected, before anything runs', () => {

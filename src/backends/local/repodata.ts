@@ -1,4 +1,4 @@
-// repodata.json for one (label, subdir) folder: the index.json fields conda clients need, plus md5/sha256/size.
+// repodata.json for one (label, subdir) folder: every index.json field conda-index keeps, plus md5/sha256/size.
 import { readFile } from 'node:fs/promises';
 import type { ArtifactFacts, Digests } from '../../model.js';
 
@@ -20,32 +20,34 @@ export interface Repodata {
   repodata_version: 1;
 }
 
-const COPIED = [
-  'name',
-  'version',
-  'build',
-  'build_number',
-  'depends',
-  'constrains',
-  'subdir',
-  'license',
-  'license_family',
-  'timestamp',
-  'noarch',
+/**
+ * Keys of info/index.json that conda-index leaves out of repodata records, and why: `arch`, `platform`, `machine`,
+ * `operatingsystem` and `target-triplet` restate the subdir; `has_prefix` and `mtime` describe the build, not the
+ * package; `ucs`, `requires_features` and `binstar` are long-dead conda 3 fields. Every other key is kept, so keys
+ * a newer builder adds (`purls`, `python_site_packages_path`, `extra_depends`, …) reach clients.
+ */
+export const FILTERED_INDEX_KEYS: ReadonlySet<string> = new Set([
   'arch',
+  'has_prefix',
+  'mtime',
   'platform',
-  'track_features',
-  'features',
-  'python_site_packages_path',
-] as const;
+  'ucs',
+  'requires_features',
+  'binstar',
+  'target-triplet',
+  'machine',
+  'operatingsystem',
+]);
 
 export function emptyRepodata(subdir: string): Repodata {
   return { info: { subdir }, packages: {}, 'packages.conda': {}, removed: [], repodata_version: 1 };
 }
 
+/** The record clients read: every index.json key but the filtered ones, as the package states it, plus digests. */
 export function recordFor(facts: ArtifactFacts): RepodataRecord {
   const record: Record<string, unknown> = {};
-  for (const key of COPIED) if (facts.index[key] !== undefined) record[key] = facts.index[key];
+  for (const [key, value] of Object.entries(facts.index)) if (!FILTERED_INDEX_KEYS.has(key)) record[key] = value;
+  // A package without depends depends on nothing; conda and rattler read a missing list the same way.
   record['depends'] ??= [];
   return { ...record, md5: facts.md5, sha256: facts.sha256, size: facts.size } as RepodataRecord;
 }

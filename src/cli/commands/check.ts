@@ -78,7 +78,11 @@ export const check: Command = {
         });
         continue;
       }
-      const result = await verifyArtifactFile(path, { filename, subdir });
+      const result = await verifyArtifactFile(
+        path,
+        { filename, subdir },
+        { limits: { maxUnpackedBytes: config.policy.maxUnpackedBytes, maxUnpackRatio: config.policy.maxUnpackRatio } },
+      );
       if (!result.ok) {
         Object.assign(row, { reason: result.reason, detail: result.detail });
         continue;

@@ -1,0 +1,46 @@
+// Repodata records carry every key of info/index.json (but conda-index's filtered ones), as the package states it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FILTERED_INDEX_KEYS, recordFor } from '../../../src/backends/local/repodata.js';
+import { verifyArtifactFile } from '../../../src/cli/artifact-file.js';
+import { writeCondaPackage } from '../../../src/conda/package-writer.js';
+
+const work = mkdtempSync(join(tmpdir(), 'fg-repodata-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const OPTIONAL = {
+  constrains: ['libfoo >=2'],
+  extra_depends: { test: ['pytest'] },
+  features: 'blas_mkl',
+  flags: ['gpu'],
+  license_family: 'BSD',
+  noarch: 'python',
+  purls: ['pkg:pypi/tool@1.0'],
+  python_site_packages_path: 'lib/python3.13t/site-packages',
+  track_features: 'tool_debug',
+  a_key_from_a_newer_builder: { anything: [1, 2, 3] },
+};
+
+describe('repodata records', () => {
+  for (const format of ['conda', 'tar.bz2'] as const) {
+    it(`keep every optional and unknown key of a .${format} index.json and drop conda-index's filtered keys`, async () => {
+      const built = await writeCondaPackage(work, {
+        name: 'tool',
+        version: '1.0',
+        build: `h0_${format === 'conda' ? 0 : 1}`,
+        subdir: 'linux-64',
+        format,
+        indexOverrides: { ...OPTIONAL, timestamp: 1_700_000_000_123, has_prefix: true, mtime: 1, machine: 'x86_64' },
+      });
+      const check = await verifyArtifactFile(built.path, { filename: built.filename, subdir: 'linux-64' });
+      if (!check.ok) throw new Error(check.detail);
+      const record = recordFor(check.facts);
+      expect(record).toMatchObject({ ...OPTIONAL, timestamp: 1_700_000_000_123, ...built.digests });
+      for (const key of FILTERED_INDEX_KEYS) expect(record, key).not.toHaveProperty(key);
+      const kept = Object.keys(check.facts.index).filter((k) => !FILTERED_INDEX_KEYS.has(k));
+      expect(Object.keys(record).sort()).toEqual([...kept, 'md5', 'sha256', 'size'].sort());
+    });
+  }
+});

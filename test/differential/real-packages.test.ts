@@ -1,0 +1,146 @@
+// The real corpus (../shared/data/real-packages, 44 packages from conda's own test data): every package
+// conda-package-streaming reads is accepted, read by forgegate exactly as Python, libarchive and GNU tar read it,
+// published end to end through the CLI, and its repodata record holds every key of the info/index.json Python reads.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FILTERED_INDEX_KEYS } from '../../src/backends/local/repodata.js';
+import { verifyArtifactFile } from '../../src/cli/artifact-file.js';
+import type { PackageListing } from '../../src/conda/verify-artifact.js';
+import { Sandbox } from '../../src/demo/sandbox.js';
+import { runCli } from '../helpers/cli.js';
+import { DATA_DIR } from '../helpers/paths.js';
+import { bsdtar, gnuTar, missingTools, python, type Listing, type Verdict } from './readers.js';
+
+const ROOT = join(DATA_DIR, 'real-packages');
+const corpus = readdirSync(ROOT, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .flatMap((d) =>
+    readdirSync(join(ROOT, d.name)).map((filename) => ({
+      subdir: d.name,
+      filename,
+      path: join(ROOT, d.name, filename),
+    })),
+  );
+/** The two .conda files converted by old Anaconda tooling hold symlinks with empty targets (see the corpus README). */
+const REFUSED = new Set(['linux-64/zlib-1.2.11-h7b6447c_3.conda', 'osx-64/zlib-1.2.11-h1de35cc_3.conda']);
+const work = mkdtempSync(join(tmpdir(), 'fg-real-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+let readable: Verdict[] = [];
+let indexes: Verdict[] = [];
+beforeAll(() => {
+  const missing = missingTools();
+  if (missing.length > 0) throw new Error(`the differential suite needs ${missing.join(', ')} (see .ci/run)`);
+  readable = python(
+    'package',
+    corpus.map((c) => c.path),
+  );
+  indexes = python(
+    'index',
+    corpus.map((c) => c.path),
+  );
+});
+
+const key = (c: { subdir: string; filename: string }): string => `${c.subdir}/${c.filename}`;
+
+describe('the real corpus, read by forgegate and by the readers conda clients use', () => {
+  it('conda-package-streaming reads all 44', () => {
+    expect(corpus).toHaveLength(44);
+    expect(readable.filter((v) => 'error' in v)).toEqual([]);
+  });
+
+  for (const [i, c] of corpus.entries()) {
+    const refused = REFUSED.has(key(c));
+    it(`${key(c)}: ${refused ? 'refused with a reason a maintainer understands' : 'accepted, and every reader lists the same members'}`, async () => {
+      const listing: PackageListing = { zipEntries: [], members: [] };
+      const r = await verifyArtifactFile(c.path, c, { hashContents: true, listing });
+      if (refused) {
+        expect(r.ok ? 'accepted' : r.detail).toMatch(
+          /^tar\.links: the payload archive, .*: symlink lib\/\S+ has an empty target$/,
+        );
+        return;
+      }
+      expect(r.ok ? 'accepted' : r.detail).toBe('accepted');
+      const conda = c.filename.endsWith('.conda');
+      const part = (p: string): Listing['pkg'] =>
+        listing.members
+          .filter((m) => m.part === p)
+          .map((m) => ({
+            path: m.path,
+            type: m.type,
+            link: m.linkTarget,
+            size: m.type === 'file' ? m.size : 0,
+            ...(m.type === 'file' ? { sha256: m.sha256 ?? '' } : {}),
+          }));
+      const ours: Listing = conda ? { info: part('info'), pkg: part('pkg') } : { tar: part('tar') };
+      const py = readable[i]!;
+      expect('members' in py && py.members).toEqual(ours);
+      for (const [name, v] of [
+        ['bsdtar', bsdtar(c.path, 'seek')],
+        ['GNU tar', gnuTar(c.path)],
+      ] as const) {
+        expect('error' in v ? v.error : null, name).toBeNull();
+        if ('error' in v) continue;
+        const theirs = conda ? { info: v.members.info, pkg: v.members.pkg } : { tar: v.members.tar };
+        expect(theirs, name).toEqual(ours);
+      }
+    });
+  }
+});
+
+/** Publish one group of the corpus into a fresh channel through the CLI, as a feedstock would upload it. */
+async function publish(name: string, files: typeof corpus): Promise<Sandbox> {
+  const sb = await Sandbox.create(join(work, name), { policy: { rejectRetention: '7d' } });
+  const names = [...new Set(files.map((f) => f.filename.replace(/-[^-]+-[^-]+\.(conda|tar\.bz2)$/, '')))];
+  await sb.addFeedstock('conda-tests', names);
+  await sb.commitRegistry();
+  for (const f of files) {
+    const bytes = readFileSync(f.path);
+    const digests = {
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      md5: createHash('md5').update(bytes).digest('hex'),
+    };
+    await sb.stage({ path: f.path, filename: f.filename, subdir: f.subdir, digests }, { feedstock: 'conda-tests' });
+  }
+  const r = await runCli(['reconcile', '--config', sb.configPath, '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  return sb;
+}
+
+describe('the real corpus, published end to end', () => {
+  // A .conda and a .tar.bz2 of one name-version-build are one package in a channel: each format gets its own.
+  for (const format of ['conda', 'tar.bz2'] as const) {
+    it(`publishes every accepted .${format} with a repodata record that agrees with the info/index.json Python reads`, async () => {
+      const files = corpus.filter((c) => c.filename.endsWith(`.${format}`));
+      const sb = await publish(format, files);
+      for (const f of files) {
+        const path = join(sb.channelDir, f.subdir, 'repodata.json');
+        const repodata = (existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {}) as Record<
+          string,
+          Record<string, Record<string, unknown>> | undefined
+        >;
+        const record = repodata[format === 'conda' ? 'packages.conda' : 'packages']?.[f.filename];
+        if (REFUSED.has(key(f))) {
+          expect(record, key(f)).toBeUndefined();
+          continue;
+        }
+        expect(record, key(f)).toBeDefined();
+        const bytes = readFileSync(f.path);
+        const index = (indexes[corpus.indexOf(f)] as { members: Listing }).members.index!;
+        const { md5, sha256, size, ...fromIndex } = record!;
+        expect({ md5, sha256, size }).toEqual({
+          md5: createHash('md5').update(bytes).digest('hex'),
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+          size: bytes.length,
+        });
+        // Every key Python reads from info/index.json, but the ones conda-index filters, exactly as stated.
+        const expected = Object.fromEntries(Object.entries(index).filter(([k]) => !FILTERED_INDEX_KEYS.has(k)));
+        expect(fromIndex, key(f)).toEqual({ depends: [], ...expected });
+      }
+    });
+  }
+});
