@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FILTERED_INDEX_KEYS } from '../../src/backends/local/repodata.js';
 import { verifyArtifactFile } from '../../src/cli/artifact-file.js';
+import { KNOWN_SUBDIRS } from '../../src/conda/subdirs.js';
 import type { PackageListing } from '../../src/conda/verify-artifact.js';
 import { Sandbox } from '../../src/demo/sandbox.js';
 import { runCli } from '../helpers/cli.js';
@@ -93,7 +94,13 @@ describe('the real corpus, read by forgegate and by the readers conda clients us
 
 /** Publish one group of the corpus into a fresh channel through the CLI, as a feedstock would upload it. */
 async function publish(name: string, files: typeof corpus): Promise<Sandbox> {
-  const sb = await Sandbox.create(join(work, name), { policy: { rejectRetention: '7d' } });
+  // linux-fake is a made-up subdir of conda's tests: the gate publishes it only when the config says so.
+  const sb = await Sandbox.create(join(work, name), {
+    policy: { rejectRetention: '7d' },
+    configOverrides: {
+      staging: { store: { type: 'directory', path: './staging' }, subdirs: [...KNOWN_SUBDIRS, 'linux-fake'] },
+    },
+  });
   const names = [...new Set(files.map((f) => f.filename.replace(/-[^-]+-[^-]+\.(conda|tar\.bz2)$/, '')))];
   await sb.addFeedstock('conda-tests', names);
   await sb.commitRegistry();
