@@ -151,8 +151,13 @@ export interface TargetStore {
   /** Optional: the files this run cares about, so a huge channel is not listed whole. Called before list(). */
   focus?(files: { subdir: string; filename: string }[]): void;
   list(): Promise<TargetListing>;
-  /** Publish verified quarantined bytes under `label`. Never overwrites: returns conflict instead. */
+  /**
+   * Publish verified quarantined bytes under `label`. Never overwrites: returns conflict instead. A store that
+   * batches its index (a channel folder) only places the file here and makes it visible in flush().
+   */
   publish(copy: QuarantinedCopy, label: string, facts: ArtifactFacts): Promise<PublishOutcome>;
+  /** Make everything published since the last flush visible, once per index; returns how many indexes it wrote. */
+  flush?(): Promise<number>;
   /** Fresh read of what the target serves under that name and label: null if nothing. */
   confirm(subdir: string, filename: string, label: string): Promise<Digests | null>;
   /** Take a file off the target. Used only when a confirmation after publishing disagreed. */

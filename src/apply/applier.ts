@@ -1,10 +1,13 @@
 // The applier: carries out a plan item by item, in parallel, each item's failure contained. All I/O lives here
-// and in the store adapters. Order per publish: quarantine → verify → register → publish → confirm → record → unstage.
+// and in the store adapters. Per publish: quarantine → verify → register → place; then the target makes every placed
+// file visible at once (one index write per label and subdir, however many files); then confirm → record → unstage.
 import pLimit from 'p-limit';
 import type { UnpackLimits } from '../conda/limits.js';
 import { verifyArtifact } from '../conda/verify-artifact.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type {
+  ArtifactFacts,
+  PublishOutcome,
   Quarantine,
   RegistrySource,
   ReportSink,
@@ -44,19 +47,48 @@ export interface StagedIndex {
   byHandle: Map<string, StagedItem>;
 }
 
-export async function applyPlan(plan: Plan, staged: StagedIndex, deps: ApplyDeps): Promise<ItemResult[]> {
+/** What applying did: each item's outcome, and how many target indexes were written (once per label and subdir). */
+export interface ApplyResult {
+  results: ItemResult[];
+  indexWrites: number;
+}
+
+/** Work an item still has after the target flushed: confirming and unstaging happen once the file is visible. */
+interface Pending {
+  kind: 'pending';
+  finish: () => Promise<Outcome>;
+}
+
+export async function applyPlan(plan: Plan, staged: StagedIndex, deps: ApplyDeps): Promise<ApplyResult> {
   const limit = pLimit(deps.concurrency);
   let done = 0;
+  // Whatever one item throws is that item's transient failure; the next run retries it.
+  const contained = async (work: () => Promise<Outcome | Pending>): Promise<Outcome | Pending> =>
+    work().catch((e: unknown): Outcome => ({ kind: 'failed', detail: firstLine(e) }));
+  const first = await Promise.all(
+    plan.items.map((item) => limit(() => contained(() => applyItem(item, staged, plan, deps)))),
+  );
+  let indexWrites = 0;
+  let flushFailure: string | null = null;
+  if (first.some((r) => r.kind === 'pending') && deps.target.flush) {
+    try {
+      indexWrites = await deps.target.flush();
+      faultPoint('flushed');
+    } catch (e) {
+      flushFailure = `the target could not write its index: ${firstLine(e)}`;
+    }
+  }
   const results = await Promise.all(
-    plan.items.map((item) =>
+    first.map((r, i) =>
       limit(async (): Promise<ItemResult> => {
-        // Whatever one item throws is that item's transient failure; the next run retries it.
-        const outcome = await applyItem(item, staged, plan, deps).catch((e: unknown): Outcome => ({
-          kind: 'failed',
-          detail: firstLine(e),
-        }));
+        const outcome =
+          r.kind !== 'pending'
+            ? r
+            : flushFailure !== null
+              ? ({ kind: 'failed', detail: flushFailure } satisfies Outcome)
+              : await contained(r.finish);
         deps.onProgress?.(++done, plan.items.length);
-        return { item, outcome };
+        return { item: plan.items[i]!, outcome: outcome as Outcome };
       }),
     ),
   );
@@ -71,7 +103,7 @@ export async function applyPlan(plan: Plan, staged: StagedIndex, deps: ApplyDeps
         }),
       ),
   );
-  return results;
+  return { results, indexWrites };
 }
 
 /**
@@ -117,7 +149,7 @@ async function removeStaged(
   return null;
 }
 
-async function applyItem(item: PlanItem, staged: StagedIndex, plan: Plan, deps: ApplyDeps): Promise<Outcome> {
+async function applyItem(item: PlanItem, staged: StagedIndex, plan: Plan, deps: ApplyDeps): Promise<Outcome | Pending> {
   const artifact = staged.artifacts.get(artifactKey(item.subdir, item.filename));
   if (!artifact) return { kind: 'failed', detail: 'artifact vanished from the observation (bug)' };
   switch (item.decision) {
@@ -139,7 +171,7 @@ async function cleanup(
   artifact: StagedArtifact,
   staged: StagedIndex,
   deps: ApplyDeps,
-): Promise<Outcome> {
+): Promise<Outcome | Pending> {
   const stagedDigests = await deps.staging.digest(artifact);
   const expected = { size: item.size!, sha256: item.sha256!, md5: item.md5! };
   if (!sameDigests(stagedDigests, expected)) {
@@ -150,21 +182,29 @@ async function cleanup(
       deleted: false,
     };
   }
-  // Never delete from staging before the target provably holds identical bytes: ask it afresh.
-  const held = await deps.target.confirm(item.subdir, item.filename, item.label!);
-  if (held === null || !sameDigests(held, expected)) {
-    return { kind: 'failed', detail: 'the target no longer holds these bytes under the label; the next run re-plans' };
-  }
-  deps.ledger?.recordPublication({
-    subdir: item.subdir,
-    filename: item.filename,
-    label: item.label!,
-    digests: held,
-    feedstock: item.feedstock,
-    runId: deps.runId,
-    at: toUtcString(deps.clock()),
-  });
-  return (await removeStaged(item, artifact, staged, deps)) ?? { kind: 'cleaned' };
+  return {
+    kind: 'pending',
+    finish: async () => {
+      // Never delete from staging before the target provably holds identical bytes: ask it afresh.
+      const held = await deps.target.confirm(item.subdir, item.filename, item.label!);
+      if (held === null || !sameDigests(held, expected)) {
+        return {
+          kind: 'failed',
+          detail: 'the target no longer holds these bytes under the label; the next run re-plans',
+        };
+      }
+      deps.ledger?.recordPublication({
+        subdir: item.subdir,
+        filename: item.filename,
+        label: item.label!,
+        digests: held,
+        feedstock: item.feedstock,
+        runId: deps.runId,
+        at: toUtcString(deps.clock()),
+      });
+      return (await removeStaged(item, artifact, staged, deps)) ?? { kind: 'cleaned' };
+    },
+  };
 }
 
 async function publish(
@@ -173,7 +213,7 @@ async function publish(
   staged: StagedIndex,
   plan: Plan,
   deps: ApplyDeps,
-): Promise<Outcome> {
+): Promise<Outcome | Pending> {
   const expected = { size: item.size!, sha256: item.sha256!, md5: item.md5! };
   const label = item.label!;
   const copy = await deps.quarantine.admit(artifact);
@@ -236,40 +276,55 @@ async function publish(
     if (result.kind === 'conflict')
       return { kind: 'rejected', reason: 'TARGET_CONFLICT', detail: result.detail, deleted: false };
     faultPoint('published');
-
-    const held = await deps.target.confirm(item.subdir, item.filename, label);
-    if (held === null || !sameDigests(held, check.facts)) {
-      const served = held === null ? 'nothing' : `size ${held.size} sha256 ${held.sha256}`;
-      const detail =
-        `after publishing, the target serves ${served} instead of the verified bytes ` +
-        `(sha256 ${check.facts.sha256})`;
-      if (result.kind === 'published') await deps.target.withdraw(item.subdir, item.filename, label);
-      await deps.alerts.sendAlert({
-        kind: 'TARGET_CONFIRMATION_MISMATCH',
-        subdir: item.subdir,
-        filename: item.filename,
-        feedstock: item.feedstock,
-        detail,
-      });
-      return { kind: 'alert', detail };
-    }
-    faultPoint('confirmed');
-    deps.ledger?.recordPublication({
-      subdir: item.subdir,
-      filename: item.filename,
-      label,
-      digests: held,
-      feedstock: item.feedstock,
-      runId: deps.runId,
-      at: toUtcString(deps.clock()),
-    });
-    faultPoint('recorded');
-    const alert = await removeStaged(item, artifact, staged, deps);
-    if (alert) return alert;
-    faultPoint('staging-removed');
-    const notes = [item.detail, ...check.facts.notes].filter((n): n is string => n !== null && n !== '');
-    return { kind: 'published', registered, ...(notes.length > 0 ? { detail: notes.join('; ') } : {}) };
+    return {
+      kind: 'pending',
+      finish: () => confirmPublished(item, artifact, staged, deps, check.facts, result, registered),
+    };
   } finally {
     await deps.quarantine.discard(copy).catch(() => undefined);
   }
+}
+
+/** After the flush: the target must serve exactly the verified bytes, else the copy is withdrawn, with an alert. */
+async function confirmPublished(
+  item: PlanItem,
+  artifact: StagedArtifact,
+  staged: StagedIndex,
+  deps: ApplyDeps,
+  facts: ArtifactFacts,
+  placed: PublishOutcome,
+  registered: boolean,
+): Promise<Outcome> {
+  const label = item.label!;
+  const held = await deps.target.confirm(item.subdir, item.filename, label);
+  if (held === null || !sameDigests(held, facts)) {
+    const served = held === null ? 'nothing' : `size ${held.size} sha256 ${held.sha256}`;
+    const detail =
+      `after publishing, the target serves ${served} instead of the verified bytes ` + `(sha256 ${facts.sha256})`;
+    if (placed.kind === 'published') await deps.target.withdraw(item.subdir, item.filename, label);
+    await deps.alerts.sendAlert({
+      kind: 'TARGET_CONFIRMATION_MISMATCH',
+      subdir: item.subdir,
+      filename: item.filename,
+      feedstock: item.feedstock,
+      detail,
+    });
+    return { kind: 'alert', detail };
+  }
+  faultPoint('confirmed');
+  deps.ledger?.recordPublication({
+    subdir: item.subdir,
+    filename: item.filename,
+    label,
+    digests: held,
+    feedstock: item.feedstock,
+    runId: deps.runId,
+    at: toUtcString(deps.clock()),
+  });
+  faultPoint('recorded');
+  const alert = await removeStaged(item, artifact, staged, deps);
+  if (alert) return alert;
+  faultPoint('staging-removed');
+  const notes = [item.detail, ...facts.notes].filter((n): n is string => n !== null && n !== '');
+  return { kind: 'published', registered, ...(notes.length > 0 ? { detail: notes.join('; ') } : {}) };
 }

@@ -45,6 +45,11 @@ export function isSubdir(value: string): boolean {
   return SUBDIR.test(value) && value.length <= 64;
 }
 
+/** The other format's file name for the same name-version-build: one package in a channel (`.conda` ↔ `.tar.bz2`). */
+export function artifactTwin(filename: string): string {
+  return filename.endsWith('.conda') ? `${artifactStem(filename)}.tar.bz2` : `${artifactStem(filename)}.conda`;
+}
+
 /** The stem conda uses inside a .conda zip (`info-<stem>.tar.zst`). */
 export function artifactStem(filename: string): string {
   return filename.endsWith('.conda') ? filename.slice(0, -'.conda'.length) : filename.slice(0, -'.tar.bz2'.length);

@@ -1,5 +1,5 @@
 // The planner: a pure function of observed facts. No I/O, no clock: `--plan` and apply share it.
-import { parseArtifactFilename } from '../conda/filename.js';
+import { artifactTwin, parseArtifactFilename } from '../conda/filename.js';
 import type { RegistryKey, StagedArtifact, StagedItem, StagedSignature, TargetFile } from '../model.js';
 import { fixFor, type ReasonCode } from '../reasons.js';
 import { authorizeOutput } from '../registry/authorize.js';
@@ -26,8 +26,8 @@ export function assemblePlan(obs: Observation, settings: PlanSettings): Plan {
   const artifacts = obs.staging.artifacts
     .filter(known)
     .sort((a, b) => artifactKey(a.subdir, a.filename).localeCompare(artifactKey(b.subdir, b.filename)));
-  const items = artifacts.map((a) =>
-    planArtifact(a, byArtifact.get(artifactKey(a.subdir, a.filename)) ?? [], obs, settings),
+  const items = oneFormatPerPackage(
+    artifacts.map((a) => planArtifact(a, byArtifact.get(artifactKey(a.subdir, a.filename)) ?? [], obs, settings)),
   );
   const summary: Record<Decision, number> = { publish: 0, cleanup: 0, reject: 0, wait: 0 };
   for (const item of items) summary[item.decision]++;
@@ -50,6 +50,31 @@ export function assemblePlan(obs: Observation, settings: PlanSettings): Plan {
     ],
     summary,
   };
+}
+
+/**
+ * Both formats of one name-version-build staged and publishable in one run: only one is published (the .conda,
+ * which clients prefer); the other is a conflict naming it, exactly as it would be on the next run.
+ */
+function oneFormatPerPackage(items: PlanItem[]): PlanItem[] {
+  const publishing = new Set(
+    items.filter((i) => i.decision === 'publish').map((i) => artifactKey(i.subdir, i.filename)),
+  );
+  return items.map((i) => {
+    const twin = artifactTwin(i.filename);
+    if (i.decision !== 'publish' || !i.filename.endsWith('.tar.bz2') || !publishing.has(artifactKey(i.subdir, twin))) {
+      return i;
+    }
+    const reason = 'TARGET_CONFLICT';
+    return {
+      ...i,
+      decision: 'reject',
+      register: false,
+      reason,
+      fix: fixFor(reason),
+      detail: `${i.subdir}/${twin} holds this name-version-build: this run publishes it`,
+    };
+  });
 }
 
 /** A stray signature whose exact subject an earlier run published: left behind by a crash between deletions. */
@@ -179,6 +204,26 @@ function planArtifact(
     return reject(
       'REPLAYED',
       `published before (label ${before.map((p) => p.label).join(', ')}) and since removed from the target`,
+      statement,
+    );
+  }
+  // A .conda and a .tar.bz2 of one name-version-build are one package: clients pick the .conda, so a second format
+  // would replace what users install. Once either is published (or tombstoned), the other is refused.
+  const twin = artifactTwin(artifact.filename);
+  const twinCopies = obs.target.get(artifactKey(artifact.subdir, twin)) ?? [];
+  if (twinCopies.length > 0) {
+    return reject(
+      'TARGET_CONFLICT',
+      `${artifact.subdir}/${twin} already holds this name-version-build ` +
+        `(label ${twinCopies.map((c) => c.label).join(', ')})`,
+      statement,
+    );
+  }
+  const twinBefore = obs.ledger.publications.get(artifactKey(artifact.subdir, twin)) ?? [];
+  if (twinBefore.length > 0) {
+    return reject(
+      'REPLAYED',
+      `${artifact.subdir}/${twin} held this name-version-build (published before, since removed from the target)`,
       statement,
     );
   }

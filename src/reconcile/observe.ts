@@ -1,5 +1,5 @@
 // Observe the world afresh each run (level-based, like a Kubernetes controller): staging, target, registry, ledger.
-import { parseArtifactFilename } from '../conda/filename.js';
+import { artifactTwin, parseArtifactFilename } from '../conda/filename.js';
 import { ForgegateError, isForgegateError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { RegistrySource, StagingListing, Stores, TargetListing } from '../model.js';
@@ -38,13 +38,20 @@ export async function observe(
   // What each signature claims: whose keys to read, and (for crash debris) which publications to look up.
   const feedstocks = new Set<string>();
   const keys = new Set(staging.artifacts.map((a) => artifactKey(a.subdir, a.filename)));
+  // The other format of each staged name-version-build is the same package: the target and the ledger are asked
+  // about it too.
+  const focus = staging.artifacts.flatMap((a) => [
+    { subdir: a.subdir, filename: a.filename },
+    { subdir: a.subdir, filename: artifactTwin(a.filename) },
+  ]);
+  for (const f of focus) keys.add(artifactKey(f.subdir, f.filename));
   for (const s of staging.signatures) {
     const claim = claimedSubject(s);
     if (!claim) continue;
     feedstocks.add(claim.feedstock);
     keys.add(artifactKey(claim.subdir, claim.filename));
   }
-  stores.target.focus?.(staging.artifacts.map((a) => ({ subdir: a.subdir, filename: a.filename })));
+  stores.target.focus?.(focus);
   const [target, snapshot] = await Promise.all([
     stores.target.list().catch((e: unknown): TargetListing => {
       throw storeError('target', e);

@@ -53,6 +53,8 @@ export interface ReconcileResult {
   strays: StrayItem[];
   summary: Record<string, number>;
   reports: { sent: number; error: string | null };
+  /** Target indexes written by this run: one per (label, subdir) it published into, whatever the count. */
+  indexWrites: number;
   exitCode: ExitCodeValue;
 }
 
@@ -109,6 +111,8 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     });
 
     let results: ItemResult[] | null = null;
+
+    let indexWrites = 0;
     let alerts = 0;
     let reports = { sent: 0, error: null as string | null };
     if (!opts.planOnly) {
@@ -129,7 +133,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
       // Under the lock, what a crashed run left in the quarantine or the target's temp folder is debris.
       await stores.quarantine.sweep?.();
       await stores.target.sweep?.();
-      results = await applyPlan(plan, index, {
+      const applied = await applyPlan(plan, index, {
         ...stores,
         registry,
         ledger,
@@ -143,6 +147,8 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
         clock,
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       });
+      results = applied.results;
+      indexWrites = applied.indexWrites;
       reports = await sendReports(failureReports(results), sink, ledger, clock());
       const id = runId;
       ledger.db.transaction(() => {
@@ -185,6 +191,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
       strays: plan.strays,
       summary,
       reports,
+      indexWrites,
       exitCode,
     };
   } catch (e) {

@@ -46,7 +46,8 @@ export function renderTextSummary(result: ReconcileResult): string {
   const reports =
     result.mode === 'apply'
       ? `\nreports sent: ${result.reports.sent}` +
-        (result.reports.error ? ` (report delivery failed: ${result.reports.error}; retried next run)` : '')
+        (result.reports.error ? ` (report delivery failed: ${result.reports.error}; retried next run)` : '') +
+        (result.indexWrites > 0 ? `\nchannel indexes written: ${result.indexWrites} (once per label and subdir)` : '')
       : '';
   const fixes = [
     ...new Map(

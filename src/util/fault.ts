@@ -23,7 +23,11 @@ export type FaultPoint =
   | 'recorded'
   | 'artifact-removed'
   | 'staging-removed'
-  | 'temp-written';
+  | 'temp-written'
+  | 'placed'
+  | 'flushed'
+  | 'forms-written'
+  | 'form-renamed';
 
 export function faultPoint(name: FaultPoint): void {
   if (name === pauseAt && pauseDir !== '' && !paused) pause(name);

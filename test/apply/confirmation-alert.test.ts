@@ -42,7 +42,7 @@ describe('confirmation after publishing', () => {
       subdirs: config.staging.subdirs,
       policy: config.policy,
     });
-    const results = await applyPlan(plan, index, {
+    const { results } = await applyPlan(plan, index, {
       ...stores,
       registry,
       ledger: null,
@@ -83,7 +83,7 @@ describe('registration conflict', () => {
     // Another writer registers the name to someone else between this run's snapshot and its registration.
     await sb.setOutput('app-plugin-x', ['squatter']);
     await sb.commitRegistry('concurrent registration');
-    const results = await applyPlan(plan, index, {
+    const { results } = await applyPlan(plan, index, {
       ...stores,
       registry: directory,
       ledger: null,

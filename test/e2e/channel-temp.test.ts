@@ -30,27 +30,35 @@ function clientVisible(root: string): string[] {
 }
 
 describe('a run killed while a channel file is being written', () => {
-  // For one noarch artifact the temp files are: 1 the quarantine copy, 2 the channel copy, 3 its repodata.json.
-  for (const nth of [2, 3]) {
-    it(`(temp file ${nth}) leaves nothing but artifacts and repodata.json where clients read, and the rerun sweeps`, async () => {
-      const sb = await Sandbox.create(join(work, `kill-${nth}`));
+  // For one noarch artifact: the channel copy is the 2nd temp file (after the quarantine copy); then the forms of
+  // noarch's index (repodata.json.zst, repodata.json) are written as temps with a journal, and renamed in place.
+  const cases: [string, string, number][] = [
+    ['temp-written:2', 'while its copy is written', 1],
+    ['forms-written', 'after the index forms are written, before any is renamed', 3],
+    ['form-renamed:1', 'between renaming repodata.json.zst and repodata.json', 2],
+  ];
+  for (const [fault, when, temps] of cases) {
+    it(`(${when}) leaves only artifacts and index forms where clients read; the rerun finishes and sweeps`, async () => {
+      const sb = await Sandbox.create(join(work, `kill-${fault.replace(':', '-')}`));
       await sb.addFeedstock('app', ['app']);
       await sb.commitRegistry();
       const built = await sb.build({ name: 'app', version: '1.0', build: 'h0_0', subdir: 'noarch' });
       await sb.stage(built, { feedstock: 'app' });
-      const crashed = await runCli(['reconcile', '--config', sb.configPath], {
-        env: { FORGEGATE_FAULT: `temp-written:${nth}` },
-      });
+      const crashed = await runCli(['reconcile', '--config', sb.configPath], { env: { FORGEGATE_FAULT: fault } });
       expect(crashed.signal).toBe('SIGKILL');
-      for (const f of clientVisible(sb.channelDir)) expect(f).toMatch(/\/(repodata\.json|[^/]+\.(conda|tar\.bz2))$/);
-      // The half-finished write is in forgegate's own temp folder, which is not a subdir.
-      expect(readdirSync(join(sb.channelDir, '.forgegate-tmp'))).toHaveLength(1);
+      for (const f of clientVisible(sb.channelDir)) {
+        expect(f).toMatch(/\/(repodata\.json|repodata\.json\.zst|[^/]+\.(conda|tar\.bz2))$/);
+      }
+      // The half-finished writes are in forgegate's own temp folder, which is not a subdir.
+      expect(readdirSync(join(sb.channelDir, '.forgegate-tmp'))).toHaveLength(temps);
       const rerun = await runCli(['reconcile', '--config', sb.configPath]);
       expect(rerun.code).toBe(0);
       expect(channelState(sb.channelDir).records).toEqual([`noarch/${built.filename}`]);
       expect(readdirSync(join(sb.channelDir, '.forgegate-tmp'))).toEqual([]);
       expect(statSync(join(sb.channelDir, '.forgegate-tmp')).mode & 0o777).toBe(0o700);
-      expect(clientVisible(sb.channelDir)).toEqual(['noarch/repodata.json', `noarch/${built.filename}`].sort());
+      expect(clientVisible(sb.channelDir)).toEqual(
+        ['noarch/repodata.json', 'noarch/repodata.json.zst', `noarch/${built.filename}`].sort(),
+      );
     });
   }
 });

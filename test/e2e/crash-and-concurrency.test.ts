@@ -51,19 +51,20 @@ function staged(sb: Sandbox, withSignatures = false): string[] {
 }
 
 describe('crash mid-apply, then rerun', () => {
-  for (const point of [
-    'admitted',
-    'verified',
-    'published',
-    'confirmed',
-    'recorded',
-    'artifact-removed',
-    'staging-removed',
-  ]) {
-    it(`killed after "${point}" (2nd item): the rerun publishes every valid artifact exactly once`, async () => {
+  for (const [point, nth] of [
+    ['admitted', 2],
+    ['verified', 2],
+    ['published', 2],
+    ['flushed', 1],
+    ['confirmed', 2],
+    ['recorded', 2],
+    ['artifact-removed', 2],
+    ['staging-removed', 2],
+  ] as const) {
+    it(`killed after "${point}" (${nth === 1 ? 'the one index write' : '2nd item'}): the rerun publishes every valid artifact exactly once`, async () => {
       const { sb, valid, invalid } = await scenario(`crash-${point}`);
       const crashed = await runCli(['reconcile', '--config', sb.configPath], {
-        env: { FORGEGATE_FAULT: `${point}:2` },
+        env: { FORGEGATE_FAULT: `${point}:${nth}` },
       });
       expect(crashed.signal).toBe('SIGKILL');
       const mid = channelState(sb.channelDir);
@@ -72,6 +73,7 @@ describe('crash mid-apply, then rerun', () => {
       expect(rerun.code).toBe(0);
       const state = channelState(sb.channelDir);
       expect(state.records).toEqual([...valid].sort());
+      expect(state.disagreeing).toEqual([]); // every repodata.json.zst holds exactly its repodata.json
       expect(state.files).toEqual([...valid].sort());
       expect(staged(sb)).toEqual(invalid);
       // No signature is left behind either, even when the kill fell between deleting an artifact and its .sig.

@@ -84,6 +84,7 @@ describe('reconcile lifecycle on local folders', () => {
         'noarch/app-1.0-pyh0_0.conda',
         'osx-arm64/libapp-2.0-h0_0.conda',
       ],
+      disagreeing: [],
     });
     expect(readdirSync(join(sb.stagingDir, 'noarch'))).toEqual([]);
     expect(readdirSync(join(sb.stagingDir, 'linux-64')).sort()).toEqual([

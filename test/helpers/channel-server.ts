@@ -5,14 +5,25 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
 
-export async function serveDirectory(root: string): Promise<{ url: string; close(): Promise<void> }> {
+export interface ServeOptions {
+  /** Paths (relative, e.g. `linux-64/repodata.json`) answered 404 as if absent: proves which form a client reads. */
+  hide?: (path: string) => boolean;
+}
+
+export async function serveDirectory(
+  root: string,
+  opts: ServeOptions = {},
+): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+  const requests: string[] = [];
   const server = createServer((req, res) => {
     void answer(req, res);
   });
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
     const file = join(root, path);
-    const st = path.includes('..') ? null : await stat(file).catch(() => null);
+    requests.push(`${req.method} ${path}`);
+    const hidden = opts.hide?.(path.replace(/^\/+/, '')) ?? false;
+    const st = path.includes('..') || hidden ? null : await stat(file).catch(() => null);
     if (st === null || !st.isFile()) {
       res.writeHead(404).end();
       return;
@@ -28,6 +39,7 @@ export async function serveDirectory(root: string): Promise<{ url: string; close
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    requests,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -1,11 +1,12 @@
 // The target as a real conda channel folder: <root>/<subdir>/ for label main, <root>/label/<L>/<subdir>/ otherwise.
-// Files are published with link(2) (never overwrite), then repodata.json is rewritten atomically: a crash never
-// leaves a repodata that names a missing file. Temp files live in <root>/.forgegate-tmp/ (same file system, mode
-// 0700), never in a folder a client reads; sweep() removes what a crash left there.
+// publish() only places a file (link(2): never overwrite); flush() then rewrites each touched (label, subdir) index
+// once, every form of it together (repodata-forms.ts), however many files a run published there. Files are linked
+// before the forms name them and unlinked after the forms drop them, so no form ever names a missing file. Temp
+// files live in <root>/.forgegate-tmp/ (same file system, mode 0700), never in a folder a client reads.
 import { existsSync } from 'node:fs';
 import { readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isSubdir } from '../../conda/filename.js';
+import { artifactTwin, isSubdir } from '../../conda/filename.js';
 import { RESERVED_SUBDIRS } from '../../conda/subdirs.js';
 import type {
   ArtifactFacts,
@@ -15,26 +16,39 @@ import type {
   TargetListing,
   TargetStore,
 } from '../../model.js';
-import { copyFileAtomicNoClobber, writeFileAtomic } from '../../util/atomic-write.js';
+import { copyFileAtomicNoClobber } from '../../util/atomic-write.js';
 import { digestFile, sameDigests } from '../../util/digest.js';
-import { readRepodata, recordFor, section, serialise } from './repodata.js';
+import { readCheckedForms, readIndex, readIndexAndCheck, rollForward, writeForms } from './repodata-forms.js';
+import { recordFor, section, type Repodata, type RepodataRecord } from './repodata.js';
 
 const TMP_DIR = '.forgegate-tmp';
+
+interface PendingIndex {
+  label: string;
+  subdir: string;
+  records: Map<string, RepodataRecord>;
+  /** Rewrite even without new records: the forms on disk disagree (stale repodata.json.zst, a .bz2, …). */
+  repair: boolean;
+}
 
 export class LocalChannel implements TargetStore {
   readonly kind = 'directory';
   #root: string;
-  #tmp: { tmpDir: string };
-  #locks = new Map<string, Promise<unknown>>();
+  #tmpDir: string;
+  #focus: { subdir: string; filename: string }[] | null = null;
+  #pending = new Map<string, PendingIndex>();
+  /** The checked forms of each index as flushed, read once for every confirmation of the run. */
+  #confirmed = new Map<string, Promise<Repodata | null>>();
 
   constructor(root: string) {
     this.#root = root;
-    this.#tmp = { tmpDir: join(root, TMP_DIR) };
+    this.#tmpDir = join(root, TMP_DIR);
   }
 
-  /** Called only under the run lock: every temp file there belongs to a run that died. */
+  /** Under the run lock: finish any forms write a crash left half done, then clear the temp folder. */
   async sweep(): Promise<void> {
-    await rm(this.#tmp.tmpDir, { recursive: true, force: true });
+    await rollForward(this.#tmpDir);
+    await rm(this.#tmpDir, { recursive: true, force: true });
   }
 
   #labelDir(label: string): string {
@@ -46,43 +60,32 @@ export class LocalChannel implements TargetStore {
     return ['main', ...others.filter((d) => d.isDirectory()).map((d) => d.name)];
   }
 
-  /** Serialise read-modify-write of one repodata.json inside this process. */
-  #serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const next = (this.#locks.get(key) ?? Promise.resolve()).then(fn);
-    this.#locks.set(
-      key,
-      next.catch(() => undefined),
-    );
-    return next;
+  focus(files: { subdir: string; filename: string }[]): void {
+    this.#focus = files;
   }
 
-  async #updateRepodata(
-    label: string,
-    subdir: string,
-    edit: (r: Awaited<ReturnType<typeof readRepodata>>) => boolean,
-  ): Promise<void> {
-    const path = join(this.#labelDir(label), subdir, 'repodata.json');
-    await this.#serial(path, async () => {
-      const repodata = await readRepodata(path, subdir);
-      if (edit(repodata) || !existsSync(path)) await writeFileAtomic(path, serialise(repodata), this.#tmp);
-    });
-    const noarch = join(this.#labelDir(label), 'noarch', 'repodata.json');
-    if (!existsSync(noarch))
-      await this.#serial(noarch, async () =>
-        writeFileAtomic(noarch, serialise(await readRepodata(noarch, 'noarch')), this.#tmp),
-      );
-  }
-
+  /** The records of the focused files (or of every file when nothing was focused), in every label. */
   async list(): Promise<TargetListing> {
     const listing: TargetListing = new Map();
+    const wanted = new Map<string, Set<string>>();
+    for (const f of this.#focus ?? []) wanted.set(f.subdir, (wanted.get(f.subdir) ?? new Set()).add(f.filename));
     for (const label of await this.#labels()) {
-      const dirs = await readdir(this.#labelDir(label), { withFileTypes: true }).catch(() => []);
-      for (const d of dirs) {
-        if (!d.isDirectory() || !isSubdir(d.name) || (label === 'main' && d.name === 'label')) continue;
-        const repodata = await readRepodata(join(this.#labelDir(label), d.name, 'repodata.json'), d.name);
-        for (const records of [repodata.packages, repodata['packages.conda']]) {
-          for (const [filename, r] of Object.entries(records)) {
-            const key = `${d.name}/${filename}`;
+      // Only the subdirs staging touches are read: a channel's other indexes can be hundreds of megabytes.
+      const subdirs =
+        this.#focus === null
+          ? (await readdir(this.#labelDir(label), { withFileTypes: true }).catch(() => []))
+              .filter((d) => d.isDirectory() && isSubdir(d.name) && !RESERVED_SUBDIRS.includes(d.name))
+              .map((d) => d.name)
+          : [...wanted.keys()];
+      for (const subdir of subdirs) {
+        const { index, agree } = await readIndexAndCheck(join(this.#labelDir(label), subdir), subdir);
+        if (!agree) this.#pendingFor(label, subdir).repair = true;
+        const names = wanted.get(subdir);
+        for (const records of [index.packages, index['packages.conda']]) {
+          for (const filename of names ?? Object.keys(records)) {
+            const r = records[filename];
+            if (r === undefined) continue;
+            const key = `${subdir}/${filename}`;
             listing.set(key, [...(listing.get(key) ?? []), { label, size: r.size, sha256: r.sha256, md5: r.md5 }]);
           }
         }
@@ -91,46 +94,104 @@ export class LocalChannel implements TargetStore {
     return listing;
   }
 
+  /** Place the verified file under its name; its record is written by flush(). */
   async publish(copy: QuarantinedCopy, label: string, facts: ArtifactFacts): Promise<PublishOutcome> {
     const { subdir, filename } = copy;
     // <root>/label/ is where the other labels live: a "subdir" of that name would write into them.
     if (RESERVED_SUBDIRS.includes(subdir)) throw new Error(`refusing to publish into reserved subdir "${subdir}"`);
-    // Nothing is ever shadowed either: other bytes under this name on any label is a conflict.
+    const twin = artifactTwin(filename);
     for (const other of await this.#labels()) {
+      // Nothing is ever shadowed: other bytes under this name, or the other format of this
+      // name-version-build, on any label is a conflict (clients prefer .conda over .tar.bz2).
       const path = join(this.#labelDir(other), subdir, filename);
+      if (existsSync(join(this.#labelDir(other), subdir, twin))) {
+        return {
+          kind: 'conflict',
+          detail: `label ${other} already holds ${subdir}/${twin} for this name-version-build`,
+        };
+      }
       if (!existsSync(path)) continue;
       const held = await digestFile(path);
       if (!sameDigests(held, facts))
         return { kind: 'conflict', detail: `label ${other} already holds other bytes (sha256 ${held.sha256})` };
     }
     const dest = join(this.#labelDir(label), subdir, filename);
-    const created = await copyFileAtomicNoClobber(copy.handle, dest, this.#tmp);
+    const created = await copyFileAtomicNoClobber(copy.handle, dest, { tmpDir: this.#tmpDir });
     if (created === 'exists' && !sameDigests(await digestFile(dest), facts))
       return { kind: 'conflict', detail: 'another file appeared under this name' };
-    let added = false as boolean; // set inside the update callback
-    await this.#updateRepodata(label, subdir, (r) => {
-      if (r[section(filename)][filename]?.sha256 === facts.sha256) return false;
-      r[section(filename)][filename] = recordFor(facts);
-      added = true;
-      return true;
-    });
-    return created === 'created' || added ? { kind: 'published' } : { kind: 'present' };
+    this.#pendingFor(label, subdir).records.set(filename, recordFor(facts));
+    return created === 'created' ? { kind: 'published' } : { kind: 'present' };
   }
 
+  #pendingFor(label: string, subdir: string): PendingIndex {
+    const key = `${label}\0${subdir}`;
+    const pending = this.#pending.get(key) ?? { label, subdir, records: new Map(), repair: false };
+    this.#pending.set(key, pending);
+    return pending;
+  }
+
+  /** Write each index that has placed files, once; returns how many (label, subdir) indexes were written. */
+  async flush(): Promise<number> {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    const labels = new Set<string>();
+    let written = 0;
+    // One index at a time: a large subdir's parsed index is the biggest thing a run holds in memory.
+    for (const p of pending) {
+      const dir = join(this.#labelDir(p.label), p.subdir);
+      const index = await readIndex(dir, p.subdir);
+      let changed = false;
+      for (const [filename, record] of p.records) {
+        const part = index[section(filename)];
+        // Never overwrite a record: a different one under this name fails the confirmation (and is withdrawn).
+        if (part[filename] !== undefined) continue;
+        part[filename] = record;
+        changed = true;
+      }
+      if (changed || p.repair || !existsSync(join(dir, 'repodata.json'))) {
+        await writeForms(dir, index, this.#tmpDir);
+        written++;
+      }
+      this.#confirmed.delete(`${p.label}\0${p.subdir}`);
+      labels.add(p.label);
+    }
+    // conda reads noarch/ in every channel it uses: each label that has files has a noarch index.
+    for (const label of labels) {
+      const noarch = join(this.#labelDir(label), 'noarch');
+      if (!existsSync(join(noarch, 'repodata.json'))) {
+        await writeForms(noarch, await readIndex(noarch, 'noarch'), this.#tmpDir);
+        written++;
+      }
+    }
+    return written;
+  }
+
+  /** What clients are told (every form of the index) and what they download (the file) must be these bytes. */
   async confirm(subdir: string, filename: string, label: string): Promise<Digests | null> {
     const path = join(this.#labelDir(label), subdir, filename);
     if (!existsSync(path)) return null;
-    const record = (await readRepodata(join(this.#labelDir(label), subdir, 'repodata.json'), subdir))[
-      section(filename)
-    ][filename];
+    const key = `${label}\0${subdir}`;
+    let forms = this.#confirmed.get(key);
+    if (forms === undefined) {
+      forms = readCheckedForms(join(this.#labelDir(label), subdir), subdir);
+      this.#confirmed.set(key, forms);
+    }
+    const record = (await forms)?.[section(filename)][filename];
     const held = await digestFile(path);
-    // What clients are told (repodata) and what they download (the file) must both be these bytes.
     if (!record || !sameDigests(held, { size: record.size, sha256: record.sha256, md5: record.md5 })) return null;
     return held;
   }
 
+  /** Drop the record from every form first, then the file: no form is left naming a missing file. */
   async withdraw(subdir: string, filename: string, label: string): Promise<void> {
-    await this.#updateRepodata(label, subdir, (r) => Reflect.deleteProperty(r[section(filename)], filename));
-    await unlink(join(this.#labelDir(label), subdir, filename)).catch(() => undefined);
+    const dir = join(this.#labelDir(label), subdir);
+    const index = await readIndex(dir, subdir);
+    const part = index[section(filename)];
+    if (part[filename] !== undefined) {
+      Reflect.deleteProperty(part, filename);
+      await writeForms(dir, index, this.#tmpDir);
+    }
+    this.#confirmed.delete(`${label}\0${subdir}`);
+    await unlink(join(dir, filename)).catch(() => undefined);
   }
 }

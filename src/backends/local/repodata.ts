@@ -1,5 +1,4 @@
 // repodata.json for one (label, subdir) folder: every index.json field conda-index keeps, plus md5/sha256/size.
-import { readFile } from 'node:fs/promises';
 import type { ArtifactFacts, Digests } from '../../model.js';
 
 export interface RepodataRecord extends Digests {
@@ -56,14 +55,8 @@ export function section(filename: string): 'packages' | 'packages.conda' {
   return filename.endsWith('.conda') ? 'packages.conda' : 'packages';
 }
 
-export async function readRepodata(path: string, subdir: string): Promise<Repodata> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyRepodata(subdir);
-    throw e;
-  }
+/** A repodata document as read from disk, with the sections forgegate relies on present. */
+export function parseRepodata(text: string, subdir: string): Repodata {
   const doc = JSON.parse(text) as Partial<Repodata>;
   return {
     ...emptyRepodata(subdir),
@@ -71,8 +64,4 @@ export async function readRepodata(path: string, subdir: string): Promise<Repoda
     packages: doc.packages ?? {},
     'packages.conda': doc['packages.conda'] ?? {},
   };
-}
-
-export function serialise(repodata: Repodata): string {
-  return `${JSON.stringify(repodata, null, 1)}\n`;
 }

@@ -42,6 +42,36 @@ describe('reconcile against anaconda.org (emulated)', () => {
     await sb.commitRegistry();
   });
 
+  it('treats a .conda and a .tar.bz2 of one name-version-build as one package (TARGET_CONFLICT naming the first)', async () => {
+    const first = await sb.build({
+      name: 'libapp',
+      version: '7.0',
+      build: 'h0_0',
+      subdir: 'linux-64',
+      format: 'tar.bz2',
+    });
+    await stageOnAnaconda(sb, emu, first, { feedstock: 'app' });
+    expect((await reconcile(sb)).items.map((i) => i.outcome)).toEqual(['published']);
+    const second = await sb.build({
+      name: 'libapp',
+      version: '7.0',
+      build: 'h0_0',
+      subdir: 'linux-64',
+      files: { other: 'bytes' },
+    });
+    await stageOnAnaconda(sb, emu, second, { feedstock: 'app' });
+    const run = await runCli(['reconcile', '--config', sb.configPath, '--json'], { env: tokenEnv() });
+    const item = (JSON.parse(run.stdout) as { items: { outcome: string; reason: string; detail: string }[] }).items[0]!;
+    expect(item).toMatchObject({ outcome: 'rejected', reason: 'TARGET_CONFLICT' });
+    expect(item.detail).toContain('linux-64/libapp-7.0-h0_0.tar.bz2 already holds this name-version-build');
+    expect(ownerFiles(emu, 'conda-forge').filter((f) => f.includes('libapp-7.0'))).toEqual([
+      'linux-64/libapp-7.0-h0_0.tar.bz2@main',
+    ]);
+    // The refused upload waits out its retention in staging; clear both owners so the next tests start afresh.
+    for (const f of emu.state.filesOf('cf-staging')) emu.state.removeFile(f);
+    for (const f of emu.state.filesOf('conda-forge')) emu.state.removeFile(f);
+  });
+
   it('publishes valid artifacts through the quarantine, confirms them, and empties staging', async () => {
     const a = await sb.build({ name: 'libapp', version: '2.0', build: 'h0_0', subdir: 'linux-64' });
     const b = await sb.build({ name: 'app', version: '1.0', build: 'pyh0_0', subdir: 'noarch', format: 'tar.bz2' });

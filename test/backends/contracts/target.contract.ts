@@ -38,8 +38,15 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
       fx.target.focus?.(files.map((p) => ({ subdir: p.subdir, filename: p.filename })));
       return fx.target.list();
     }
+    /** publish() and then flush() (where the store batches its index), as the applier does. */
     async function publish(p: BuiltPackage, label: string): ReturnType<TargetStore['publish']> {
-      return fx.target.publish(await fx.quarantined(p.subdir, p.filename, p.bytes, label), label, p.facts);
+      const outcome = await fx.target.publish(
+        await fx.quarantined(p.subdir, p.filename, p.bytes, label),
+        label,
+        p.facts,
+      );
+      await fx.target.flush?.();
+      return outcome;
     }
 
     it('lists and confirms nothing for a file it does not hold', async () => {
@@ -125,6 +132,7 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
       );
       const copies = await Promise.all(many.map((p) => fx.quarantined(p.subdir, p.filename, p.bytes, 'main')));
       const outcomes = await Promise.all(many.map((p, i) => fx.target.publish(copies[i]!, 'main', p.facts)));
+      await fx.target.flush?.();
       expect(outcomes).toEqual(many.map(() => ({ kind: 'published' })));
       const all = await listing(...many);
       for (const p of many) {

@@ -118,7 +118,9 @@ describe('LocalChannel', () => {
     const channel = new LocalChannel(join(work, 'ch1'));
     const a = await pkg('alpha');
     expect(await channel.publish(a.copy, 'main', a.facts)).toEqual({ kind: 'published' });
+    expect(await channel.flush()).toBe(2); // linux-64, and the noarch index every label needs
     expect(await channel.publish(a.copy, 'main', a.facts)).toEqual({ kind: 'present' });
+    expect(await channel.flush()).toBe(0);
     expect((await channel.list()).get(`linux-64/${a.copy.filename}`)).toEqual([
       { label: 'main', size: a.facts.size, sha256: a.facts.sha256, md5: a.facts.md5 },
     ]);
@@ -135,6 +137,7 @@ describe('LocalChannel', () => {
     const channel = new LocalChannel(join(work, 'ch2'));
     const b = await pkg('beta');
     await channel.publish(b.copy, 'rc', b.facts);
+    await channel.flush();
     const repodata = JSON.parse(
       readFileSync(join(work, 'ch2', 'label', 'rc', 'linux-64', 'repodata.json'), 'utf8'),
     ) as { 'packages.conda': Record<string, Record<string, unknown>> };
@@ -158,14 +161,17 @@ describe('LocalChannel', () => {
     await copyFileAtomicNoClobber(c.copy.handle, join(work, 'ch3', 'linux-64', c.copy.filename));
     expect((await channel.list()).size).toBe(0);
     expect(await channel.confirm('linux-64', c.copy.filename, 'main')).toBeNull();
-    expect(await channel.publish(c.copy, 'main', c.facts)).toEqual({ kind: 'published' });
+    expect(await channel.publish(c.copy, 'main', c.facts)).toEqual({ kind: 'present' });
+    await channel.flush();
     expect(await channel.confirm('linux-64', c.copy.filename, 'main')).toMatchObject({ sha256: c.facts.sha256 });
   });
 
-  it('keeps every one of many parallel publishes into one subdir', async () => {
+  it('writes the index of a subdir once, however many files were published into it', async () => {
     const channel = new LocalChannel(join(work, 'ch4'));
     const pkgs = await Promise.all(Array.from({ length: 12 }, (_, i) => pkg(`many${i}`)));
     await Promise.all(pkgs.map((p) => channel.publish(p.copy, 'main', p.facts)));
+    expect((await channel.list()).size).toBe(0); // placed, not yet visible
+    expect(await channel.flush()).toBe(2);
     expect((await channel.list()).size).toBe(12);
   });
 
@@ -173,6 +179,7 @@ describe('LocalChannel', () => {
     const channel = new LocalChannel(join(work, 'ch5'));
     const d = await pkg('delta');
     await channel.publish(d.copy, 'main', d.facts);
+    await channel.flush();
     await channel.withdraw('linux-64', d.copy.filename, 'main');
     expect((await channel.list()).size).toBe(0);
     expect(existsSync(join(work, 'ch5', 'linux-64', d.copy.filename))).toBe(false);

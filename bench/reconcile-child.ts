@@ -1,0 +1,17 @@
+// Runs one reconcile (apply) of a config in its own process, so its wall time and peak RSS are its own.
+import { loadConfig } from '../src/config/load.js';
+import { reconcile } from '../src/reconcile/run.js';
+
+const config = await loadConfig(process.argv[2]!);
+const start = performance.now();
+const result = await reconcile(config, { planOnly: false, env: process.env });
+const ms = performance.now() - start;
+process.stdout.write(
+  JSON.stringify({
+    ms,
+    maxRssKiB: process.resourceUsage().maxRSS,
+    summary: result.summary,
+    indexWrites: result.indexWrites,
+    exitCode: result.exitCode,
+  }),
+);

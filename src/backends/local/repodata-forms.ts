@@ -1,0 +1,160 @@
+// Every form of one subdir's index, written together: repodata.json and repodata.json.zst always (conda and
+// rattler fetch the .zst first), current_repodata.json regenerated when it exists (as the full index: a superset
+// of the "current" one, valid for every client), repodata.json.bz2 removed. All temp files are written and synced
+// first, in forgegate's own temp folder; a journal names the renames still to do, so a crash between two renames
+// is finished by the next run's sweep before anything reads the forms (forms never disagree for long, and no
+// form ever names a file that is not there: files are linked before, and unlinked after, the forms change).
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { compress, decompress } from 'zstd-napi';
+import { sha256Hex } from '../../util/digest.js';
+import { faultPoint } from '../../util/fault.js';
+import { emptyRepodata, parseRepodata, type Repodata } from './repodata.js';
+
+export const FORMS = {
+  json: 'repodata.json',
+  zst: 'repodata.json.zst',
+  bz2: 'repodata.json.bz2',
+  current: 'current_repodata.json',
+  currentZst: 'current_repodata.json.zst',
+  currentBz2: 'current_repodata.json.bz2',
+} as const;
+
+/** zstd level for repodata.json.zst: conda-forge's 228 MiB linux-64 index compresses in ~2 s to ~47 MiB. */
+const ZSTD_LEVEL = 3;
+
+interface Journal {
+  renames: [string, string][];
+  removals: string[];
+}
+
+async function writeSynced(path: string, data: Uint8Array): Promise<void> {
+  const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY).catch(() => null);
+  if (fh === null) return;
+  await fh.sync().catch(() => undefined); // not every platform can fsync a folder
+  await fh.close();
+}
+
+const exists = async (path: string): Promise<boolean> => {
+  try {
+    await (await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)).close();
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The serialised index: one JSON text, byte for byte what every form holds. */
+export function serialiseIndex(repodata: Repodata): Buffer {
+  return Buffer.from(`${JSON.stringify(repodata)}\n`, 'utf8');
+}
+
+/** Read a subdir's index from repodata.json (the reference form); a missing one is an empty index. */
+export async function readIndex(dir: string, subdir: string): Promise<Repodata> {
+  return (await readIndexAndCheck(dir, subdir)).index;
+}
+
+/**
+ * The index, and whether every other form present agrees with it byte for byte (a channel another indexer wrote,
+ * or a crash, can leave a stale repodata.json.zst that conda and rattler would read instead).
+ */
+export async function readIndexAndCheck(dir: string, subdir: string): Promise<{ index: Repodata; agree: boolean }> {
+  let json: Buffer;
+  try {
+    json = await readFile(join(dir, FORMS.json));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { index: emptyRepodata(subdir), agree: true };
+    throw e;
+  }
+  return { index: parseRepodata(json.toString('utf8'), subdir), agree: await formsAgree(dir, sha256Hex(json)) };
+}
+
+async function formsAgree(dir: string, jsonSha256: string): Promise<boolean> {
+  const zst = await readFile(join(dir, FORMS.zst)).catch(() => null);
+  if (zst === null || sha256Hex(decompress(zst)) !== jsonSha256) return false;
+  for (const [name, packed] of [
+    [FORMS.current, false],
+    [FORMS.currentZst, true],
+  ] as const) {
+    const bytes = await readFile(join(dir, name)).catch(() => null);
+    if (bytes !== null && sha256Hex(packed ? decompress(bytes) : bytes) !== jsonSha256) return false;
+  }
+  return !(await exists(join(dir, FORMS.bz2))) && !(await exists(join(dir, FORMS.currentBz2)));
+}
+
+/** Replace every form of `dir`'s index with `repodata`, together. */
+export async function writeForms(dir: string, repodata: Repodata, tmpDir: string): Promise<void> {
+  await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+  await mkdir(dir, { recursive: true });
+  const text = serialiseIndex(repodata);
+  const id = randomBytes(6).toString('hex');
+  const temp = (name: string): string => join(tmpDir, `${id}.${name}`);
+  const journal: Journal = { renames: [], removals: [] };
+  const put = async (name: string, data: Uint8Array): Promise<void> => {
+    await writeSynced(temp(name), data);
+    journal.renames.push([temp(name), join(dir, name)]);
+  };
+  // repodata.json goes last: it is the reference form, and forgegate's own listing reads it.
+  await put(FORMS.zst, compress(text, { compressionLevel: ZSTD_LEVEL }));
+  if (await exists(join(dir, FORMS.currentZst)))
+    await put(FORMS.currentZst, compress(text, { compressionLevel: ZSTD_LEVEL }));
+  if (await exists(join(dir, FORMS.current))) await put(FORMS.current, text);
+  await put(FORMS.json, text);
+  for (const stale of [FORMS.bz2, FORMS.currentBz2])
+    if (await exists(join(dir, stale))) journal.removals.push(join(dir, stale));
+  const journalPath = join(tmpDir, `${id}.journal.json`);
+  await writeSynced(journalPath, Buffer.from(JSON.stringify(journal)));
+  faultPoint('forms-written');
+  await finish(journal);
+  await syncDir(dir);
+  await unlink(journalPath);
+}
+
+/** Do what a journal says: removals first (a stale form must not outlive the new ones), then the renames. */
+async function finish(journal: Journal): Promise<void> {
+  for (const path of journal.removals) await rm(path, { force: true });
+  for (const [from, to] of journal.renames) {
+    try {
+      await rename(from, to);
+    } catch (e) {
+      // Renamed already before a crash: the temp is gone and the form is in place.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    faultPoint('form-renamed');
+  }
+}
+
+/** Finish every write a crashed run left half done. Called under the run lock, before the temp folder is cleared. */
+export async function rollForward(tmpDir: string): Promise<number> {
+  const names = await readdir(tmpDir).catch(() => [] as string[]);
+  let finished = 0;
+  for (const name of names.filter((n) => n.endsWith('.journal.json')).sort()) {
+    const journal = JSON.parse(await readFile(join(tmpDir, name), 'utf8')) as Journal;
+    await finish(journal);
+    await unlink(join(tmpDir, name));
+    finished++;
+  }
+  return finished;
+}
+
+/**
+ * The index as clients fetch it now, checked form by form: the .zst (and current_repodata forms, when present)
+ * must hold exactly the repodata.json bytes. Returns null when a form disagrees or is missing.
+ */
+export async function readCheckedForms(dir: string, subdir: string): Promise<Repodata | null> {
+  const json = await readFile(join(dir, FORMS.json)).catch(() => null);
+  if (json === null || !(await formsAgree(dir, sha256Hex(json)))) return null;
+  return parseRepodata(json.toString('utf8'), subdir);
+}
