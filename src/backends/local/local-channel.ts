@@ -18,7 +18,14 @@ import type {
 } from '../../model.js';
 import { copyFileAtomicNoClobber } from '../../util/atomic-write.js';
 import { digestFile, sameDigests } from '../../util/digest.js';
-import { readCheckedForms, readIndex, readIndexAndCheck, rollForward, writeForms } from './repodata-forms.js';
+import {
+  formsHold,
+  readCheckedForms,
+  readIndex,
+  readIndexAndCheck,
+  rollForward,
+  writeForms,
+} from './repodata-forms.js';
 import { recordFor, section, type Repodata, type RepodataRecord } from './repodata.js';
 
 const TMP_DIR = '.forgegate-tmp';
@@ -37,8 +44,10 @@ export class LocalChannel implements TargetStore {
   #tmpDir: string;
   #focus: { subdir: string; filename: string }[] | null = null;
   #pending = new Map<string, PendingIndex>();
-  /** The checked forms of each index as flushed, read once for every confirmation of the run. */
+  /** The checked forms of each index, read once for every confirmation of the run. */
   #confirmed = new Map<string, Promise<Repodata | null>>();
+  /** What flush() wrote per index: the sha256 of its bytes and the records it added (for confirmations). */
+  #flushed = new Map<string, { sha256: string; records: Map<string, RepodataRecord>; held: Promise<boolean> | null }>();
 
   constructor(root: string) {
     this.#root = root;
@@ -140,19 +149,21 @@ export class LocalChannel implements TargetStore {
     for (const p of pending) {
       const dir = join(this.#labelDir(p.label), p.subdir);
       const index = await readIndex(dir, p.subdir);
-      let changed = false;
+      const added = new Map<string, RepodataRecord>();
       for (const [filename, record] of p.records) {
         const part = index[section(filename)];
         // Never overwrite a record: a different one under this name fails the confirmation (and is withdrawn).
         if (part[filename] !== undefined) continue;
         part[filename] = record;
-        changed = true;
+        added.set(filename, record);
       }
-      if (changed || p.repair || !existsSync(join(dir, 'repodata.json'))) {
-        await writeForms(dir, index, this.#tmpDir);
+      const key = `${p.label}\0${p.subdir}`;
+      this.#confirmed.delete(key);
+      this.#flushed.delete(key);
+      if (added.size > 0 || p.repair || !existsSync(join(dir, 'repodata.json'))) {
+        this.#flushed.set(key, { sha256: await writeForms(dir, index, this.#tmpDir), records: added, held: null });
         written++;
       }
-      this.#confirmed.delete(`${p.label}\0${p.subdir}`);
       labels.add(p.label);
     }
     // conda reads noarch/ in every channel it uses: each label that has files has a noarch index.
@@ -171,12 +182,21 @@ export class LocalChannel implements TargetStore {
     const path = join(this.#labelDir(label), subdir, filename);
     if (!existsSync(path)) return null;
     const key = `${label}\0${subdir}`;
-    let forms = this.#confirmed.get(key);
-    if (forms === undefined) {
-      forms = readCheckedForms(join(this.#labelDir(label), subdir), subdir);
-      this.#confirmed.set(key, forms);
+    const dir = join(this.#labelDir(label), subdir);
+    let record: RepodataRecord | undefined;
+    const flushed = this.#flushed.get(key);
+    if (flushed?.records.has(filename) === true) {
+      // A fresh read of every form, compared with the bytes this run wrote: no need to parse them again.
+      flushed.held ??= formsHold(dir, flushed.sha256);
+      record = (await flushed.held) ? flushed.records.get(filename) : undefined;
+    } else {
+      let forms = this.#confirmed.get(key);
+      if (forms === undefined) {
+        forms = readCheckedForms(dir, subdir);
+        this.#confirmed.set(key, forms);
+      }
+      record = (await forms)?.[section(filename)][filename];
     }
-    const record = (await forms)?.[section(filename)][filename];
     const held = await digestFile(path);
     if (!record || !sameDigests(held, { size: record.size, sha256: record.sha256, md5: record.md5 })) return null;
     return held;
@@ -192,6 +212,7 @@ export class LocalChannel implements TargetStore {
       await writeForms(dir, index, this.#tmpDir);
     }
     this.#confirmed.delete(`${label}\0${subdir}`);
+    this.#flushed.delete(`${label}\0${subdir}`);
     await unlink(join(dir, filename)).catch(() => undefined);
   }
 }

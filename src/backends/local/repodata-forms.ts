@@ -94,8 +94,8 @@ async function formsAgree(dir: string, jsonSha256: string): Promise<boolean> {
   return !(await exists(join(dir, FORMS.bz2))) && !(await exists(join(dir, FORMS.currentBz2)));
 }
 
-/** Replace every form of `dir`'s index with `repodata`, together. */
-export async function writeForms(dir: string, repodata: Repodata, tmpDir: string): Promise<void> {
+/** Replace every form of `dir`'s index with `repodata`, together. Returns the sha256 of the bytes every form holds. */
+export async function writeForms(dir: string, repodata: Repodata, tmpDir: string): Promise<string> {
   await mkdir(tmpDir, { recursive: true, mode: 0o700 });
   await mkdir(dir, { recursive: true });
   const text = serialiseIndex(repodata);
@@ -120,6 +120,7 @@ export async function writeForms(dir: string, repodata: Repodata, tmpDir: string
   await finish(journal);
   await syncDir(dir);
   await unlink(journalPath);
+  return sha256Hex(text);
 }
 
 /** Do what a journal says: removals first (a stale form must not outlive the new ones), then the renames. */
@@ -153,6 +154,12 @@ export async function rollForward(tmpDir: string): Promise<number> {
  * The index as clients fetch it now, checked form by form: the .zst (and current_repodata forms, when present)
  * must hold exactly the repodata.json bytes. Returns null when a form disagrees or is missing.
  */
+/** Do the forms on disk hold exactly the bytes whose sha256 is given (what this process wrote), every one of them? */
+export async function formsHold(dir: string, sha256: string): Promise<boolean> {
+  const json = await readFile(join(dir, FORMS.json)).catch(() => null);
+  return json !== null && sha256Hex(json) === sha256 && (await formsAgree(dir, sha256));
+}
+
 export async function readCheckedForms(dir: string, subdir: string): Promise<Repodata | null> {
   const json = await readFile(join(dir, FORMS.json)).catch(() => null);
   if (json === null || !(await formsAgree(dir, sha256Hex(json)))) return null;

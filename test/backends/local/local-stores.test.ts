@@ -175,6 +175,29 @@ describe('LocalChannel', () => {
     expect((await channel.list()).size).toBe(12);
   });
 
+  it('never overwrites a record: a stale one for a missing file makes the confirmation fail', async () => {
+    const root = join(work, 'ch6');
+    const e = await pkg('epsilon');
+    const dir = join(root, 'linux-64');
+    mkdirSync(dir, { recursive: true });
+    const stale = {
+      name: 'epsilon',
+      version: '1.0',
+      build: 'h0_0',
+      sha256: '0'.repeat(64),
+      md5: '0'.repeat(32),
+      size: 1,
+    };
+    writeFileSync(
+      join(dir, 'repodata.json'),
+      JSON.stringify({ info: { subdir: 'linux-64' }, 'packages.conda': { [e.copy.filename]: stale } }),
+    );
+    const channel = new LocalChannel(root);
+    expect(await channel.publish(e.copy, 'main', e.facts)).toEqual({ kind: 'published' });
+    await channel.flush();
+    expect(await channel.confirm('linux-64', e.copy.filename, 'main')).toBeNull();
+  });
+
   it('withdraws a file from repodata and disk', async () => {
     const channel = new LocalChannel(join(work, 'ch5'));
     const d = await pkg('delta');
