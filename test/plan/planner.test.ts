@@ -220,6 +220,36 @@ describe('assemblePlan', () => {
     expect(planOne(w)).toMatchObject({ decision: 'reject', reason: 'REPLAYED' });
   });
 
+  it('rejects TARGET_CONFLICT when the target holds the other format of the same name-version-build', () => {
+    const w = new FakeWorld();
+    w.sign(w.stage(FILE));
+    w.target.set('noarch/demo-pkg-1.0-h0_0.tar.bz2', [{ label: 'main', ...DIGESTS, sha256: '0'.repeat(64) }]);
+    expect(planOne(w)).toMatchObject({
+      decision: 'reject',
+      reason: 'TARGET_CONFLICT',
+      detail: 'noarch/demo-pkg-1.0-h0_0.tar.bz2 already holds this name-version-build (label main)',
+    });
+  });
+
+  it('rejects REPLAYED when the ledger says the other format was published and the target no longer has it', () => {
+    const w = new FakeWorld();
+    w.sign(w.stage(FILE));
+    w.ledger.publications.set('noarch/demo-pkg-1.0-h0_0.tar.bz2', [{ label: 'main', sha256: '0'.repeat(64) }]);
+    expect(planOne(w)).toMatchObject({ decision: 'reject', reason: 'REPLAYED' });
+  });
+
+  it('publishes only the .conda when both formats of one name-version-build are staged and publishable', () => {
+    const w = new FakeWorld();
+    w.sign(w.stage(FILE));
+    w.sign(w.stage('demo-pkg-1.0-h0_0.tar.bz2'));
+    const plan = assemblePlan(w.observation(), w.settings());
+    expect(plan.items.map((i) => [i.filename, i.decision, i.reason])).toEqual([
+      [FILE, 'publish', null],
+      ['demo-pkg-1.0-h0_0.tar.bz2', 'reject', 'TARGET_CONFLICT'],
+    ]);
+    expect(plan.summary).toMatchObject({ publish: 1, reject: 1 });
+  });
+
   it('reuses an earlier verification failure of the very same upload instead of re-reading it', () => {
     const w = new FakeWorld();
     const a = w.stage(FILE);
