@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyArtifact, type PackageListing } from '../../src/conda/verify-artifact.js';
 import { generateCases, type Case } from './cases.js';
-import { bsdtar, gnuTar, missingTools, python, type Listing, type Member, type Verdict } from './readers.js';
+import { bsdtar, gnuTar, listingOf, missingTools, python, type Listing, type Verdict } from './readers.js';
 
 const cases = generateCases();
 const work = mkdtempSync(join(tmpdir(), 'fg-diff-'));
@@ -22,22 +22,6 @@ interface Outcome {
 const outcomes = new Map<Case, Outcome>();
 const pythonPackage = new Map<Case, Verdict>();
 const pythonZip = new Map<Case, Verdict>();
-
-function oursOf(listing: PackageListing, conda: boolean): Listing {
-  const byPart = (part: string): Member[] =>
-    listing.members
-      .filter((m) => m.part === part)
-      .map((m) => ({
-        path: m.path,
-        type: m.type,
-        link: m.linkTarget,
-        size: m.type === 'file' ? m.size : 0,
-        ...(m.type === 'file' ? { sha256: m.sha256 ?? '' } : {}),
-      }));
-  return conda
-    ? { zip: listing.zipEntries.map((e) => ({ ...e })), info: byPart('info'), pkg: byPart('pkg') }
-    : { tar: byPart('tar') };
-}
 
 beforeAll(async () => {
   const missing = missingTools();
@@ -60,7 +44,7 @@ beforeAll(async () => {
     outcomes.set(c, {
       path,
       rule: r.ok ? 'accept' : r.detail.split(':')[0]!,
-      ours: oursOf(listing, c.filename.endsWith('.conda')),
+      ours: listingOf(listing, c.filename.endsWith('.conda')),
     });
   }
   const all = [...outcomes.entries()];

@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PackageListing } from '../../src/conda/verify-artifact.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 /** One member as every reader reports it: directories without a trailing slash, size and sha256 for files. */
@@ -28,6 +29,23 @@ export interface Listing {
 }
 
 export type Verdict = { members: Listing } | { error: string };
+
+/** forgegate's own listing (verifyArtifact's `listing` option) in the readers' shape. */
+export function listingOf(listing: PackageListing, conda: boolean): Listing {
+  const byPart = (part: string): Member[] =>
+    listing.members
+      .filter((m) => m.part === part)
+      .map((m) => ({
+        path: m.path,
+        type: m.type,
+        link: m.linkTarget,
+        size: m.type === 'file' ? m.size : 0,
+        ...(m.type === 'file' ? { sha256: m.sha256 ?? '' } : {}),
+      }));
+  return conda
+    ? { zip: listing.zipEntries.map((e) => ({ ...e })), info: byPart('info'), pkg: byPart('pkg') }
+    : { tar: byPart('tar') };
+}
 
 /** Debian's python3 (where python3-conda-package-streaming installs), unless told otherwise. */
 export const PYTHON =

@@ -13,7 +13,7 @@ import type { PackageListing } from '../../src/conda/verify-artifact.js';
 import { Sandbox } from '../../src/demo/sandbox.js';
 import { runCli } from '../helpers/cli.js';
 import { DATA_DIR } from '../helpers/paths.js';
-import { bsdtar, gnuTar, missingTools, python, type Listing, type Verdict } from './readers.js';
+import { bsdtar, gnuTar, listingOf, missingTools, python, type Listing, type Verdict } from './readers.js';
 
 const ROOT = join(DATA_DIR, 'real-packages');
 const corpus = readdirSync(ROOT, { withFileTypes: true })
@@ -66,17 +66,7 @@ describe('the real corpus, read by forgegate and by the readers conda clients us
       }
       expect(r.ok ? 'accepted' : r.detail).toBe('accepted');
       const conda = c.filename.endsWith('.conda');
-      const part = (p: string): Listing['pkg'] =>
-        listing.members
-          .filter((m) => m.part === p)
-          .map((m) => ({
-            path: m.path,
-            type: m.type,
-            link: m.linkTarget,
-            size: m.type === 'file' ? m.size : 0,
-            ...(m.type === 'file' ? { sha256: m.sha256 ?? '' } : {}),
-          }));
-      const ours: Listing = conda ? { info: part('info'), pkg: part('pkg') } : { tar: part('tar') };
+      const { zip: _zip, ...ours } = listingOf(listing, conda);
       const py = readable[i]!;
       expect('members' in py && py.members).toEqual(ours);
       for (const [name, v] of [
