@@ -30,7 +30,7 @@ describe('forgegate CLI', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/error\[FG_CONFIG_INVALID\]: cannot read config .*absent\.yml[\s\S]*fix:/);
     const now = await runCli(['reconcile', '--config', 'x.yml', '--plan', '--now', 'yesterday']);
-    expect(now.stderr).toContain('--now "yesterday" is not an RFC 3339 UTC time');
+    expect(now.stderr).toContain('--at "yesterday" is not an RFC 3339 UTC time');
   });
 
   it('runs the demo: every artifact gets the decision it should, and a rerun of the demo folder rebuilds it', async () => {

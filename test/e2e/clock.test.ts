@@ -29,7 +29,7 @@ describe('--now', () => {
     const before = stagedFiles(sb.stagingDir);
     const r = await runCli(['reconcile', '--config', sb.configPath, '--now', '2100-01-01T00:00:00Z']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('error[FG_USAGE]: --now only previews: it needs --plan');
+    expect(r.stderr).toContain('error[FG_USAGE]: --at only previews: it needs --plan');
     expect(stagedFiles(sb.stagingDir)).toEqual(before);
     expect(channelState(sb.channelDir).records).toEqual([]);
   });

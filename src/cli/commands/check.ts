@@ -29,6 +29,11 @@ export const check: Command = {
   name: 'check',
   summary: 'PR-time dry run: may this feedstock publish these built artifacts?',
   usage,
+  examples: [
+    'forgegate check --config forgegate.yml --feedstock numpy build_artifacts/*/*.conda build_artifacts/*/*.tar.bz2',
+    'forgegate check --config forgegate.yml --feedstock numpy --subdir linux-64 dist/numpy-2.1.0-0.conda --json',
+  ],
+  exitCodes: [ExitCode.OK, ExitCode.NOT_PUBLISHABLE, ExitCode.USAGE, ExitCode.REGISTRY_UNAVAILABLE],
   async run(argv, io) {
     const { values, positionals } = parse(
       argv,
@@ -39,6 +44,7 @@ export const check: Command = {
         json: { type: 'boolean' },
       },
       usage,
+      { maxPositionals: Infinity },
     );
     const config = await loadConfig(required(values, 'config', usage));
     const feedstock = required(values, 'feedstock', usage);

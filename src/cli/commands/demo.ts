@@ -19,6 +19,11 @@ export const demo: Command = {
   name: 'demo',
   summary: 'Build a sandbox with keys, a registry and signed artifacts, and reconcile it.',
   usage,
+  examples: [
+    'forgegate demo                          # build and reconcile ./forgegate-demo',
+    'forgegate demo --dir /tmp/fg-demo --json',
+  ],
+  exitCodes: [ExitCode.OK, ExitCode.USAGE, ExitCode.INTERNAL],
   async run(argv, io) {
     const { values } = parse(argv, { dir: { type: 'string' }, json: { type: 'boolean' } }, usage);
     const root = resolve(optional(values, 'dir') ?? 'forgegate-demo');

@@ -5,6 +5,7 @@ import { Ledger } from '../../ledger/ledger.js';
 import { asLedgerError } from '../../ledger/open.js';
 import { parse, required } from '../args.js';
 import type { Command } from '../command.js';
+import { didYouMean } from '../../util/suggest.js';
 import { textTable } from '../io.js';
 
 /** One table cell: text as it is, numbers as digits, nothing for null. */
@@ -23,17 +24,27 @@ export const ledgerCommand: Command = {
   name: 'ledger',
   summary: 'Read the ledger: runs, failures, publications.',
   usage,
+  examples: [
+    'forgegate ledger runs --config forgegate.yml --limit 10',
+    'forgegate ledger failures --config forgegate.yml --json',
+  ],
+  exitCodes: [ExitCode.OK, ExitCode.USAGE, ExitCode.LEDGER_UNUSABLE],
   async run(argv, io) {
     const { values, positionals } = parse(
       argv,
       { config: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
       usage,
+      { maxPositionals: 1, words: ['runs', 'failures', 'publications'] },
     );
     const view = positionals[0] ?? 'runs';
     if (!['runs', 'failures', 'publications'].includes(view))
-      throw new ForgegateError('FG_USAGE', `unknown ledger view "${view}"`, {
-        fix: 'Use runs, failures or publications.',
-      });
+      throw new ForgegateError(
+        'FG_USAGE',
+        `unknown ledger view "${view}"${didYouMean(view, ['runs', 'failures', 'publications'], (c) => `"${c}"`)}`,
+        {
+          fix: 'Use runs, failures or publications.',
+        },
+      );
     const limit = Number(values['limit'] ?? '50');
     if (!Number.isInteger(limit) || limit < 1)
       throw new ForgegateError('FG_USAGE', '--limit must be a positive integer', { fix: 'e.g. --limit 20' });

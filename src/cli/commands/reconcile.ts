@@ -1,12 +1,12 @@
 import { appendFile } from 'node:fs/promises';
 import { loadConfig } from '../../config/load.js';
-import { ForgegateError } from '../../errors.js';
+import { ExitCode, ForgegateError } from '../../errors.js';
 import { reconcile } from '../../reconcile/run.js';
 import { renderMarkdownSummary, renderTextSummary } from '../../reconcile/summary.js';
-import { parseUtcTime } from '../../util/time.js';
 import { optional, parse, required } from '../args.js';
 import type { Command } from '../command.js';
 import { progress } from '../io.js';
+import { timeFlag } from '../time-flags.js';
 
 const usage = `forgegate reconcile --config C [--plan [--now RFC3339]] [--json] [--accept-clock-jump]
 
@@ -25,6 +25,8 @@ export const reconcileCommand: Command = {
   name: 'reconcile',
   summary: 'Plan and apply: publish, clean up, reject or wait for everything staged.',
   usage,
+  examples: ['forgegate reconcile --config forgegate.yml --plan', 'forgegate reconcile --config forgegate.yml'],
+  exitCodes: [ExitCode.OK, ExitCode.USAGE],
   async run(argv, io) {
     const { values } = parse(
       argv,
@@ -32,25 +34,23 @@ export const reconcileCommand: Command = {
         config: { type: 'string' },
         plan: { type: 'boolean' },
         json: { type: 'boolean' },
-        now: { type: 'string' },
+        at: { type: 'string' },
         'accept-clock-jump': { type: 'boolean' },
       },
       usage,
+      { aliases: { now: 'at' } },
     );
     const configPath = required(values, 'config', usage);
-    const nowText = optional(values, 'now');
+    const nowText = optional(values, 'at');
     // A fake clock decides expiry and retention: previewing with one is useful, applying with one deletes uploads.
     if (nowText !== undefined && !values['plan'])
-      throw new ForgegateError('FG_USAGE', '--now only previews: it needs --plan', {
+      throw new ForgegateError('FG_USAGE', '--at only previews: it needs --plan', {
         fix: "Add --plan to preview at that time; applying always uses the machine's clock.",
       });
-    const nowMs = nowText === undefined ? undefined : parseUtcTime(nowText);
-    if (nowMs === null)
-      throw new ForgegateError('FG_USAGE', `--now "${nowText}" is not an RFC 3339 UTC time`, {
-        fix: 'Use e.g. --now 2026-11-25T12:00:00Z',
-      });
+    const nowMs = timeFlag(nowText, '--at', Date.now(), 'future');
     const config = await loadConfig(configPath);
-    const onProgress = values['json'] ? undefined : progress(io, 'applying');
+    const show = values['json'] ? undefined : progress(io);
+    const onProgress = show ? (done: number, total: number) => show('applying', done, total) : undefined;
     const result = await reconcile(config, {
       planOnly: Boolean(values['plan']),
       acceptClockJump: Boolean(values['accept-clock-jump']),
