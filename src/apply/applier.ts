@@ -18,6 +18,7 @@ import { artifactKey, uploadIdentity } from '../plan/identity.js';
 import type { Plan, PlanItem } from '../plan/types.js';
 import { sameDigests } from '../util/digest.js';
 import { isForgegateError } from '../errors.js';
+import { asPermissionError } from '../util/fs-errors.js';
 import { faultPoint } from '../util/fault.js';
 import { toUtcString } from '../util/time.js';
 import type { ItemResult, Outcome } from './outcome.js';
@@ -51,10 +52,11 @@ export async function applyPlan(plan: Plan, staged: StagedIndex, deps: ApplyDeps
     plan.items.map((item) =>
       limit(async (): Promise<ItemResult> => {
         // Whatever one item throws is that item's transient failure; the next run retries it.
-        const outcome = await applyItem(item, staged, plan, deps).catch((e: unknown): Outcome => ({
-          kind: 'failed',
-          detail: firstLine(e),
-        }));
+        const outcome = await applyItem(item, staged, plan, deps).catch((e: unknown): Outcome => {
+          const err = asPermissionError(e, 'apply');
+          const code = isForgegateError(err) ? err.code : undefined;
+          return { kind: 'failed', detail: firstLine(err), ...(code !== undefined ? { code } : {}) };
+        });
         deps.onProgress?.(++done, plan.items.length);
         return { item, outcome };
       }),

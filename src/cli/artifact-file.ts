@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { verifyArtifact, type VerifyOptions } from '../conda/verify-artifact.js';
 import { ForgegateError } from '../errors.js';
 import type { ArtifactCheck } from '../model.js';
-import { fsError } from './fs-errors.js';
+import { fsError } from '../util/fs-errors.js';
 
 export async function verifyArtifactFile(
   path: string,

@@ -22,16 +22,22 @@ export function failureReports(results: ItemResult[]): FailureReport[] {
   for (const { item, outcome } of results) {
     if (outcome.kind !== 'rejected') continue;
     const unverified = UNVERIFIED.has(outcome.reason);
+    // An admin-side failure held it until its statement expired: the administrators answer for that.
+    const admins = outcome.reason === 'KEY_UNKNOWN' || item.adminCause !== null;
     out.push({
-      feedstock: outcome.reason === 'KEY_UNKNOWN' ? null : item.feedstock,
-      commit: unverified ? null : item.sourceCommit,
-      runUrl: unverified ? null : item.sourceRunUrl,
+      feedstock: admins ? null : item.feedstock,
+      commit: unverified || admins ? null : item.sourceCommit,
+      runUrl: unverified || admins ? null : item.sourceRunUrl,
       subdir: item.subdir,
       filename: item.filename,
       label: item.label,
       reason: outcome.reason,
       fix: fixFor(outcome.reason),
-      detail: outcome.detail,
+      detail:
+        item.adminCause === null
+          ? outcome.detail
+          : `${outcome.detail}; held back by an admin-side failure (${item.adminCause}): the maintainers did ` +
+            'nothing wrong, re-sign or ask them to re-run CI',
     });
   }
   return out;

@@ -141,16 +141,19 @@ describe('forgegate CLI', () => {
       });
     });
 
-    it('previews expiry with --now and writes a GitHub step summary', async () => {
+    it('previews expiry with --now and writes a GitHub step summary only when asked', async () => {
       const built = await sb.build({ name: 'tool', version: '3.1', build: 'h0_0', subdir: 'linux-64' });
       await sb.stage(built, { feedstock: 'tool', keys: [] });
       writeFileSync(join(work, 'summary.md'), '');
       const later = new Date(Date.now() + 3 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
-      const r = await runCli(['reconcile', '--config', sb.configPath, '--plan', '--now', later], {
-        env: { GITHUB_STEP_SUMMARY: join(work, 'summary.md') },
-      });
+      const env = { GITHUB_STEP_SUMMARY: join(work, 'summary.md') };
+      const quiet = await runCli(['reconcile', '--config', sb.configPath, '--plan', '--now', later], { env });
+      expect(quiet.code).toBe(0);
+      expect(quiet.stdout).toMatch(/reject/);
+      expect(readFileSync(join(work, 'summary.md'), 'utf8')).toBe('');
+      const args = ['reconcile', '--config', sb.configPath, '--plan', '--now', later, '--step-summary'];
+      const r = await runCli(args, { env });
       expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/reject/);
       expect(readFileSync(join(work, 'summary.md'), 'utf8')).toContain('### forgegate plan');
     });
   });

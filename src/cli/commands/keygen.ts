@@ -6,7 +6,7 @@ import { generateKeyPair, encodeKey } from '../../statement/keys.js';
 import { toUtcString } from '../../util/time.js';
 import { parse, required } from '../args.js';
 import type { Command } from '../command.js';
-import { fsError } from '../fs-errors.js';
+import { fsError } from '../../util/fs-errors.js';
 import { addKeyCommand, keyEntry, publicEntryPath, registryKeyPath } from '../key-entry.js';
 
 const usage = `forgegate keygen --feedstock F --dir DIR [--json]

@@ -8,7 +8,7 @@ import type { StatementSource } from '../../statement/statement.js';
 import { parseDuration } from '../../util/time.js';
 import { optional, parse, required } from '../args.js';
 import type { Command } from '../command.js';
-import { fsError } from '../fs-errors.js';
+import { fsError } from '../../util/fs-errors.js';
 import { readSeedFile } from '../key-entry.js';
 
 const usage = `forgegate sign --feedstock F --key-file SEED --channel URL --label L [--subdir S] [--expires-in 24h]

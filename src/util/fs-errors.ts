@@ -28,3 +28,15 @@ export function fsError(e: unknown, path: string, what: string): unknown {
     });
   return e;
 }
+
+/** A permission error (EACCES, EPERM, EROFS) met while applying, as FG_PERMISSION; anything else unchanged. */
+export function asPermissionError(e: unknown, what: string): unknown {
+  if (isForgegateError(e) || !isPermissionError(e)) return e;
+  const err = e as NodeJS.ErrnoException;
+  const path = err.path ?? 'a folder it works in';
+  return new ForgegateError('FG_PERMISSION', `cannot ${what}: ${path}: permission denied (${err.code})`, {
+    fix:
+      `Let the user forgegate runs as write to ${path} (ls -ld '${path}'; chown or chmod). This is an admin's fix: ` +
+      'nothing is reported to maintainers, and the next run retries.',
+  });
+}
