@@ -190,6 +190,12 @@ function planArtifact(
   if (parsed === null)
     return reject('SUBJECT_MISMATCH', 'file name is not <name>-<version>-<build>.conda|.tar.bz2', statement);
   const auth = authorizeOutput(obs.registry, statement.feedstock, parsed.name);
+  if (!auth.ok && auth.reason === 'OUTPUT_NOT_REGISTERED') {
+    // The exact command the admin runs, and where to ask for it.
+    const command = `forgegate registry add-output REGISTRY --output ${parsed.name} --feedstock ${statement.feedstock}`;
+    const where = settings.registryHome === undefined ? '' : `; ask in ${settings.registryHome}`;
+    return reject(auth.reason, `${auth.detail}; an admin runs \`${command}\`${where}`, statement);
+  }
   if (!auth.ok) return reject(auth.reason, auth.detail, statement);
 
   // 9. the target

@@ -108,4 +108,6 @@ export interface PlanSettings {
   /** The subdirs artifacts may be staged in; an artifact anywhere else is a stray. */
   subdirs: readonly string[];
   policy: Policy;
+  /** Where a maintainer asks for a registry change (e.g. the registry repository's issues); shown in details. */
+  registryHome?: string;
 }

@@ -2,7 +2,8 @@
 import type { ItemResult } from '../apply/outcome.js';
 import { reportKey, type Ledger } from '../ledger/ledger.js';
 import type { FailureReport, ReportSink } from '../model.js';
-import { fixFor, type ReasonCode } from '../reasons.js';
+import { fixFor } from '../reasons.js';
+import { UNVERIFIED_REASONS } from '../reports/attribution.js';
 import { toUtcString } from '../util/time.js';
 
 /**
@@ -10,12 +11,7 @@ import { toUtcString } from '../util/time.js';
  * the commit (so they cannot open one report per invented commit), and a feedstock with no keys at all
  * (KEY_UNKNOWN: any string) is not trusted as an address: those go to the administrators.
  */
-const UNVERIFIED: ReadonlySet<ReasonCode> = new Set([
-  'SIGNATURE_MISSING',
-  'SIGNATURE_MALFORMED',
-  'KEY_UNKNOWN',
-  'SIGNATURE_INVALID',
-]);
+const UNVERIFIED: ReadonlySet<string> = UNVERIFIED_REASONS;
 
 export function failureReports(results: ItemResult[]): FailureReport[] {
   const out: FailureReport[] = [];

@@ -139,6 +139,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     labels: config.target.labels,
     subdirs: config.staging.subdirs,
     policy: config.policy,
+    registryHome: registryHome(config),
   };
   const limits = { maxUnpackedBytes: config.policy.maxUnpackedBytes, maxUnpackRatio: config.policy.maxUnpackRatio };
   const progress = (phase: string) => (done: number, total: number) => opts.onProgress?.(phase, done, total);
@@ -219,7 +220,8 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
         onProgress: progress('applying'),
       });
       reports = await sendReports(failureReports(results), sink, ledger, clock());
-      recordResults(ledger, runId, results, index, toUtcString(Date.now()));
+      // Decisions are made when the run observed the world (before anything it then published).
+      recordResults(ledger, runId, results, index, toUtcString(observation.observedAtMs));
     }
     const byKey = new Map((results ?? []).map((r) => [artifactKey(r.item.subdir, r.item.filename), r]));
     const summary = summarise(plan, results);
@@ -276,6 +278,13 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     await stores.close();
     ledger?.close();
   }
+}
+
+/** Where maintainers ask for a registry change: the registry repository's issues, or its administrators. */
+export function registryHome(config: Config): string {
+  return config.registry.type === 'github'
+    ? `https://github.com/${config.registry.repository}/issues`
+    : "the registry repository's pull requests (ask this gate's administrators)";
 }
 
 function identityOf(item: PlanItem, index: StagedIndex): string {
