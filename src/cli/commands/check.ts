@@ -82,7 +82,12 @@ export const check: Command = {
       const parsed = parseArtifactFilename(filename);
       const subdir =
         optional(values, 'subdir') ??
-        (isSubdir(folder) ? folder : parsed ? await subdirFromIndex(path, filename, limits) : null);
+        // Only a folder named after a subdir this gate publishes says the subdir (`built/` looks like one).
+        (config.staging.subdirs.includes(folder)
+          ? folder
+          : parsed
+            ? await subdirFromIndex(path, filename, limits)
+            : null);
       const row: Row = {
         artifact: subdir ? `${subdir}/${filename}` : filename,
         name: parsed?.name ?? null,
