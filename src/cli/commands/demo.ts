@@ -39,7 +39,7 @@ export const demo: Command = {
     const config = await loadConfig(sandbox.configPath);
     const result = await reconcile(config, { planOnly: false, env: io.env });
     if (values['json']) {
-      io.out(JSON.stringify({ root, expectations, result }, null, 2));
+      io.out(JSON.stringify({ formatVersion: 1, root, expectations, result }, null, 2));
       return result.exitCode;
     }
     const rel = (p: string): string => relative(process.cwd(), p) || '.';

@@ -5,7 +5,9 @@ import { assertRegistryFolder, initRegistry } from '../../backends/local/registr
 import { lintRegistry } from '../../backends/local/registry-lint.js';
 import { toUtcString } from '../../util/time.js';
 import { didYouMean } from '../../util/suggest.js';
-import { optional, parse, required } from '../args.js';
+import { readFile } from 'node:fs/promises';
+import { fsError } from '../../util/fs-errors.js';
+import { optional, parse, required, type Values } from '../args.js';
 import type { Command } from '../command.js';
 import { timeFlag } from '../time-flags.js';
 
@@ -17,7 +19,7 @@ const usage = `forgegate registry <subcommand> DIR [options]
   lint DIR [--json]                                          check every file (for the registry repo's CI);
                                                              exit 1 on problems
   add-output DIR --output NAME --feedstock F                 let feedstock F publish package NAME
-  add-key DIR --feedstock F --public-key B64 [--not-after T] [--comment TEXT]
+  add-key DIR --feedstock F (--public-key B64 | --public-key-file F.public.json) [--not-after T] [--comment TEXT]
   revoke-key DIR --feedstock F --key-id ID [--at T]          revoke now (or at T); ID is the full key id or its
                                                              first 16+ hex digits (--keyid: old spelling)
 
@@ -32,7 +34,7 @@ export const registryCommand: Command = {
   examples: [
     'forgegate registry init ./registry && git -C ./registry init   # a new registry',
     'forgegate registry add-output ./registry --output numpy --feedstock numpy',
-    'forgegate registry add-key ./registry --feedstock numpy --public-key "$(jq -r .publicKey numpy.public.json)"',
+    'forgegate registry add-key ./registry --feedstock numpy --public-key-file ~/keys/numpy.public.json',
     'forgegate registry revoke-key ./registry --feedstock numpy --key-id 3f2a9c0d1e4b5a6c',
     "forgegate registry lint ./registry --json                      # in the registry repository's CI",
   ],
@@ -52,6 +54,7 @@ export const registryCommand: Command = {
         output: { type: 'string' },
         feedstock: { type: 'string' },
         'public-key': { type: 'string' },
+        'public-key-file': { type: 'string' },
         'not-after': { type: 'string' },
         comment: { type: 'string' },
         'key-id': { type: 'string' },
@@ -101,7 +104,7 @@ export const registryCommand: Command = {
       case 'add-key': {
         const notAfter = timeFlag(optional(values, 'not-after'), '--not-after', nowMs, 'future');
         const comment = optional(values, 'comment');
-        const r = await addKey(root, required(values, 'feedstock', usage), required(values, 'public-key', usage), {
+        const r = await addKey(root, required(values, 'feedstock', usage), await publicKeyOf(values, usage), {
           now,
           ...(notAfter !== undefined ? { notAfter: toUtcString(notAfter) } : {}),
           ...(comment ? { comment } : {}),
@@ -131,3 +134,28 @@ export const registryCommand: Command = {
     }
   },
 };
+
+/** --public-key B64, or --public-key-file: the entry keygen wrote beside the seed (or a file holding the base64). */
+async function publicKeyOf(values: Values, usage: string): Promise<string> {
+  const file = optional(values, 'public-key-file');
+  if (file === undefined) return required(values, 'public-key', usage);
+  if (optional(values, 'public-key') !== undefined)
+    throw new ForgegateError('FG_USAGE', 'pass --public-key or --public-key-file, not both', {
+      fix: 'Keep one of them.',
+    });
+  const text = (
+    await readFile(file, 'utf8').catch((e: unknown) => {
+      throw fsError(e, file, 'read the public key file');
+    })
+  ).trim();
+  if (!text.startsWith('{')) return text;
+  try {
+    const entry = JSON.parse(text) as { publicKey?: unknown };
+    if (typeof entry.publicKey === 'string') return entry.publicKey;
+  } catch {
+    // Reported below.
+  }
+  throw new ForgegateError('FG_INPUT_INVALID', `${file} holds no "publicKey"`, {
+    fix: 'Pass the F.public.json file `forgegate keygen` wrote beside the seed.',
+  });
+}
