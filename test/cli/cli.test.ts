@@ -39,6 +39,7 @@ describe('forgegate CLI', () => {
       const r = await runCli(['demo', '--dir', dir]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('Every artifact got the decision it should.');
+      expect(r.stdout).toContain('The run below did exactly what the plan said.');
     }
     mkdirSync(join(work, 'not-a-demo'));
     expect((await runCli(['demo', '--dir', join(work, 'not-a-demo')])).code).toBe(2);

@@ -135,3 +135,59 @@ describe('closed pipes', () => {
     expect(r.stderr).toMatch(/error\[FG_INPUT_MISSING\]: cannot read key file .*nope\.seed[\s\S]*fix:/);
   });
 });
+
+describe('one name per concept', () => {
+  it('sign prints the full key id, and revoke-key takes it (or its first 16 hex digits) as --key-id', async () => {
+    const keys = join(work, 'concept-keys');
+    const entry = JSON.parse((await runCli(['keygen', '--feedstock', 'app', '--dir', keys, '--json'])).stdout) as {
+      key: { keyid: string };
+    };
+    const built = await sb.build({ name: 'app', version: '7.0', build: 'h0_0', subdir: 'noarch' });
+    const signed = await runCli([
+      'sign',
+      '--feedstock',
+      'app',
+      '--key-file',
+      join(keys, 'app.seed'),
+      '--channel',
+      sb.channel,
+      '--label',
+      'main',
+      built.path,
+      '--json',
+    ]);
+    expect(signed.code, signed.stderr).toBe(0);
+    const out = JSON.parse(signed.stdout) as { formatVersion: number; signed: { keyid: string }[] };
+    expect(out).toMatchObject({ formatVersion: 1, signed: [{ keyid: entry.key.keyid }] });
+    const registry = join(work, 'concept-registry');
+    expect((await runCli(['registry', 'init', registry])).code).toBe(0);
+    const add = await runCli([
+      'registry',
+      'add-key',
+      registry,
+      '--feedstock',
+      'app',
+      '--public-key-file',
+      join(keys, 'app.public.json'),
+      '--json',
+    ]);
+    expect(JSON.parse(add.stdout)).toMatchObject({ formatVersion: 1, changed: true, keyid: entry.key.keyid });
+    const short = entry.key.keyid.slice(0, 16);
+    const revoke = await runCli(['registry', 'revoke-key', registry, '--feedstock', 'app', '--key-id', short]);
+    expect(revoke.code, revoke.stderr).toBe(0);
+    expect(revoke.stdout).toContain('revoked the key');
+    const old = await runCli(['registry', 'revoke-key', registry, '--feedstock', 'app', '--keyid', entry.key.keyid]);
+    expect(old.stdout).toContain('already revoked');
+    const tooShort = await runCli(['registry', 'revoke-key', registry, '--feedstock', 'app', '--key-id', 'abcd']);
+    expect(tooShort.code).toBe(2);
+  });
+
+  it('every time flag takes an RFC 3339 UTC time or a duration', async () => {
+    const later = await runCli(['reconcile', '--config', sb.configPath, '--plan', '--at', '2d', '--json']);
+    expect(later.code, later.stderr).toBe(0);
+    const at = Date.parse((JSON.parse(later.stdout) as { now: string }).now);
+    expect(at).toBeGreaterThan(Date.now() + 86_400_000);
+    const bad = await runCli(['reconcile', '--config', sb.configPath, '--plan', '--at', 'tomorrow']);
+    expect(bad.stderr).toContain('--at "tomorrow" is not an RFC 3339 UTC time or a duration');
+  });
+});

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { fsError } from '../../util/fs-errors.js';
 import { optional, parse, required, type Values } from '../args.js';
 import type { Command } from '../command.js';
+import type { Io } from '../io.js';
 import { timeFlag } from '../time-flags.js';
 
 const SUBCOMMANDS = ['init', 'lint', 'add-output', 'add-key', 'revoke-key'];
@@ -94,6 +95,7 @@ export const registryCommand: Command = {
       }
       case 'add-output': {
         const r = await addOutput(root, required(values, 'output', usage), required(values, 'feedstock', usage));
+        if (values['json']) return printJson(io, { path: r.path, changed: r.changed });
         io.out(
           r.changed
             ? `updated ${r.path}: commit it and open a pull request`
@@ -109,6 +111,7 @@ export const registryCommand: Command = {
           ...(notAfter !== undefined ? { notAfter: toUtcString(notAfter) } : {}),
           ...(comment ? { comment } : {}),
         });
+        if (values['json']) return printJson(io, { path: r.path, changed: r.changed, keyid: r.keyid });
         io.out(
           r.changed
             ? `added key ${r.keyid} to ${r.path}: commit it and open a pull request`
@@ -124,6 +127,7 @@ export const registryCommand: Command = {
           required(values, 'key-id', usage),
           at === undefined ? now : toUtcString(at),
         );
+        if (values['json']) return printJson(io, { path: r.path, changed: r.changed });
         io.out(
           r.changed
             ? `revoked the key in ${r.path}: commit it and open a pull request`
@@ -158,4 +162,9 @@ async function publicKeyOf(values: Values, usage: string): Promise<string> {
   throw new ForgegateError('FG_INPUT_INVALID', `${file} holds no "publicKey"`, {
     fix: 'Pass the F.public.json file `forgegate keygen` wrote beside the seed.',
   });
+}
+
+function printJson(io: Io, body: object): number {
+  io.out(JSON.stringify({ formatVersion: 1, ...body }, null, 2));
+  return ExitCode.OK;
 }

@@ -12,7 +12,7 @@ import { fsError } from '../../util/fs-errors.js';
 import { readSeedFile } from '../key-entry.js';
 
 const usage = `forgegate sign --feedstock F --key-file SEED --channel URL --label L [--subdir S] [--expires-in 24h]
-               [--source-repository R --source-commit C --source-run-url U] ARTIFACT...
+               [--source-repository R --source-commit C --source-run-url U] [--json] ARTIFACT...
 
 Reads each artifact (checking it is a sound conda package), then writes ARTIFACT.sig beside it: a DSSE envelope
 around an upload statement v1 binding the file's name, subdir, size, sha256 and md5 to the feedstock, channel
@@ -44,6 +44,7 @@ export const sign: Command = {
         'source-repository': { type: 'string' },
         'source-commit': { type: 'string' },
         'source-run-url': { type: 'string' },
+        json: { type: 'boolean' },
       },
       usage,
       { maxPositionals: Infinity },
@@ -69,6 +70,7 @@ export const sign: Command = {
     if (commit) source.commit = commit;
     if (runUrl) source.runUrl = runUrl;
 
+    const signed: { artifact: string; signature: string; keyid: string }[] = [];
     for (const path of positionals) {
       const filename = basename(path);
       const folder = basename(dirname(path));
@@ -97,8 +99,10 @@ export const sign: Command = {
       await writeFile(`${path}.sig`, signEnvelope(payload, [key])).catch((e: unknown) => {
         throw fsError(e, `${path}.sig`, 'write the signature');
       });
-      io.out(`signed ${subdir}/${filename} → ${path}.sig (key id ${key.keyid})`);
+      signed.push({ artifact: `${subdir}/${filename}`, signature: `${path}.sig`, keyid: key.keyid });
+      if (!values['json']) io.out(`signed ${subdir}/${filename} → ${path}.sig (key id ${key.keyid})`);
     }
+    if (values['json']) io.out(JSON.stringify({ formatVersion: 1, signed }, null, 2));
     return ExitCode.OK;
   },
 };
