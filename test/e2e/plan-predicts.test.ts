@@ -135,6 +135,18 @@ describe('reconcile --plan', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(byFile(JSON.parse(r.stdout) as Result)['app-2.1-h0_0.conda']).toMatchObject({ decision: 'publish' });
     expect(statSync(ro.ledgerPath).mode & 0o777).toBe(0o444);
+    // The views read it too.
+    const runs = await runCli(['ledger', 'runs', '--config', ro.configPath, '--json'], operatorSpawn());
+    expect(runs.code, runs.stderr).toBe(0);
+    expect((JSON.parse(runs.stdout) as { rows: unknown[] }).rows).toHaveLength(1);
+    // Bytes the plan cannot read: the item says so, and the plan still goes on.
+    chmodSync(join(ro.stagingDir, 'noarch', 'app-2.1-h0_0.conda'), 0o000);
+    const blind = await runCli(['reconcile', '--config', ro.configPath, '--plan', '--json'], operatorSpawn());
+    expect(blind.code, blind.stderr).toBe(0);
+    const item = byFile(JSON.parse(blind.stdout) as Result)['app-2.1-h0_0.conda']!;
+    expect(item).toMatchObject({ decision: 'publish', inspection: expect.stringMatching(/^not inspected: .*EACCES/) });
+    const text = await runCli(['reconcile', '--config', ro.configPath, '--plan'], operatorSpawn());
+    expect(text.stdout).toContain('staged bytes: 0 verified, 1 not inspected');
   });
 });
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../../config/load.js';
-import { ExitCode, ForgegateError } from '../../errors.js';
+import { ExitCode, ForgegateError, isForgegateError } from '../../errors.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { asLedgerError } from '../../ledger/open.js';
 import {
@@ -103,7 +103,7 @@ export const ledgerCommand: Command = {
       throw new ForgegateError('FG_USAGE', `no ledger at ${config.ledger} yet`, {
         fix: 'Run `forgegate reconcile` first.',
       });
-    const ledger = new Ledger(config.ledger);
+    const ledger = openForViews(config.ledger);
     try {
       const result: View<object> =
         view === 'runs'
@@ -168,4 +168,17 @@ function printView(io: Io, view: string, name: string | undefined, result: View<
   }
   if (result.truncated)
     io.out(`(showing the latest ${limit}: more match; pass --limit N or narrow with --since, --feedstock, --reason)`);
+}
+
+/**
+ * Views open the ledger as a run does (so an older schema is migrated once); on a ledger this user may not write,
+ * they read it as it is.
+ */
+function openForViews(path: string): Ledger {
+  try {
+    return new Ledger(path);
+  } catch (e) {
+    if (isForgegateError(e) && e.code === 'FG_LEDGER') return new Ledger(path, { readOnly: true });
+    throw e;
+  }
 }
