@@ -21,6 +21,8 @@ export const ExitCode = {
   CLOCK_UNTRUSTED: 9,
   /** A folder forgegate works in lets others replace what it acts on (staging, quarantine); nothing ran. */
   UNSAFE_LAYOUT: 10,
+  /** forgegate may not write where it must (EACCES, EPERM, EROFS): an admin's fix; nothing more was applied. */
+  PERMISSION: 11,
   /** A bug in forgegate. */
   INTERNAL: 70,
 } as const;
@@ -31,6 +33,8 @@ export type ErrorCode =
   | 'FG_USAGE'
   | 'FG_CONFIG_INVALID'
   | 'FG_INPUT_INVALID'
+  | 'FG_INPUT_MISSING'
+  | 'FG_PERMISSION'
   | 'FG_REGISTRY_UNAVAILABLE'
   | 'FG_REGISTRY_INVALID'
   | 'FG_REGISTRY_CONFLICT'
@@ -48,6 +52,8 @@ const EXIT_FOR: Record<ErrorCode, ExitCodeValue> = {
   FG_USAGE: ExitCode.USAGE,
   FG_CONFIG_INVALID: ExitCode.USAGE,
   FG_INPUT_INVALID: ExitCode.USAGE,
+  FG_INPUT_MISSING: ExitCode.USAGE,
+  FG_PERMISSION: ExitCode.PERMISSION,
   FG_REGISTRY_UNAVAILABLE: ExitCode.REGISTRY_UNAVAILABLE,
   FG_REGISTRY_INVALID: ExitCode.REGISTRY_UNAVAILABLE,
   FG_REGISTRY_CONFLICT: ExitCode.SECURITY_ALERT,

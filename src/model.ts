@@ -100,6 +100,8 @@ export interface StagingStore {
   list(): Promise<StagingListing>;
   /** Digests of the staged bytes as they are now (hashing them if the store cannot say). */
   digest(artifact: StagedArtifact): Promise<Digests>;
+  /** Stream the staged bytes, read-only (`--plan` inspects them). Absent: the store cannot, and plans say so. */
+  open?(artifact: StagedArtifact): Promise<Readable>;
   /**
    * Remove a staged item this store listed. Already gone is success. Where the store can tell that the item (or
    * the folder it was listed in) is no longer the object listed, it removes nothing and throws

@@ -21,6 +21,7 @@ import { artifactKey, uploadIdentity } from '../plan/identity.js';
 import type { Plan, PlanItem } from '../plan/types.js';
 import { sameDigests } from '../util/digest.js';
 import { isForgegateError } from '../errors.js';
+import { asPermissionError } from '../util/fs-errors.js';
 import { faultPoint } from '../util/fault.js';
 import { toUtcString } from '../util/time.js';
 import type { ItemResult, Outcome } from './outcome.js';
@@ -63,30 +64,25 @@ export async function applyPlan(plan: Plan, staged: StagedIndex, deps: ApplyDeps
   const limit = pLimit(deps.concurrency);
   let done = 0;
   // Whatever one item throws is that item's transient failure; the next run retries it.
-  const contained = async (work: () => Promise<Outcome | Pending>): Promise<Outcome | Pending> =>
-    work().catch((e: unknown): Outcome => ({ kind: 'failed', detail: firstLine(e) }));
+  const contained = async (work: () => Promise<Outcome | Pending>): Promise<Outcome | Pending> => work().catch(failure);
   const first = await Promise.all(
     plan.items.map((item) => limit(() => contained(() => applyItem(item, staged, plan, deps)))),
   );
   let indexWrites = 0;
-  let flushFailure: string | null = null;
+  let flushFailure: Outcome | null = null;
   if (first.some((r) => r.kind === 'pending') && deps.target.flush) {
     try {
       indexWrites = await deps.target.flush();
       faultPoint('flushed');
     } catch (e) {
-      flushFailure = `the target could not write its index: ${firstLine(e)}`;
+      // Every placed file stays invisible: each item is a transient failure the next run repairs.
+      flushFailure = failure(e);
     }
   }
   const results = await Promise.all(
     first.map((r, i) =>
       limit(async (): Promise<ItemResult> => {
-        const outcome =
-          r.kind !== 'pending'
-            ? r
-            : flushFailure !== null
-              ? ({ kind: 'failed', detail: flushFailure } satisfies Outcome)
-              : await contained(r.finish);
+        const outcome = r.kind !== 'pending' ? r : flushFailure !== null ? flushFailure : await contained(r.finish);
         deps.onProgress?.(++done, plan.items.length);
         return { item: plan.items[i]!, outcome: outcome as Outcome };
       }),
@@ -125,6 +121,13 @@ async function unstage(item: StagedItem, subdir: string | null, feedstock: strin
     });
     return { kind: 'alert', detail: e.message } satisfies Outcome;
   }
+}
+
+/** An item's exception as its transient failure (permission errors keep their code: an admin must act). */
+function failure(e: unknown): Outcome {
+  const err = asPermissionError(e, 'apply');
+  const code = isForgegateError(err) ? err.code : undefined;
+  return { kind: 'failed', detail: firstLine(err), ...(code !== undefined ? { code } : {}) };
 }
 
 function firstLine(e: unknown): string {

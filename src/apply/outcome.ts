@@ -8,8 +8,11 @@ export type Outcome =
   | { kind: 'cleaned' }
   | { kind: 'rejected'; reason: ReasonCode; detail: string; deleted: boolean }
   | { kind: 'waiting' }
-  /** Transient: the next run retries. */
-  | { kind: 'failed'; detail: string }
+  /**
+   * The next run retries. `code` FG_PERMISSION: forgegate may not write where it must (an admin's fix, never a
+   * maintainer's); otherwise transient.
+   */
+  | { kind: 'failed'; detail: string; code?: string }
   /** A security alert was raised (e.g. the target served other bytes after publishing). */
   | { kind: 'alert'; detail: string };
 

@@ -4,6 +4,7 @@ import { open } from 'node:fs/promises';
 import { verifyArtifact, type VerifyOptions } from '../conda/verify-artifact.js';
 import { ForgegateError } from '../errors.js';
 import type { ArtifactCheck } from '../model.js';
+import { fsError } from '../util/fs-errors.js';
 
 export async function verifyArtifactFile(
   path: string,
@@ -15,17 +16,20 @@ export async function verifyArtifactFile(
     fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw new ForgegateError('FG_INPUT_INVALID', `cannot read ${path} (${code})`, {
-      fix:
-        code === 'ENOENT' ? 'Check the path: no such file (did a shell glob match nothing?).' : 'Pass a regular file.',
-    });
+    if (code === 'ELOOP')
+      throw new ForgegateError('FG_INPUT_INVALID', `${path} is a symbolic link`, {
+        fix: 'Pass the artifact file itself, not a link to it.',
+      });
+    throw fsError(e, path, 'read the artifact');
   }
   try {
     const st = await fh.stat();
     if (!st.isFile()) {
-      throw new ForgegateError('FG_INPUT_INVALID', `${path} is not a regular file`, {
-        fix: 'Pass the artifact file itself.',
-      });
+      throw new ForgegateError(
+        'FG_INPUT_INVALID',
+        `${path} is ${st.isDirectory() ? 'a directory' : 'not a regular file'}`,
+        { fix: 'Pass the artifact file itself (e.g. build_artifacts/linux-64/*.conda, not the folder).' },
+      );
     }
     return await verifyArtifact(fh.createReadStream({ autoClose: false }), { ...expect, size: st.size }, opts);
   } finally {

@@ -14,9 +14,27 @@ function terminal(text: string): string {
   return safe.endsWith('\n') ? safe : `${safe}\n`;
 }
 
+/**
+ * A reader that went away (`| head`, `| true`) is no error of the command: later writes to that stream are dropped
+ * and the command ends as it would have, with its own exit code (an apply is never cut short by a closed pipe).
+ */
+function quietOnEpipe(stream: NodeJS.WriteStream): (text: string) => void {
+  let closed = false;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    closed = true;
+  });
+  return (text) => {
+    if (!closed) stream.write(text);
+  };
+}
+
+const stdout = quietOnEpipe(process.stdout);
+const stderr = quietOnEpipe(process.stderr);
+
 export const processIo: Io = {
-  out: (text) => process.stdout.write(terminal(text)),
-  err: (text) => process.stderr.write(terminal(text)),
+  out: (text) => stdout(terminal(text)),
+  err: (text) => stderr(terminal(text)),
   isTTY: process.stderr.isTTY,
   env: process.env,
 };
@@ -33,10 +51,17 @@ export function textTable(header: string[], body: string[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-/** Progress on a TTY only: one rewritten line on stderr. */
-export function progress(io: Io, label: string): ((done: number, total: number) => void) | undefined {
+/** A warning never changes the exit code: `warning[CODE]: what` and what to do. */
+export function warn(io: Io, code: string, message: string, fix: string): void {
+  io.err(`warning[${code}]: ${message}\n  fix: ${fix}`);
+}
+
+export type Progress = (phase: string, done: number, total: number) => void;
+
+/** Progress on a TTY only: one rewritten line on stderr per phase (observing, inspecting, applying). */
+export function progress(io: Io): Progress | undefined {
   if (!io.isTTY) return undefined;
-  return (done, total) => {
-    process.stderr.write(`\r${label} ${done}/${total}${done === total ? '\n' : ''}`);
+  return (phase, done, total) => {
+    stderr(`\r${phase} ${done}/${total}${done === total ? '\n' : ''}`);
   };
 }

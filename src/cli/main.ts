@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 // The forgegate CLI: a command table, and exactly two ways out — a reported error with its exit code, or a bug.
+import { readFileSync } from 'node:fs';
 import { ExitCode, isForgegateError } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
 import type { Command } from './command.js';
+import { exitCodeLines } from './exit-codes.js';
+import { commandHelp } from './help.js';
 import { processIo, type Io } from './io.js';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   keygen: async () => (await import('./commands/keygen.js')).keygen,
+  key: async () => (await import('./commands/key.js')).keyCommand,
   sign: async () => (await import('./commands/sign.js')).sign,
   check: async () => (await import('./commands/check.js')).check,
   reconcile: async () => (await import('./commands/reconcile.js')).reconcileCommand,
@@ -13,45 +18,82 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ledger: async () => (await import('./commands/ledger.js')).ledgerCommand,
   demo: async () => (await import('./commands/demo.js')).demo,
 };
+const WORDS = [...Object.keys(COMMANDS), 'help', 'version'];
 
 const HELP = `forgegate — the gate between a conda staging area and a channel
 
-Usage: forgegate <command> [options]   (forgegate <command> --help for details)
+Usage: forgegate <command> [options]   (forgegate help <command>, or forgegate <command> --help, for details)
 
 Commands:
   keygen      make a feedstock signing key (seed file + registry key entry)
+  key         show the public key entry of a seed file again
   sign        write ARTIFACT.sig (a signed upload statement) beside each artifact
   check       PR-time dry run: may this feedstock publish these built artifacts?
   reconcile   plan and apply: publish, clean up, reject or wait for everything staged
-  registry    lint / add-output / add-key / revoke-key on a registry checkout
-  ledger      read the ledger: runs, failures, publications
+  registry    init / lint / add-output / add-key / revoke-key on a registry checkout
+  ledger      read the ledger: runs, failures, publications, history of one file or package
   demo        build a sandbox with keys, registry and signed artifacts, and reconcile it
+  help        help for one command
+  version     print forgegate's version
 
-Exit codes: 0 ok · 1 check: not publishable / registry lint: problems · 2 usage or config error ·
-            3 registry unavailable · 4 another run holds the lock · 5 some items failed transiently (retried next run) ·
-            6 security alert · 7 a store could not be listed · 8 the ledger is unusable (damaged, not forgegate's) ·
-            9 the clock moved backwards or far forwards since the last run ·
-            10 unsafe staging or quarantine layout · 70 internal error`;
+EXAMPLES
+  forgegate demo                                          # see it work, in ./forgegate-demo
+  forgegate reconcile --config forgegate.yml --plan       # what a run would do now
+  forgegate ledger history numpy --config forgegate.yml   # what happened to numpy's uploads
+
+EXIT CODES
+${exitCodeLines(Object.values(ExitCode)).join('\n')}
+
+Set FORGEGATE_DEBUG=1 for a stack trace with an internal error.`;
+
+function version(): string {
+  // dist/src/cli/main.js and src/cli/main.ts both sit three folders below package.json.
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return `forgegate ${pkg.version}`;
+}
+
+function unknownCommand(io: Io, name: string): number {
+  io.err(
+    `error[FG_USAGE]: unknown command "${name}"${didYouMean(name, WORDS, (c) => `"forgegate ${c}"`)}\n` +
+      '  fix: run `forgegate help` for the list of commands',
+  );
+  return ExitCode.USAGE;
+}
+
+async function load(name: string): Promise<Command | null> {
+  const loader = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  return loader ? loader() : null;
+}
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined || name === '--help' || name === '-h') {
     io.out(HELP);
     return name === undefined ? ExitCode.USAGE : ExitCode.OK;
   }
-  if (name === '--version') {
-    io.out('forgegate 0.1.0');
+  if (name === 'version' || name === '--version') {
+    io.out(version());
     return ExitCode.OK;
   }
-  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!load) {
-    io.err(`error[FG_USAGE]: unknown command "${name}"\n  fix: run \`forgegate --help\` for the list of commands`);
-    return ExitCode.USAGE;
+  if (name === 'help') {
+    if (rest.length === 0) {
+      io.out(HELP);
+      return ExitCode.OK;
+    }
+    const command = await load(rest[0]!);
+    if (!command) return unknownCommand(io, rest[0]!);
+    io.out(commandHelp(command));
+    return ExitCode.OK;
   }
-  const command = await load();
+  const command = await load(name);
+  if (!command) return unknownCommand(io, name);
   try {
-    if (rest.includes('--help') || rest.includes('-h')) {
-      io.out(`${command.summary}\n\nUsage: ${command.usage}`);
+    // Only before a `--` terminator: after it, `--help` is a positional (an artifact could be named that).
+    const flags = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+    if (flags.includes('--help') || flags.includes('-h')) {
+      io.out(commandHelp(command));
       return ExitCode.OK;
     }
     return await command.run(rest, io);

@@ -1,5 +1,5 @@
 // The SQLite ledger (WAL): history, tombstones and report deduplication. Safety never depends on it.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { ForgegateError } from '../errors.js';
@@ -10,15 +10,6 @@ import { UNATTRIBUTED, safeCommit, safeFeedstock } from '../reports/attribution.
 import { parseUtcTime } from '../util/time.js';
 import { openLedger } from './open.js';
 
-export interface RunRow {
-  id: number;
-  started_at: string;
-  finished_at: string | null;
-  mode: string;
-  status: string;
-  registry_commit: string | null;
-  summary: string | null;
-}
 export interface DecisionRow {
   run_id: number;
   subdir: string;
@@ -28,17 +19,29 @@ export interface DecisionRow {
   reason: string | null;
   outcome: string;
   detail: string | null;
+  /** The staged artifact (and its signatures) were deleted by this decision. */
+  deleted: boolean;
+  decided_at: string;
 }
-export interface PublicationRow {
+
+/** One rejection of one upload for one reason: recorded once, then only its last sighting moves. */
+export interface RejectionRow {
+  identity: string;
   subdir: string;
   filename: string;
-  label: string;
-  sha256: string;
-  md5: string;
-  size: number;
   feedstock: string | null;
-  run_id: number | null;
-  published_at: string;
+  reason: string;
+  detail: string | null;
+  run_id: number;
+  at: string;
+  deleted: boolean;
+}
+
+interface HoldRow {
+  identity: string;
+  code: string;
+  detail: string;
+  first_at: string;
 }
 
 /** The de-duplication key: the report's destination as forgegate computes it (never raw statement text). */
@@ -50,15 +53,36 @@ export function reportKey(r: Pick<FailureReport, 'feedstock' | 'commit' | 'subdi
 export class Ledger {
   readonly db: Database.Database;
 
-  constructor(path: string) {
-    try {
-      mkdirSync(dirname(path), { recursive: true });
-    } catch (e) {
-      throw new ForgegateError('FG_LEDGER', `cannot create the ledger folder for ${path}: ${(e as Error).message}`, {
-        fix: 'Check the `ledger` path in the config and its folder permissions.',
-      });
+  readonly readOnly: boolean;
+  readonly #tables = new Map<string, boolean>();
+
+  constructor(path: string, opts: { readOnly?: boolean } = {}) {
+    this.readOnly = opts.readOnly ?? false;
+    if (!this.readOnly) {
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+      } catch (e) {
+        throw new ForgegateError('FG_LEDGER', `cannot create the ledger folder for ${path}: ${(e as Error).message}`, {
+          fix: 'Check the `ledger` path in the config and its folder permissions.',
+        });
+      }
     }
-    this.db = openLedger(path);
+    this.db = openLedger(path, { readOnly: this.readOnly });
+  }
+
+  /** For a plan or a view: the ledger opened read-only, or null when there is none yet (nothing is created). */
+  static openReadOnly(path: string): Ledger | null {
+    return existsSync(path) ? new Ledger(path, { readOnly: true }) : null;
+  }
+
+  /** Whether a table exists: a read-only ledger of an older schema (or an empty file) may lack newer ones. */
+  has(table: string): boolean {
+    let known = this.#tables.get(table);
+    if (known === undefined) {
+      known = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+      this.#tables.set(table, known);
+    }
+    return known;
   }
 
   close(): void {
@@ -81,10 +105,53 @@ export class Ledger {
   recordDecision(row: DecisionRow): void {
     this.db
       .prepare(
-        `INSERT OR REPLACE INTO decisions_v1 (run_id, subdir, filename, feedstock, decision, reason, outcome, detail)
-      VALUES (@run_id, @subdir, @filename, @feedstock, @decision, @reason, @outcome, @detail)`,
+        `INSERT OR REPLACE INTO decisions_v2
+        (run_id, subdir, filename, feedstock, decision, reason, outcome, detail, deleted, decided_at)
+      VALUES (@run_id, @subdir, @filename, @feedstock, @decision, @reason, @outcome, @detail, @deleted, @decided_at)`,
       )
-      .run(row);
+      .run({ ...row, deleted: row.deleted ? 1 : 0 });
+  }
+
+  /** A rejection: a new row the first time this upload is rejected for this reason, else its last sighting. */
+  recordRejection(r: RejectionRow): void {
+    this.db
+      .prepare(
+        `INSERT INTO rejections_v1 (identity, reason, subdir, filename, feedstock, detail, first_run_id, first_seen_at,
+          last_run_id, last_seen_at, runs, deleted_at)
+        VALUES (@identity, @reason, @subdir, @filename, @feedstock, @detail, @run_id, @at, @run_id, @at, 1, @deleted_at)
+        ON CONFLICT (identity, reason) DO UPDATE SET last_run_id = @run_id, last_seen_at = @at, runs = runs + 1,
+          detail = @detail, feedstock = COALESCE(@feedstock, feedstock),
+          deleted_at = COALESCE(@deleted_at, deleted_at)`,
+      )
+      .run({ ...r, deleted_at: r.deleted ? r.at : null });
+  }
+
+  /**
+   * An admin-side failure (FG_PERMISSION) kept this upload from being published: remembered so that, should its
+   * statement expire meanwhile, the rejection goes to the administrators and never to the maintainers.
+   */
+  recordHold(identity: string, subdir: string, filename: string, code: string, detail: string, at: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO holds_v1 (identity, subdir, filename, code, detail, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (identity) DO UPDATE SET code = excluded.code, detail = excluded.detail,
+          last_at = excluded.last_at`,
+      )
+      .run(identity, subdir, filename, code, detail, at, at);
+  }
+
+  /** A run stopped by a signal: say so, instead of leaving it `running` forever. */
+  markInterrupted(id: number, at: string, signal: string): void {
+    this.db
+      .prepare("UPDATE runs_v1 SET finished_at = ?, status = ? WHERE id = ? AND status = 'running'")
+      .run(at, `interrupted (${signal})`, id);
+  }
+
+  /** Under the lock, any other run still `running` died without a word (SIGKILL, power loss): say so. */
+  markAbandoned(currentId: number): void {
+    this.db
+      .prepare("UPDATE runs_v1 SET status = 'interrupted (died)' WHERE status = 'running' AND id <> ?")
+      .run(currentId);
   }
 
   recordPublication(p: {
@@ -123,7 +190,14 @@ export class Ledger {
 
   /** The facts the planner may use: only for names that are staged now, and the sightings of what is staged. */
   facts(keys: Iterable<string>, sightings: Iterable<string> = []): LedgerFacts {
-    const facts: LedgerFacts = { publications: new Map(), verifyFailures: new Map(), firstSeen: new Map() };
+    const facts: LedgerFacts = {
+      publications: new Map(),
+      verifyFailures: new Map(),
+      firstSeen: new Map(),
+      holds: new Map(),
+    };
+    // An empty ledger file (a plan opens it read-only and creates nothing) has no tables yet.
+    if (!this.has('sightings_v1')) return facts;
     const seen = this.db.prepare('SELECT first_seen_at FROM sightings_v1 WHERE identity = ?');
     for (const identity of sightings) {
       const row = seen.get(identity) as { first_seen_at: string } | undefined;
@@ -134,6 +208,9 @@ export class Ledger {
     const fail = this.db.prepare(
       'SELECT identity, reason, detail FROM verify_failures_v1 WHERE subdir = ? AND filename = ?',
     );
+    const hold = this.has('holds_v1')
+      ? this.db.prepare('SELECT identity, code, detail, first_at FROM holds_v1 WHERE subdir = ? AND filename = ?')
+      : null;
     for (const key of keys) {
       const slash = key.indexOf('/');
       const [subdir, filename] = [key.slice(0, slash), key.slice(slash + 1)];
@@ -141,6 +218,10 @@ export class Ledger {
       if (rows.length > 0) facts.publications.set(key, rows);
       for (const f of fail.all(subdir, filename) as { identity: string; reason: string; detail: string }[]) {
         if (isReasonCode(f.reason)) facts.verifyFailures.set(f.identity, { reason: f.reason, detail: f.detail });
+      }
+      for (const h of (hold?.all(subdir, filename) ?? []) as HoldRow[]) {
+        const since = parseUtcTime(h.first_at);
+        if (since !== null) facts.holds.set(h.identity, { code: h.code, detail: h.detail, sinceMs: since });
       }
     }
     return facts;
@@ -169,6 +250,7 @@ export class Ledger {
 
   /** When the latest run started (the machine clock then), or null before the first run. */
   lastRunStartedAt(): number | null {
+    if (!this.has('runs_v1')) return null;
     const row = this.db.prepare('SELECT started_at FROM runs_v1 ORDER BY id DESC LIMIT 1').get() as
       { started_at: string } | undefined;
     return row === undefined ? null : parseUtcTime(row.started_at);
@@ -185,24 +267,5 @@ export class Ledger {
           'VALUES (?, ?, ?, ?, ?, ?, ?)',
       )
       .run(reportKey(r), r.feedstock, r.commit, r.subdir, r.filename, r.reason, at);
-  }
-
-  runs(limit = 20): RunRow[] {
-    return this.db.prepare('SELECT * FROM runs_v1 ORDER BY id DESC LIMIT ?').all(limit) as RunRow[];
-  }
-
-  failures(limit = 100): DecisionRow[] {
-    return this.db
-      .prepare(
-        `SELECT * FROM decisions_v1 WHERE outcome IN ('rejected', 'failed', 'alert') ORDER BY run_id DESC, subdir, ` +
-          `filename LIMIT ?`,
-      )
-      .all(limit) as DecisionRow[];
-  }
-
-  publications(limit = 100): PublicationRow[] {
-    return this.db
-      .prepare('SELECT * FROM publications_v1 ORDER BY published_at DESC, subdir, filename LIMIT ?')
-      .all(limit) as PublicationRow[];
   }
 }

@@ -1,14 +1,28 @@
-// Ledger schema v1. The version is in every table name, so a future v2 never misreads v1 rows.
+// Ledger schema. The version is in every table name, so a newer table never misreads older rows; a change is a
+// new table plus a migration (ledger/migrate.ts) that moves the old rows over in one transaction.
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs_v1 (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   started_at TEXT NOT NULL, finished_at TEXT, mode TEXT NOT NULL, status TEXT NOT NULL,
   registry_commit TEXT, summary TEXT
 );
-CREATE TABLE IF NOT EXISTS decisions_v1 (
+CREATE TABLE IF NOT EXISTS decisions_v2 (
   run_id INTEGER NOT NULL REFERENCES runs_v1(id), subdir TEXT NOT NULL, filename TEXT NOT NULL,
   feedstock TEXT, decision TEXT NOT NULL, reason TEXT, outcome TEXT NOT NULL, detail TEXT,
+  deleted INTEGER NOT NULL DEFAULT 0, decided_at TEXT NOT NULL,
   PRIMARY KEY (run_id, subdir, filename)
+);
+CREATE INDEX IF NOT EXISTS decisions_v2_file ON decisions_v2 (filename, subdir);
+CREATE TABLE IF NOT EXISTS rejections_v1 (
+  identity TEXT NOT NULL, reason TEXT NOT NULL, subdir TEXT NOT NULL, filename TEXT NOT NULL, feedstock TEXT,
+  detail TEXT, first_run_id INTEGER, first_seen_at TEXT NOT NULL, last_run_id INTEGER, last_seen_at TEXT NOT NULL,
+  runs INTEGER NOT NULL, deleted_at TEXT,
+  PRIMARY KEY (identity, reason)
+);
+CREATE INDEX IF NOT EXISTS rejections_v1_file ON rejections_v1 (filename, subdir);
+CREATE TABLE IF NOT EXISTS holds_v1 (
+  identity TEXT PRIMARY KEY, subdir TEXT NOT NULL, filename TEXT NOT NULL, code TEXT NOT NULL, detail TEXT NOT NULL,
+  first_at TEXT NOT NULL, last_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS publications_v1 (
   subdir TEXT NOT NULL, filename TEXT NOT NULL, label TEXT NOT NULL,
@@ -33,5 +47,11 @@ CREATE TABLE IF NOT EXISTS lock_v1 (
 );
 `;
 
-/** The tables SCHEMA creates: a file holding any other table is not a forgegate ledger. */
+/** `PRAGMA user_version` of a ledger with this schema: 1 had decisions_v1 (one row per item per run). */
+export const SCHEMA_VERSION = 2;
+
+/** Tables of older schema versions, recognised (and migrated) as forgegate's own. */
+export const LEGACY_TABLES: readonly string[] = ['decisions_v1'];
+
+/** The tables SCHEMA creates: a file holding any other table (but a legacy one) is not a forgegate ledger. */
 export const TABLES: readonly string[] = [...SCHEMA.matchAll(/CREATE TABLE IF NOT EXISTS (\w+)/g)].map((m) => m[1]!);

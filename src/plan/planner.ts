@@ -5,6 +5,7 @@ import { fixFor, type ReasonCode } from '../reasons.js';
 import { authorizeOutput } from '../registry/authorize.js';
 import type { UploadStatement } from '../statement/statement.js';
 import { verifySignatureFile, type VerifyResult } from '../statement/verify.js';
+import { sameDigests } from '../util/digest.js';
 import { parseUtcTime, toUtcString } from '../util/time.js';
 import { artifactKey, sighting, uploadIdentity } from './identity.js';
 import { claimedSubject, pairSignatures } from './pair-signatures.js';
@@ -118,12 +119,16 @@ function planArtifact(
     size: null,
     register: false,
     deleteStaged: false,
+    pastRetention: false,
     sourceCommit: null,
     sourceRunUrl: null,
     keyid: null,
     signatures: sigs.map((s) => s.handle),
+    inspection: null,
+    adminCause: null,
   };
   const age = ageMs(artifact, sighting.artifact(artifact), obs);
+  base.pastRetention = age > settings.policy.rejectRetentionMs;
   const reject = (reason: ReasonCode, detail: string, st: UploadStatement | null): PlanItem => ({
     ...withStatement(base, st),
     decision: 'reject',
@@ -163,19 +168,59 @@ function planArtifact(
     const binding = bindToStaged(artifact, st);
     if (binding) return reject(binding.reason, binding.detail, st);
   }
-  if (!verified.ok) return reject(verified.reason, verified.detail, st);
+  if (!verified.ok) {
+    // An upload an admin-side failure kept from publishing while its statement was good: its expiry is the
+    // administrators' to answer for, never a maintainer's.
+    const hold = st === null ? undefined : obs.ledger.holds.get(uploadIdentity(artifact, st.sha256));
+    if (hold && (verified.reason === 'SIGNATURE_EXPIRED' || verified.reason === 'KEY_EXPIRED')) {
+      return {
+        ...reject(verified.reason, verified.detail, st),
+        adminCause: `${hold.code} since ${toUtcString(hold.sinceMs)}: ${hold.detail}`,
+      };
+    }
+    return reject(verified.reason, verified.detail, st);
+  }
   const statement = verified.statement;
   const item = { ...withStatement(base, statement), keyid: verified.keyid };
 
   // 7 is checked by the applier on quarantined bytes; an earlier run's verdict on this exact upload is reused.
-  const earlier = obs.ledger.verifyFailures.get(uploadIdentity(artifact, statement.sha256));
+  const identity = uploadIdentity(artifact, statement.sha256);
+  const earlier = obs.ledger.verifyFailures.get(identity);
   if (earlier) return reject(earlier.reason, `${earlier.detail} (found by an earlier run)`, statement);
+  // A plan's own look at the staged bytes predicts what the applier will find in the quarantined copy.
+  const inspected = obs.inspections?.get(identity);
+  const expected = { size: statement.size, sha256: statement.sha256, md5: statement.md5 };
+  if (inspected && inspected.kind !== 'unavailable') {
+    if (inspected.digests !== null && !sameDigests(inspected.digests, expected))
+      return reject(
+        'DIGEST_MISMATCH',
+        `staged bytes: size ${inspected.digests.size}, sha256 ${inspected.digests.sha256}; statement: size ` +
+          `${expected.size}, sha256 ${expected.sha256}`,
+        statement,
+      );
+    if (inspected.kind === 'refused')
+      return reject(inspected.reason, `${inspected.detail} (found inspecting the staged bytes)`, statement);
+  }
+  const inspection =
+    obs.inspections === undefined
+      ? null
+      : inspected === undefined
+        ? 'not inspected: not read by this plan'
+        : inspected.kind === 'verified'
+          ? 'verified'
+          : `not inspected: ${inspected.detail}`;
 
   // 8. authorization against the registry
   const parsed = parseArtifactFilename(artifact.filename);
   if (parsed === null)
     return reject('SUBJECT_MISMATCH', 'file name is not <name>-<version>-<build>.conda|.tar.bz2', statement);
   const auth = authorizeOutput(obs.registry, statement.feedstock, parsed.name);
+  if (!auth.ok && auth.reason === 'OUTPUT_NOT_REGISTERED') {
+    // The exact command the admin runs, and where to ask for it.
+    const command = `forgegate registry add-output REGISTRY --output ${parsed.name} --feedstock ${statement.feedstock}`;
+    const where = settings.registryHome === undefined ? '' : `; ask in ${settings.registryHome}`;
+    return reject(auth.reason, `${auth.detail}; an admin runs \`${command}\`${where}`, statement);
+  }
   if (!auth.ok) return reject(auth.reason, auth.detail, statement);
 
   // 9. the target
@@ -230,6 +275,7 @@ function planArtifact(
   return {
     ...item,
     decision: 'publish',
+    inspection,
     register: auth.register,
     detail: auth.register ? `registers "${parsed.name}" for ${statement.feedstock} (${auth.via})` : null,
   };

@@ -1,6 +1,6 @@
 // The plan: plain, versioned JSON (`reconcile --plan --json` prints it; apply consumes it).
 import type { Policy } from '../config/types.js';
-import type { RegistrySnapshot, StagingListing, TargetListing } from '../model.js';
+import type { Digests, RegistrySnapshot, StagingListing, TargetListing } from '../model.js';
 import type { ReasonCode } from '../reasons.js';
 
 export const PLAN_FORMAT_VERSION = 1;
@@ -27,13 +27,28 @@ export interface PlanItem {
   register: boolean;
   /** reject: past rejectRetention, so the staged artifact and its signatures are deleted. */
   deleteStaged: boolean;
+  /** forgegate has known this upload for longer than rejectRetention (whatever the decision). */
+  pastRetention: boolean;
   /** Where the build came from (statement `source`), used only to aim reports. */
   sourceCommit: string | null;
   sourceRunUrl: string | null;
   keyid: string | null;
   /** Handles of the signature files paired with this artifact (deleted with it). */
   signatures: string[];
+  /**
+   * What a plan learnt from the staged bytes: `verified` (they pass every package check), `not inspected: why`, or
+   * null when nothing was inspected (applying, where the quarantined copy is verified instead).
+   */
+  inspection: string | null;
+  /** Why the administrators, not the maintainers, answer for this rejection (an admin-side failure held it). */
+  adminCause: string | null;
 }
+
+/** A plan's look at the staged bytes of one upload (fed back into the planner as an observed fact). */
+export type Inspection =
+  | { kind: 'verified'; digests: Digests }
+  | { kind: 'refused'; reason: 'ARTIFACT_INVALID' | 'ARTIFACT_UNSAFE'; detail: string; digests: Digests | null }
+  | { kind: 'unavailable'; detail: string };
 
 export interface StrayItem {
   /**
@@ -70,6 +85,8 @@ export interface LedgerFacts {
   verifyFailures: Map<string, { reason: ReasonCode; detail: string }>;
   /** Sighting key (plan/identity.ts) → when an earlier run first saw that exact staged file (epoch ms). */
   firstSeen: Map<string, number>;
+  /** Upload identity → an admin-side failure (FG_PERMISSION) that kept an earlier run from publishing it. */
+  holds: Map<string, { code: string; detail: string; sinceMs: number }>;
 }
 
 export interface Observation {
@@ -81,6 +98,8 @@ export interface Observation {
   target: TargetListing;
   registry: RegistrySnapshot;
   ledger: LedgerFacts;
+  /** `--plan` only: upload identity → what reading the staged bytes showed. Absent when applying. */
+  inspections?: Map<string, Inspection>;
 }
 
 export interface PlanSettings {
@@ -89,4 +108,6 @@ export interface PlanSettings {
   /** The subdirs artifacts may be staged in; an artifact anywhere else is a stray. */
   subdirs: readonly string[];
   policy: Policy;
+  /** Where a maintainer asks for a registry change (e.g. the registry repository's issues); shown in details. */
+  registryHome?: string;
 }

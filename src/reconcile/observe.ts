@@ -21,15 +21,19 @@ export async function observe(
   registry: RegistrySource,
   ledger: Ledger | null,
   nowMs: number,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<{ observation: Observation; index: StagedIndex; sightings: string[] }> {
   let staging: StagingListing;
   // The machine clock, even for a plan at another time: what is not in the ledger is first seen now.
   const observedAtMs = Date.now();
   try {
+    onProgress?.(0, 3);
     staging = await stores.staging.list();
   } catch (e) {
     throw storeError('staging', e);
   }
+  let read = 1;
+  onProgress?.(read, 3);
   const names = new Set<string>();
   for (const a of staging.artifacts) {
     const parsed = parseArtifactFilename(a.filename);
@@ -53,22 +57,34 @@ export async function observe(
   }
   stores.target.focus?.(focus);
   const [target, snapshot] = await Promise.all([
-    stores.target.list().catch((e: unknown): TargetListing => {
-      throw storeError('target', e);
-    }),
-    registry.snapshot({ names: [...names].sort(), feedstocks: [...feedstocks].sort() }).catch((e: unknown) => {
-      if (isForgegateError(e)) throw e;
-      throw new ForgegateError(
-        'FG_REGISTRY_UNAVAILABLE',
-        `cannot read the registry (${registry.description}): ${(e as Error).message}`,
-        { transient: true, cause: e },
-      );
-    }),
+    stores.target.list().then(
+      (t) => {
+        onProgress?.(++read, 3);
+        return t;
+      },
+      (e: unknown): TargetListing => {
+        throw storeError('target', e);
+      },
+    ),
+    registry
+      .snapshot({ names: [...names].sort(), feedstocks: [...feedstocks].sort() })
+      .then((snap) => {
+        onProgress?.(++read, 3);
+        return snap;
+      })
+      .catch((e: unknown) => {
+        if (isForgegateError(e)) throw e;
+        throw new ForgegateError(
+          'FG_REGISTRY_UNAVAILABLE',
+          `cannot read the registry (${registry.description}): ${(e as Error).message}`,
+          { transient: true, cause: e },
+        );
+      }),
   ]);
   const sightings = sightingsOf(staging);
   const facts = ledger
     ? ledger.facts(keys, sightings)
-    : { publications: new Map(), verifyFailures: new Map(), firstSeen: new Map() };
+    : { publications: new Map(), verifyFailures: new Map(), firstSeen: new Map(), holds: new Map() };
   const index: StagedIndex = {
     artifacts: new Map(staging.artifacts.map((a) => [artifactKey(a.subdir, a.filename), a])),
     byHandle: new Map(

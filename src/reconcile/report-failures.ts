@@ -2,7 +2,8 @@
 import type { ItemResult } from '../apply/outcome.js';
 import { reportKey, type Ledger } from '../ledger/ledger.js';
 import type { FailureReport, ReportSink } from '../model.js';
-import { fixFor, type ReasonCode } from '../reasons.js';
+import { fixFor } from '../reasons.js';
+import { UNVERIFIED_REASONS } from '../reports/attribution.js';
 import { toUtcString } from '../util/time.js';
 
 /**
@@ -10,28 +11,29 @@ import { toUtcString } from '../util/time.js';
  * the commit (so they cannot open one report per invented commit), and a feedstock with no keys at all
  * (KEY_UNKNOWN: any string) is not trusted as an address: those go to the administrators.
  */
-const UNVERIFIED: ReadonlySet<ReasonCode> = new Set([
-  'SIGNATURE_MISSING',
-  'SIGNATURE_MALFORMED',
-  'KEY_UNKNOWN',
-  'SIGNATURE_INVALID',
-]);
+const UNVERIFIED: ReadonlySet<string> = UNVERIFIED_REASONS;
 
 export function failureReports(results: ItemResult[]): FailureReport[] {
   const out: FailureReport[] = [];
   for (const { item, outcome } of results) {
     if (outcome.kind !== 'rejected') continue;
     const unverified = UNVERIFIED.has(outcome.reason);
+    // An admin-side failure held it until its statement expired: the administrators answer for that.
+    const admins = outcome.reason === 'KEY_UNKNOWN' || item.adminCause !== null;
     out.push({
-      feedstock: outcome.reason === 'KEY_UNKNOWN' ? null : item.feedstock,
-      commit: unverified ? null : item.sourceCommit,
-      runUrl: unverified ? null : item.sourceRunUrl,
+      feedstock: admins ? null : item.feedstock,
+      commit: unverified || admins ? null : item.sourceCommit,
+      runUrl: unverified || admins ? null : item.sourceRunUrl,
       subdir: item.subdir,
       filename: item.filename,
       label: item.label,
       reason: outcome.reason,
       fix: fixFor(outcome.reason),
-      detail: outcome.detail,
+      detail:
+        item.adminCause === null
+          ? outcome.detail
+          : `${outcome.detail}; held back by an admin-side failure (${item.adminCause}): the maintainers did ` +
+            'nothing wrong, re-sign or ask them to re-run CI',
     });
   }
   return out;

@@ -10,3 +10,14 @@ export function safeFeedstock(feedstock: string | null): string | null {
 export function safeCommit(commit: string | null): string | null {
   return commit !== null && /^[0-9a-f]{7,64}$/.test(commit) ? commit : null;
 }
+
+/**
+ * Reasons met before a signature verified: everything in the statement is then the uploader's claim, so it never
+ * chooses the commit its report is filed under (`unknown`).
+ */
+export const UNVERIFIED_REASONS: ReadonlySet<string> = new Set([
+  'SIGNATURE_MISSING',
+  'SIGNATURE_MALFORMED',
+  'KEY_UNKNOWN',
+  'SIGNATURE_INVALID',
+]);

@@ -4,7 +4,7 @@ import type { FailureReport, SecurityAlert } from '../model.js';
 import { fixFor } from '../reasons.js';
 import { sha256Hex } from '../util/digest.js';
 import { mdCode } from './markdown.js';
-import { UNATTRIBUTED, safeCommit, safeFeedstock } from './attribution.js';
+import { UNATTRIBUTED, UNVERIFIED_REASONS, safeCommit, safeFeedstock } from './attribution.js';
 
 /**
  * The hidden per-failure marker. Its key is built only from values forgegate checked: a conda subdir and artifact
@@ -32,6 +32,14 @@ export function reportHeader(feedstock: string, commit: string | null): string {
     '',
     `Feedstock: ${mdCode(feedstock)}. Each row is one artifact forgegate refused to publish, with the reason code ` +
       `and what to do.`,
+    ...(commit === null
+      ? [
+          '',
+          'Filed under `unknown`: no source commit can be trusted for these rows. Either the statement did not ' +
+            'verify (no signature, a malformed one, or one no registered key made: an unverified statement cannot ' +
+            'choose the commit its report is filed under), or a verified statement named no source commit.',
+        ]
+      : []),
     '',
   ].join('\n');
 }
@@ -43,7 +51,11 @@ export function reportRow(r: FailureReport): string {
       ? ` ([CI run](${encodeURI(r.runUrl).replace(/[()]/g, encodeURIComponent)}))`
       : '';
   const what = `${mdCode(`${r.subdir}/${r.filename}`)} label ${mdCode(r.label ?? '-')}`;
-  return `- ${what}: **${r.reason}** — ${fixFor(r.reason)} Detail: ${mdCode(r.detail)}${run} ${failureMarker(r)}`;
+  const why =
+    r.commit === null && UNVERIFIED_REASONS.has(r.reason)
+      ? ' (filed under `unknown`: the statement did not verify, so its source commit is not trusted)'
+      : '';
+  return `- ${what}: **${r.reason}** — ${fixFor(r.reason)} Detail: ${mdCode(r.detail)}${why}${run} ` + failureMarker(r);
 }
 
 export function reportMarker(feedstock: string, commit: string | null): string {
@@ -53,7 +65,7 @@ export function reportMarker(feedstock: string, commit: string | null): string {
 export function reportTitle(commit: string | null): string {
   return commit
     ? `forgegate: artifacts from commit ${commit.slice(0, 12)} were not published`
-    : 'forgegate: artifacts without a source commit were not published';
+    : 'forgegate: artifacts without a trusted source commit were not published';
 }
 
 export interface ReportGroup {

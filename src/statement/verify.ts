@@ -61,9 +61,13 @@ export function verifySignatureFile(sigBytes: Uint8Array | null, ctx: VerifyCont
     return fail('KEY_REVOKED', `signature verifies only under revoked key ${refused.keyid}`);
   if (refused?.state === 'expired')
     return fail('KEY_EXPIRED', `signature verifies only under key ${refused.keyid}, which is past notAfter`);
+  // The key ids the envelope claims are the signer's word only, but they tell a maintainer which key CI used.
+  const claimed = [...new Set(env.envelope.signatures.map((e) => e.keyid).filter((k) => k !== ''))];
+  const signedBy = claimed.length === 0 ? 'the signature names no key id' : `signed with key id ${claimed.join(', ')}`;
   return fail(
     'SIGNATURE_INVALID',
-    `no signature verifies under the ${keys.length} key(s) of feedstock "${statement.feedstock}"`,
+    `no signature verifies under the ${keys.length} key(s) of feedstock "${statement.feedstock}": ${signedBy}; ` +
+      `registered: ${keys.map((k) => k.keyid).join(', ')}`,
   );
 }
 

@@ -30,7 +30,7 @@ describe('forgegate CLI', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/error\[FG_CONFIG_INVALID\]: cannot read config .*absent\.yml[\s\S]*fix:/);
     const now = await runCli(['reconcile', '--config', 'x.yml', '--plan', '--now', 'yesterday']);
-    expect(now.stderr).toContain('--now "yesterday" is not an RFC 3339 UTC time');
+    expect(now.stderr).toContain('--at "yesterday" is not an RFC 3339 UTC time');
   });
 
   it('runs the demo: every artifact gets the decision it should, and a rerun of the demo folder rebuilds it', async () => {
@@ -39,6 +39,7 @@ describe('forgegate CLI', () => {
       const r = await runCli(['demo', '--dir', dir]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('Every artifact got the decision it should.');
+      expect(r.stdout).toContain('The run below did exactly what the plan said.');
     }
     mkdirSync(join(work, 'not-a-demo'));
     expect((await runCli(['demo', '--dir', join(work, 'not-a-demo')])).code).toBe(2);
@@ -141,16 +142,19 @@ describe('forgegate CLI', () => {
       });
     });
 
-    it('previews expiry with --now and writes a GitHub step summary', async () => {
+    it('previews expiry with --now and writes a GitHub step summary only when asked', async () => {
       const built = await sb.build({ name: 'tool', version: '3.1', build: 'h0_0', subdir: 'linux-64' });
       await sb.stage(built, { feedstock: 'tool', keys: [] });
       writeFileSync(join(work, 'summary.md'), '');
       const later = new Date(Date.now() + 3 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
-      const r = await runCli(['reconcile', '--config', sb.configPath, '--plan', '--now', later], {
-        env: { GITHUB_STEP_SUMMARY: join(work, 'summary.md') },
-      });
+      const env = { GITHUB_STEP_SUMMARY: join(work, 'summary.md') };
+      const quiet = await runCli(['reconcile', '--config', sb.configPath, '--plan', '--now', later], { env });
+      expect(quiet.code).toBe(0);
+      expect(quiet.stdout).toMatch(/reject/);
+      expect(readFileSync(join(work, 'summary.md'), 'utf8')).toBe('');
+      const args = ['reconcile', '--config', sb.configPath, '--plan', '--now', later, '--step-summary'];
+      const r = await runCli(args, { env });
       expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/reject/);
       expect(readFileSync(join(work, 'summary.md'), 'utf8')).toContain('### forgegate plan');
     });
   });

@@ -10,6 +10,7 @@ import { channelState } from '../helpers/channel-state.js';
 import { backdateSightings, setLastRunStart } from '../helpers/ledger-time.js';
 import { stagedFiles } from '../helpers/staging-state.js';
 import { Ledger } from '../../src/ledger/ledger.js';
+import { runs as runsView } from '../../src/ledger/views.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-e2e-clock-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -29,7 +30,7 @@ describe('--now', () => {
     const before = stagedFiles(sb.stagingDir);
     const r = await runCli(['reconcile', '--config', sb.configPath, '--now', '2100-01-01T00:00:00Z']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('error[FG_USAGE]: --now only previews: it needs --plan');
+    expect(r.stderr).toContain('error[FG_USAGE]: --at only previews: it needs --plan');
     expect(stagedFiles(sb.stagingDir)).toEqual(before);
     expect(channelState(sb.channelDir).records).toEqual([]);
   });
@@ -68,7 +69,7 @@ describe('a machine clock that moved since the last run', () => {
   const runs = (): number => {
     const ledger = new Ledger(moved.ledgerPath);
     try {
-      return ledger.runs(1000).length;
+      return runsView(ledger, { limit: 1000 }).rows.length;
     } finally {
       ledger.close();
     }

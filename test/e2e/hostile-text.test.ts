@@ -73,7 +73,7 @@ describe('hostile statement text', () => {
     expect(text.stdout).not.toMatch(RAW_CONTROL);
     const json = await runCli(['ledger', 'failures', '--config', sb.configPath, '--json']);
     expect(json.stdout).not.toMatch(RAW_CONTROL);
-    const rows = JSON.parse(json.stdout) as { detail: string }[];
+    const { rows } = JSON.parse(json.stdout) as { rows: { detail: string }[] };
     // Escaped for the terminal, yet still JSON that decodes to the exact text.
     expect(rows[0]!.detail).toContain(HOSTILE);
   });

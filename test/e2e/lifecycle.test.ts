@@ -142,7 +142,9 @@ describe('reconcile lifecycle on local folders', () => {
     const runs = await runCli(['ledger', 'runs', '--config', sb.configPath]);
     expect(runs.stdout).toMatch(/apply/);
     const fails = await runCli(['ledger', 'failures', '--config', sb.configPath, '--json']);
-    expect((JSON.parse(fails.stdout) as { reason: string }[]).map((f) => f.reason)).toContain('OUTPUT_NOT_ALLOWED');
+    expect((JSON.parse(fails.stdout) as { rows: { reason: string }[] }).rows.map((f) => f.reason)).toContain(
+      'OUTPUT_NOT_ALLOWED',
+    );
   });
 
   it('deletes a rejected artifact, its signature and stray signatures once rejectRetention has passed', async () => {

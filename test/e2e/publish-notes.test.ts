@@ -35,7 +35,7 @@ describe('publishing a package whose info/paths.json disagrees with the payload'
     );
     const db = new Database(sb.ledgerPath, { readonly: true });
     try {
-      const row = db.prepare("SELECT detail FROM decisions_v1 WHERE outcome = 'published'").get() as { detail: string };
+      const row = db.prepare("SELECT detail FROM decisions_v2 WHERE outcome = 'published'").get() as { detail: string };
       expect(row.detail).toBe(item.detail);
     } finally {
       db.close();

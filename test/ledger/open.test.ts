@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { LEDGER_APPLICATION_ID } from '../../src/ledger/open.js';
+import { runs } from '../../src/ledger/views.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-ledger-open-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -28,7 +29,7 @@ describe('opening the ledger', () => {
     );
     old.close();
     const ledger = new Ledger(path);
-    expect(ledger.runs().map((r) => r.started_at)).toEqual(['2026-01-01T00:00:00Z']);
+    expect(runs(ledger, { limit: 10 }).rows.map((r) => r.startedAt)).toEqual(['2026-01-01T00:00:00Z']);
     ledger.close();
   });
 

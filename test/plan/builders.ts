@@ -39,7 +39,7 @@ export class FakeWorld {
   keys = new Map<string, RegistryKey[] | null>([['demo-pkg', [registryKey(KEY)]]]);
   allowlist: Record<string, string[]> = {};
   autoRegisterAll = false;
-  ledger: LedgerFacts = { publications: new Map(), verifyFailures: new Map(), firstSeen: new Map() };
+  ledger: LedgerFacts = { publications: new Map(), verifyFailures: new Map(), firstSeen: new Map(), holds: new Map() };
   policy: Policy = { ...DEFAULT_POLICY };
 
   /**

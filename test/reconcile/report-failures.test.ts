@@ -18,10 +18,13 @@ const item: PlanItem = {
   size: null,
   register: false,
   deleteStaged: false,
+  pastRetention: false,
   sourceCommit: 'a'.repeat(40),
   sourceRunUrl: 'https://ci/run/1',
   keyid: null,
   signatures: [],
+  inspection: null,
+  adminCause: null,
 };
 const rejected = (reason: ReasonCode): ItemResult => ({
   item,

@@ -1,5 +1,6 @@
 // Staging on anaconda.org (conda-forge's cf-staging): conda files are artifacts; `file`-type distributions whose
 // basename ends in .sig, in any package, are signatures, paired later by the statement they carry.
+import type { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { isSubdir, parseArtifactFilename } from '../../conda/filename.js';
 import { ForgegateError } from '../../errors.js';
@@ -149,6 +150,16 @@ export class AnacondaStaging implements StagingStore {
         transient: true,
       });
     return { size: f.size, sha256: f.sha256 ?? '', md5: f.md5 };
+  }
+
+  /** GET the staged file (a plan inspects it; nothing changes). */
+  async open(artifact: StagedArtifact): Promise<Readable> {
+    const body = await this.#client.download(parseFullName(artifact.handle)!);
+    if (body === null)
+      throw new ForgegateError('FG_STORE_UNAVAILABLE', `${artifact.handle} is no longer in staging`, {
+        transient: true,
+      });
+    return body;
   }
 
   /** DELETE /dist; already gone is success. */

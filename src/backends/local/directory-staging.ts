@@ -1,6 +1,7 @@
 // Staging on a folder: <root>/<subdir>/<file> with <file>.sig beside it. Uploaders own the files, so nothing is
 // trusted between listing and acting: reads re-check what they open, and a removal acts only on the very folder and
 // file it listed (device and inode), raising an alert for anything else.
+import type { Readable } from 'node:stream';
 import { constants, existsSync, type BigIntStats } from 'node:fs';
 import { lstat, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -101,6 +102,11 @@ export class DirectoryStaging implements StagingStore {
 
   async digest(artifact: StagedArtifact): Promise<Digests> {
     return digestStream(await readStreamNoFollow(artifact.handle));
+  }
+
+  /** Read-only, never through a symlink: what a plan inspects. */
+  async open(artifact: StagedArtifact): Promise<Readable> {
+    return readStreamNoFollow(artifact.handle);
   }
 
   async remove(item: StagedItem): Promise<void> {

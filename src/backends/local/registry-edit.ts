@@ -85,11 +85,18 @@ export async function revokeKey(
   const path = keyPath(name('feedstock', feedstock), await config(root));
   const text = await readOrNull(join(root, path));
   const keys = text === null ? [] : parseKeyFile(text, path);
-  const key = keys.find((k) => k.keyid === keyid);
+  // The full id, or the 16-hex prefix older `sign` output showed, as long as it names exactly one key.
+  const wanted = keyid.toLowerCase();
+  const matches = wanted.length >= 16 ? keys.filter((k) => k.keyid.startsWith(wanted)) : [];
+  const key = matches.length === 1 ? matches[0] : undefined;
   if (!key)
-    throw new ForgegateError('FG_USAGE', `feedstock ${feedstock} has no key ${keyid}`, {
-      fix: `See ${path} for its key ids.`,
-    });
+    throw new ForgegateError(
+      'FG_USAGE',
+      matches.length > 1
+        ? `key id ${keyid} matches ${matches.length} keys of feedstock ${feedstock}`
+        : `feedstock ${feedstock} has no key ${keyid}`,
+      { fix: `Pass the full key id (or at least its first 16 hex digits); ${path} lists them.` },
+    );
   if (key.revokedAt) return { path, changed: false };
   key.revokedAt = at;
   await writeFileAtomic(join(root, path), formatKeyFile(keys));

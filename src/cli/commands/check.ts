@@ -5,7 +5,11 @@ import { loadConfig } from '../../config/load.js';
 import { ExitCode, ForgegateError } from '../../errors.js';
 import { fixFor, type ReasonCode } from '../../reasons.js';
 import { authorizeOutput } from '../../registry/authorize.js';
-import { createRegistry } from '../../reconcile/wiring.js';
+import type { VerifyOptions } from '../../conda/verify-artifact.js';
+import type { Config } from '../../config/types.js';
+import type { Digests, TargetListing } from '../../model.js';
+import { createRegistry, createStores } from '../../reconcile/wiring.js';
+import { sameDigests } from '../../util/digest.js';
 import { optional, parse, required } from '../args.js';
 import type { Command } from '../command.js';
 import { textTable } from '../io.js';
@@ -13,7 +17,10 @@ import { textTable } from '../io.js';
 const usage = `forgegate check --config C --feedstock F [--subdir S] [--json] ARTIFACT...
 
 The PR-time dry run: reads each built artifact (same package checks as the gate) and asks the registry, through
-the same authorization code the reconciler uses, whether feedstock F may publish it. One row per artifact.
+the same authorization code the reconciler uses, whether feedstock F may publish it. The subdir is --subdir, else
+the artifact's folder name when that is a subdir (build_artifacts/linux-64/), else its info/index.json. When the
+target can be read (anonymously is enough), check looks up the named files there: another file under the same name
+is TARGET_CONFLICT, exactly these bytes already published is said so. One row per artifact.
 Exit 0 when every artifact may be published, 1 when any may not.`;
 
 interface Row {
@@ -25,10 +32,28 @@ interface Row {
   fix: string | null;
 }
 
+/** What verify-artifact says when info/index.json names another subdir than the one expected. */
+const INDEX_SUBDIR = /^info\/index\.json says subdir ("(?:[^"\\]|\\.)*"), expected /;
+
+/** The subdir info/index.json names, for a file outside a subdir folder: read once without knowing it. */
+async function subdirFromIndex(path: string, filename: string, limits: VerifyOptions): Promise<string | null> {
+  const probe = await verifyArtifactFile(path, { filename, subdir: '' }, limits);
+  if (probe.ok) return null;
+  const m = INDEX_SUBDIR.exec(probe.detail);
+  const named = m ? (JSON.parse(m[1]!) as string) : null;
+  return named !== null && isSubdir(named) ? named : null;
+}
+
 export const check: Command = {
   name: 'check',
   summary: 'PR-time dry run: may this feedstock publish these built artifacts?',
   usage,
+  examples: [
+    'forgegate check --config forgegate.yml --feedstock numpy build_artifacts/*/*.conda build_artifacts/*/*.tar.bz2',
+    'forgegate check --config forgegate.yml --feedstock numpy --subdir linux-64 dist/numpy-2.1.0-0.conda --json',
+  ],
+  exitCodes: [ExitCode.OK, ExitCode.NOT_PUBLISHABLE, ExitCode.USAGE, ExitCode.REGISTRY_UNAVAILABLE],
+  // A target that cannot be read is a note, not an exit code: check still answers for the registry and the bytes.
   async run(argv, io) {
     const { values, positionals } = parse(
       argv,
@@ -39,6 +64,7 @@ export const check: Command = {
         json: { type: 'boolean' },
       },
       usage,
+      { maxPositionals: Infinity },
     );
     const config = await loadConfig(required(values, 'config', usage));
     const feedstock = required(values, 'feedstock', usage);
@@ -46,12 +72,22 @@ export const check: Command = {
       throw new ForgegateError('FG_USAGE', 'no ARTIFACT given', { fix: `Usage: ${usage.split('\n')[0]}` });
 
     const rows: Row[] = [];
-    const pending: { row: Row; name: string }[] = [];
+    const pending: { row: Row; name: string; subdir: string; filename: string; digests: Digests }[] = [];
+    const limits: VerifyOptions = {
+      limits: { maxUnpackedBytes: config.policy.maxUnpackedBytes, maxUnpackRatio: config.policy.maxUnpackRatio },
+    };
     for (const path of positionals) {
       const filename = basename(path);
       const folder = basename(dirname(path));
-      const subdir = optional(values, 'subdir') ?? (isSubdir(folder) ? folder : null);
       const parsed = parseArtifactFilename(filename);
+      const subdir =
+        optional(values, 'subdir') ??
+        // Only a folder named after a subdir this gate publishes says the subdir (`built/` looks like one).
+        (config.staging.subdirs.includes(folder)
+          ? folder
+          : parsed
+            ? await subdirFromIndex(path, filename, limits)
+            : null);
       const row: Row = {
         artifact: subdir ? `${subdir}/${filename}` : filename,
         name: parsed?.name ?? null,
@@ -66,7 +102,7 @@ export const check: Command = {
           reason: 'ARTIFACT_INVALID',
           detail: !parsed
             ? 'not a <name>-<version>-<build>.conda|.tar.bz2 file name'
-            : 'unknown subdir: pass --subdir or keep the file in its subdir folder',
+            : 'unknown subdir: info/index.json names none; pass --subdir or keep the file in its subdir folder',
         });
         continue;
       }
@@ -78,16 +114,12 @@ export const check: Command = {
         });
         continue;
       }
-      const result = await verifyArtifactFile(
-        path,
-        { filename, subdir },
-        { limits: { maxUnpackedBytes: config.policy.maxUnpackedBytes, maxUnpackRatio: config.policy.maxUnpackRatio } },
-      );
+      const result = await verifyArtifactFile(path, { filename, subdir }, limits);
       if (!result.ok) {
         Object.assign(row, { reason: result.reason, detail: result.detail });
         continue;
       }
-      pending.push({ row, name: parsed.name });
+      pending.push({ row, name: parsed.name, subdir, filename, digests: result.facts });
     }
     const registry = createRegistry(config.registry, { env: io.env, unpinned: true });
     const snapshot = await registry.snapshot({ names: pending.map((p) => p.name), feedstocks: [feedstock] });
@@ -102,6 +134,20 @@ export const check: Command = {
         });
       else Object.assign(row, { reason: auth.reason, detail: auth.detail });
     }
+    const target = await readTarget(config, io.env, pending);
+    for (const p of pending.filter((x) => x.row.ok)) {
+      if (target.listing === null) continue;
+      const copies = target.listing.get(`${p.subdir}/${p.filename}`) ?? [];
+      const other = copies.find((c) => !sameDigests(c, p.digests));
+      if (other)
+        Object.assign(p.row, {
+          ok: false,
+          reason: 'TARGET_CONFLICT',
+          detail: `the channel holds other bytes under this name (label ${other.label}, sha256 ${other.sha256})`,
+        });
+      else if (copies.length > 0)
+        p.row.detail += `; the channel already holds these exact bytes (label ${labelsOf(copies)})`;
+    }
     for (const row of rows) row.fix = row.reason ? fixFor(row.reason) : null;
     const keys = snapshot.keys.get(feedstock) ?? [];
     const allOk = rows.every((r) => r.ok);
@@ -113,6 +159,8 @@ export const check: Command = {
             feedstock,
             registryCommit: snapshot.commit,
             feedstockHasKeys: keys.length > 0,
+            targetChecked: target.listing !== null,
+            ...(target.error !== null ? { targetError: target.error } : {}),
             ok: allOk,
             artifacts: rows,
           },
@@ -128,6 +176,8 @@ export const check: Command = {
         ),
       );
       for (const r of rows.filter((x) => x.fix)) io.out(`  ${r.artifact}: ${r.fix}`);
+      if (target.listing === null)
+        io.out(`note: the target was not consulted (${target.error}); TARGET_CONFLICT is not predicted.`);
       if (keys.length === 0)
         io.out(
           `note: feedstock "${feedstock}" has no signing keys in the registry yet; uploads would be rejected with ` +
@@ -137,3 +187,28 @@ export const check: Command = {
     return allOk ? ExitCode.OK : ExitCode.NOT_PUBLISHABLE;
   },
 };
+
+const labelsOf = (copies: { label: string }[]): string => copies.map((c) => c.label).join(', ');
+
+/** The target's copies of the named files, read-only (anonymous where the store allows); null when unreadable. */
+async function readTarget(
+  config: Config,
+  env: NodeJS.ProcessEnv,
+  files: { subdir: string; filename: string }[],
+): Promise<{ listing: TargetListing | null; error: string | null }> {
+  if (files.length === 0) return { listing: new Map(), error: null };
+  let stores;
+  try {
+    stores = createStores(config, { env, readOnly: true });
+  } catch (e) {
+    return { listing: null, error: (e as Error).message.split('\n')[0]! };
+  }
+  try {
+    stores.target.focus?.(files.map((f) => ({ subdir: f.subdir, filename: f.filename })));
+    return { listing: await stores.target.list(), error: null };
+  } catch (e) {
+    return { listing: null, error: (e as Error).message.split('\n')[0]! };
+  } finally {
+    await stores.close();
+  }
+}

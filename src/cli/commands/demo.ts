@@ -19,6 +19,11 @@ export const demo: Command = {
   name: 'demo',
   summary: 'Build a sandbox with keys, a registry and signed artifacts, and reconcile it.',
   usage,
+  examples: [
+    'forgegate demo                          # build and reconcile ./forgegate-demo',
+    'forgegate demo --dir /tmp/fg-demo --json',
+  ],
+  exitCodes: [ExitCode.OK, ExitCode.USAGE, ExitCode.INTERNAL],
   async run(argv, io) {
     const { values } = parse(argv, { dir: { type: 'string' }, json: { type: 'boolean' } }, usage);
     const root = resolve(optional(values, 'dir') ?? 'forgegate-demo');
@@ -32,15 +37,32 @@ export const demo: Command = {
     }
     const { sandbox, expectations } = await buildDemo(root);
     const config = await loadConfig(sandbox.configPath);
+    // First what an admin reviewing a plan would see (it reads the staged bytes), then the run itself.
+    const plan = await reconcile(config, { planOnly: true, env: io.env });
     const result = await reconcile(config, { planOnly: false, env: io.env });
+    const predicted = (i: (typeof plan.items)[number]): string =>
+      i.decision === 'publish' ? 'published' : i.decision === 'wait' ? 'waiting' : `rejected ${i.reason}`;
+    const outcome = (i: (typeof result.items)[number]): string =>
+      i.outcome === 'rejected' ? `rejected ${i.reason}` : (i.outcome ?? '');
+    const done = new Map(result.items.map((i) => [`${i.subdir}/${i.filename}`, outcome(i)]));
+    const surprises = plan.items.filter((i) => done.get(`${i.subdir}/${i.filename}`) !== predicted(i));
     if (values['json']) {
-      io.out(JSON.stringify({ root, expectations, result }, null, 2));
+      io.out(JSON.stringify({ formatVersion: 1, root, expectations, plan, result }, null, 2));
       return result.exitCode;
     }
     const rel = (p: string): string => relative(process.cwd(), p) || '.';
     io.out(`forgegate demo in ${rel(root)}\n`);
     io.out('What was staged, and what the gate should do with it:');
     for (const e of expectations) io.out(`  ${e.artifact.padEnd(48)} → ${e.expect.padEnd(28)} ${e.why}`);
+    io.out(
+      '\nWhat `forgegate reconcile --plan` predicted (it reads the staged bytes; README: "What the demo prints"):',
+    );
+    io.out(`  ${renderTextSummary(plan).split('\n')[0]!}`);
+    io.out(
+      surprises.length === 0
+        ? '  The run below did exactly what the plan said.'
+        : `  UNEXPECTED: the run differed from the plan for ${surprises.map((i) => i.filename).join(', ')}`,
+    );
     io.out('\nWhat the gate did:');
     io.out(renderTextSummary(result));
     const got = new Map(
@@ -65,6 +87,6 @@ Where to look:
   registry (git; see the registration commit):   git -C ${rel(sandbox.registryDir)} log --oneline
   ledger:   ${cli} ledger runs --config ${rel(sandbox.configPath)}
   plan:     ${cli} reconcile --plan --config ${rel(sandbox.configPath)}   (a rerun changes nothing)`);
-    return mismatched.length === 0 ? result.exitCode : ExitCode.INTERNAL;
+    return mismatched.length === 0 && surprises.length === 0 ? result.exitCode : ExitCode.INTERNAL;
   },
 };

@@ -1,30 +1,76 @@
 import { appendFile } from 'node:fs/promises';
 import { loadConfig } from '../../config/load.js';
-import { ForgegateError } from '../../errors.js';
+import { ExitCode, ForgegateError } from '../../errors.js';
 import { reconcile } from '../../reconcile/run.js';
 import { renderMarkdownSummary, renderTextSummary } from '../../reconcile/summary.js';
-import { parseUtcTime } from '../../util/time.js';
 import { optional, parse, required } from '../args.js';
 import type { Command } from '../command.js';
-import { progress } from '../io.js';
+import { DETAILED_CHANGES } from '../exit-codes.js';
+import { progress, warn, type Io } from '../io.js';
+import { timeFlag } from '../time-flags.js';
 
-const usage = `forgegate reconcile --config C [--plan [--now RFC3339]] [--json] [--accept-clock-jump]
+const usage = `forgegate reconcile --config C [--plan [--at T] [--detailed-exitcode] [--step-summary]] [--json]
+                    [--accept-clock-jump]
 
 Lists everything in staging, verifies it against the registry and works out one decision per artifact
-(publish, cleanup, reject, wait); without --plan it then applies the plan. --json prints the plan/result as
-JSON ({"formatVersion": 1, "items": [...]}). --now (with --plan only) evaluates time as if it were then, to
-preview expiry and retention; applying always uses the machine's clock. A run whose clock moved backwards, or
-more than policy.maxClockJump forwards, since the last run stops (exit 9); --accept-clock-jump runs anyway, once
-the clock is known to be right.
-When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended there.
-Exit: 0 ok · 2 usage or config error · 3 registry unavailable · 4 another run holds the lock ·
-      5 transient failures · 6 security alert · 7 store unavailable · 8 ledger unusable ·
-      9 clock moved since the last run · 10 unsafe staging or quarantine layout`;
+(publish, cleanup, reject, wait; a rejection past rejectRetention also deletes the upload); without --plan it
+then applies the plan.
+--plan changes nothing: it opens the ledger read-only (none at all if there is none yet), and reads the staged
+bytes of every artifact it would publish, so it predicts ARTIFACT_INVALID, ARTIFACT_UNSAFE and DIGEST_MISMATCH
+(an item it could not read says "not inspected"). --detailed-exitcode (with --plan): exit 0 when applying would
+change nothing, 2 when it would publish, clean up or delete something. --at (with --plan; --now is its old
+spelling) evaluates time as if it were then, to preview expiry and retention; applying always uses the machine's
+clock. --json prints the plan/result as {"formatVersion": 1, "items": [...]}.
+A run whose clock moved backwards, or more than policy.maxClockJump forwards, since the last run stops (exit 9);
+--accept-clock-jump runs anyway, once the clock is known to be right.
+When GITHUB_STEP_SUMMARY is set, an applying run appends a Markdown summary there (a plan only with
+--step-summary); a summary that cannot be written is a warning and never changes the exit code.
+Ctrl-C (SIGINT) or SIGTERM stops the run and marks it interrupted in the ledger (exit 130 / 143).`;
+
+async function writeStepSummary(io: Io, text: string): Promise<void> {
+  const file = io.env['GITHUB_STEP_SUMMARY'];
+  if (!file) return;
+  try {
+    await appendFile(file, text);
+  } catch (e) {
+    warn(
+      io,
+      'FG_STEP_SUMMARY',
+      `cannot write the step summary to ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      'Point GITHUB_STEP_SUMMARY at a writable file, or unset it. The run itself is unaffected.',
+    );
+  }
+}
 
 export const reconcileCommand: Command = {
   name: 'reconcile',
   summary: 'Plan and apply: publish, clean up, reject or wait for everything staged.',
   usage,
+  examples: [
+    'forgegate reconcile --config forgegate.yml --plan                      # what a run would do now',
+    'forgegate reconcile --config forgegate.yml --plan --detailed-exitcode  # exit 2 when changes are pending',
+    'forgegate reconcile --config forgegate.yml --plan --at 7d              # what a week from now would delete',
+    'forgegate reconcile --config forgegate.yml                             # apply (what cron runs)',
+    'forgegate reconcile --config forgegate.yml --json | jq .summary',
+  ],
+  exitCodes: [
+    ExitCode.OK,
+    ExitCode.USAGE,
+    ExitCode.REGISTRY_UNAVAILABLE,
+    ExitCode.LOCKED,
+    ExitCode.PARTIAL,
+    ExitCode.SECURITY_ALERT,
+    ExitCode.STORE_UNAVAILABLE,
+    ExitCode.LEDGER_UNUSABLE,
+    ExitCode.CLOCK_UNTRUSTED,
+    ExitCode.UNSAFE_LAYOUT,
+    ExitCode.PERMISSION,
+  ],
+  extraExits: [
+    [DETAILED_CHANGES, 'with --plan --detailed-exitcode: changes are pending (2 is otherwise a usage error)'],
+    [130, 'interrupted by Ctrl-C (SIGINT); the ledger marks the run interrupted'],
+    [143, 'stopped by SIGTERM; the ledger marks the run interrupted'],
+  ],
   async run(argv, io) {
     const { values } = parse(
       argv,
@@ -32,35 +78,41 @@ export const reconcileCommand: Command = {
         config: { type: 'string' },
         plan: { type: 'boolean' },
         json: { type: 'boolean' },
-        now: { type: 'string' },
+        at: { type: 'string' },
         'accept-clock-jump': { type: 'boolean' },
+        'detailed-exitcode': { type: 'boolean' },
+        'step-summary': { type: 'boolean' },
       },
       usage,
+      { aliases: { now: 'at' } },
     );
     const configPath = required(values, 'config', usage);
-    const nowText = optional(values, 'now');
+    const planOnly = Boolean(values['plan']);
+    const nowText = optional(values, 'at');
     // A fake clock decides expiry and retention: previewing with one is useful, applying with one deletes uploads.
-    if (nowText !== undefined && !values['plan'])
-      throw new ForgegateError('FG_USAGE', '--now only previews: it needs --plan', {
+    if (nowText !== undefined && !planOnly)
+      throw new ForgegateError('FG_USAGE', '--at only previews: it needs --plan', {
         fix: "Add --plan to preview at that time; applying always uses the machine's clock.",
       });
-    const nowMs = nowText === undefined ? undefined : parseUtcTime(nowText);
-    if (nowMs === null)
-      throw new ForgegateError('FG_USAGE', `--now "${nowText}" is not an RFC 3339 UTC time`, {
-        fix: 'Use e.g. --now 2026-11-25T12:00:00Z',
-      });
+    for (const flag of ['detailed-exitcode', 'step-summary'])
+      if (values[flag] && !planOnly)
+        throw new ForgegateError('FG_USAGE', `--${flag} goes with --plan`, {
+          fix: `Add --plan, or drop --${flag}${flag === 'step-summary' ? ' (an applying run always writes one)' : ''}.`,
+        });
+    const nowMs = timeFlag(nowText, '--at', Date.now(), 'future');
     const config = await loadConfig(configPath);
-    const onProgress = values['json'] ? undefined : progress(io, 'applying');
+    const onProgress = values['json'] ? undefined : progress(io);
     const result = await reconcile(config, {
-      planOnly: Boolean(values['plan']),
+      planOnly,
       acceptClockJump: Boolean(values['accept-clock-jump']),
       env: io.env,
       ...(nowMs !== undefined ? { nowMs } : {}),
       ...(onProgress ? { onProgress } : {}),
     });
     io.out(values['json'] ? JSON.stringify(result, null, 2) : renderTextSummary(result));
-    const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
-    if (summaryFile) await appendFile(summaryFile, renderMarkdownSummary(result));
+    if (!planOnly || values['step-summary']) await writeStepSummary(io, renderMarkdownSummary(result));
+    if (planOnly && values['detailed-exitcode'] && result.exitCode === ExitCode.OK && result.changesPending)
+      return DETAILED_CHANGES;
     return result.exitCode;
   },
 };

@@ -1,37 +1,53 @@
 import { resolve } from 'node:path';
 import { ExitCode, ForgegateError } from '../../errors.js';
 import { addKey, addOutput, revokeKey } from '../../backends/local/registry-edit.js';
+import { assertRegistryFolder, initRegistry } from '../../backends/local/registry-folder.js';
 import { lintRegistry } from '../../backends/local/registry-lint.js';
-import { parseUtcTime, toUtcString } from '../../util/time.js';
-import { optional, parse, required } from '../args.js';
+import { toUtcString } from '../../util/time.js';
+import { didYouMean } from '../../util/suggest.js';
+import { readFile } from 'node:fs/promises';
+import { fsError } from '../../util/fs-errors.js';
+import { optional, parse, required, type Values } from '../args.js';
 import type { Command } from '../command.js';
+import type { Io } from '../io.js';
+import { timeFlag } from '../time-flags.js';
+
+const SUBCOMMANDS = ['init', 'lint', 'add-output', 'add-key', 'revoke-key'];
 
 const usage = `forgegate registry <subcommand> DIR [options]
 
+  init DIR [--auto-register-all]                             create a registry (config.json, outputs/, keys/)
   lint DIR [--json]                                          check every file (for the registry repo's CI);
                                                              exit 1 on problems
   add-output DIR --output NAME --feedstock F                 let feedstock F publish package NAME
-  add-key DIR --feedstock F --public-key B64 [--not-after T] [--comment TEXT]
-  revoke-key DIR --feedstock F --keyid HEX [--at T]          revoke now (or at T)
+  add-key DIR --feedstock F (--public-key B64 | --public-key-file F.public.json) [--not-after T] [--comment TEXT]
+  revoke-key DIR --feedstock F --key-id ID [--at T]          revoke now (or at T); ID is the full key id or its
+                                                             first 16+ hex digits (--keyid: old spelling)
 
-DIR is a checkout of the registry repository. The edit commands only change files: review the diff, commit it and
-open a pull request.`;
-
-function utc(value: string | undefined, flag: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (parseUtcTime(value) === null)
-    throw new ForgegateError('FG_USAGE', `${flag} "${value}" is not an RFC 3339 UTC time`, {
-      fix: 'Use e.g. 2027-11-24T12:00:00Z',
-    });
-  return value;
-}
+DIR is a checkout of the registry repository: every subcommand but init refuses a folder without the registry
+layout. The edit commands only change files: review the diff, commit it and open a pull request. Times (T) are
+RFC 3339 UTC (2027-01-01T00:00:00Z) or a duration from now (90d).`;
 
 export const registryCommand: Command = {
   name: 'registry',
-  summary: 'Lint a registry checkout, or edit it (add-output, add-key, revoke-key) for a pull request.',
+  summary: 'Create, lint or edit (add-output, add-key, revoke-key) a registry checkout for a pull request.',
   usage,
+  examples: [
+    'forgegate registry init ./registry && git -C ./registry init   # a new registry',
+    'forgegate registry add-output ./registry --output numpy --feedstock numpy',
+    'forgegate registry add-key ./registry --feedstock numpy --public-key-file ~/keys/numpy.public.json',
+    'forgegate registry revoke-key ./registry --feedstock numpy --key-id 3f2a9c0d1e4b5a6c',
+    "forgegate registry lint ./registry --json                      # in the registry repository's CI",
+  ],
+  exitCodes: [ExitCode.OK, ExitCode.NOT_PUBLISHABLE, ExitCode.USAGE, ExitCode.REGISTRY_UNAVAILABLE],
   async run(argv, io) {
     const [sub, ...rest] = argv;
+    if (sub === undefined || !SUBCOMMANDS.includes(sub))
+      throw new ForgegateError(
+        'FG_USAGE',
+        `unknown registry subcommand "${sub ?? ''}"${didYouMean(sub ?? '', SUBCOMMANDS, (c) => `"${c}"`)}`,
+        { fix: `Use ${SUBCOMMANDS.join(', ')}.` },
+      );
     const { values, positionals } = parse(
       rest,
       {
@@ -39,22 +55,35 @@ export const registryCommand: Command = {
         output: { type: 'string' },
         feedstock: { type: 'string' },
         'public-key': { type: 'string' },
+        'public-key-file': { type: 'string' },
         'not-after': { type: 'string' },
         comment: { type: 'string' },
-        keyid: { type: 'string' },
+        'key-id': { type: 'string' },
         at: { type: 'string' },
+        'auto-register-all': { type: 'boolean' },
       },
       usage,
+      { maxPositionals: 1, aliases: { keyid: 'key-id' } },
     );
     const dir = positionals[0];
     if (dir === undefined)
       throw new ForgegateError('FG_USAGE', 'missing registry folder DIR', { fix: `Usage: ${usage.split('\n')[0]}` });
     const root = resolve(dir);
-    const now = toUtcString(Date.now());
+    const nowMs = Date.now();
+    const now = toUtcString(nowMs);
+    if (sub === 'init') {
+      const made = await initRegistry(root, { autoRegisterAll: Boolean(values['auto-register-all']) });
+      if (values['json']) io.out(JSON.stringify({ formatVersion: 1, root, created: made }, null, 2));
+      else
+        io.out(`created a registry in ${root}: ${made.join(', ')}. Commit it and push it as the registry repository.`);
+      return ExitCode.OK;
+    }
+    await assertRegistryFolder(root);
     switch (sub) {
       case 'lint': {
         const result = await lintRegistry(root);
-        if (values['json']) io.out(JSON.stringify({ ok: result.problems.length === 0, ...result }, null, 2));
+        if (values['json'])
+          io.out(JSON.stringify({ formatVersion: 1, ok: result.problems.length === 0, ...result }, null, 2));
         else {
           for (const p of result.problems) io.out(`problem: ${p}`);
           io.out(
@@ -66,6 +95,7 @@ export const registryCommand: Command = {
       }
       case 'add-output': {
         const r = await addOutput(root, required(values, 'output', usage), required(values, 'feedstock', usage));
+        if (values['json']) return printJson(io, { path: r.path, changed: r.changed });
         io.out(
           r.changed
             ? `updated ${r.path}: commit it and open a pull request`
@@ -74,13 +104,14 @@ export const registryCommand: Command = {
         return ExitCode.OK;
       }
       case 'add-key': {
-        const notAfter = utc(optional(values, 'not-after'), '--not-after');
+        const notAfter = timeFlag(optional(values, 'not-after'), '--not-after', nowMs, 'future');
         const comment = optional(values, 'comment');
-        const r = await addKey(root, required(values, 'feedstock', usage), required(values, 'public-key', usage), {
+        const r = await addKey(root, required(values, 'feedstock', usage), await publicKeyOf(values, usage), {
           now,
-          ...(notAfter ? { notAfter } : {}),
+          ...(notAfter !== undefined ? { notAfter: toUtcString(notAfter) } : {}),
           ...(comment ? { comment } : {}),
         });
+        if (values['json']) return printJson(io, { path: r.path, changed: r.changed, keyid: r.keyid });
         io.out(
           r.changed
             ? `added key ${r.keyid} to ${r.path}: commit it and open a pull request`
@@ -88,13 +119,15 @@ export const registryCommand: Command = {
         );
         return ExitCode.OK;
       }
-      case 'revoke-key': {
+      default: {
+        const at = timeFlag(optional(values, 'at'), '--at', nowMs, 'future');
         const r = await revokeKey(
           root,
           required(values, 'feedstock', usage),
-          required(values, 'keyid', usage),
-          utc(optional(values, 'at'), '--at') ?? now,
+          required(values, 'key-id', usage),
+          at === undefined ? now : toUtcString(at),
         );
+        if (values['json']) return printJson(io, { path: r.path, changed: r.changed });
         io.out(
           r.changed
             ? `revoked the key in ${r.path}: commit it and open a pull request`
@@ -102,10 +135,36 @@ export const registryCommand: Command = {
         );
         return ExitCode.OK;
       }
-      default:
-        throw new ForgegateError('FG_USAGE', `unknown registry subcommand "${sub ?? ''}"`, {
-          fix: 'Use lint, add-output, add-key or revoke-key.',
-        });
     }
   },
 };
+
+/** --public-key B64, or --public-key-file: the entry keygen wrote beside the seed (or a file holding the base64). */
+async function publicKeyOf(values: Values, usage: string): Promise<string> {
+  const file = optional(values, 'public-key-file');
+  if (file === undefined) return required(values, 'public-key', usage);
+  if (optional(values, 'public-key') !== undefined)
+    throw new ForgegateError('FG_USAGE', 'pass --public-key or --public-key-file, not both', {
+      fix: 'Keep one of them.',
+    });
+  const text = (
+    await readFile(file, 'utf8').catch((e: unknown) => {
+      throw fsError(e, file, 'read the public key file');
+    })
+  ).trim();
+  if (!text.startsWith('{')) return text;
+  try {
+    const entry = JSON.parse(text) as { publicKey?: unknown };
+    if (typeof entry.publicKey === 'string') return entry.publicKey;
+  } catch {
+    // Reported below.
+  }
+  throw new ForgegateError('FG_INPUT_INVALID', `${file} holds no "publicKey"`, {
+    fix: 'Pass the F.public.json file `forgegate keygen` wrote beside the seed.',
+  });
+}
+
+function printJson(io: Io, body: object): number {
+  io.out(JSON.stringify({ formatVersion: 1, ...body }, null, 2));
+  return ExitCode.OK;
+}

@@ -1,27 +1,36 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { isSubdir } from '../../conda/filename.js';
 import { verifyArtifactFile } from '../artifact-file.js';
 import { ExitCode, ForgegateError } from '../../errors.js';
-import { parseSeed, keyPairFromSeed } from '../../statement/keys.js';
 import { buildStatement, signEnvelope } from '../../statement/sign.js';
 import type { StatementSource } from '../../statement/statement.js';
 import { parseDuration } from '../../util/time.js';
 import { optional, parse, required } from '../args.js';
 import type { Command } from '../command.js';
+import { fsError } from '../../util/fs-errors.js';
+import { readSeedFile } from '../key-entry.js';
 
 const usage = `forgegate sign --feedstock F --key-file SEED --channel URL --label L [--subdir S] [--expires-in 24h]
-               [--source-repository R --source-commit C --source-run-url U] ARTIFACT...
+               [--source-repository R --source-commit C --source-run-url U] [--json] ARTIFACT...
 
 Reads each artifact (checking it is a sound conda package), then writes ARTIFACT.sig beside it: a DSSE envelope
 around an upload statement v1 binding the file's name, subdir, size, sha256 and md5 to the feedstock, channel
 and label, signed with the seed in SEED. The subdir is --subdir, else the artifact's folder name (conda-build's
-output layout), and must agree with the artifact's info/index.json.`;
+output layout), and must agree with the artifact's info/index.json. Prints the full key id that signed (the id
+\`registry revoke-key --key-id\` takes). A path that does not exist (a glob that matched nothing) is an error.`;
 
 export const sign: Command = {
   name: 'sign',
   summary: 'Write ARTIFACT.sig (a signed upload statement v1) beside each artifact.',
   usage,
+  examples: [
+    'forgegate sign --feedstock numpy --key-file "$SEED_FILE" --channel https://conda.example.org/forge \\',
+    '  --label main build_artifacts/*/*.conda build_artifacts/*/*.tar.bz2   # every subdir, noarch too',
+    'forgegate sign --feedstock numpy --key-file numpy.seed --channel https://conda.example.org/forge \\',
+    '  --label rc --subdir linux-64 dist/numpy-2.1.0-py312h1234567_0.conda  # a file outside its subdir folder',
+  ],
+  exitCodes: [ExitCode.OK, ExitCode.USAGE, ExitCode.PERMISSION],
   async run(argv, io) {
     const { values, positionals } = parse(
       argv,
@@ -35,8 +44,10 @@ export const sign: Command = {
         'source-repository': { type: 'string' },
         'source-commit': { type: 'string' },
         'source-run-url': { type: 'string' },
+        json: { type: 'boolean' },
       },
       usage,
+      { maxPositionals: Infinity },
     );
     const feedstock = required(values, 'feedstock', usage);
     const keyFile = required(values, 'key-file', usage);
@@ -44,18 +55,7 @@ export const sign: Command = {
     const label = required(values, 'label', usage);
     if (positionals.length === 0)
       throw new ForgegateError('FG_USAGE', 'no ARTIFACT given', { fix: `Usage: ${usage.split('\n')[0]}` });
-    const seed = parseSeed(
-      await readFile(keyFile, 'utf8').catch(() => {
-        throw new ForgegateError('FG_INPUT_INVALID', `cannot read key file ${keyFile}`, {
-          fix: 'Pass the seed file written by `forgegate keygen`.',
-        });
-      }),
-    );
-    if (seed === null)
-      throw new ForgegateError('FG_INPUT_INVALID', `${keyFile} is not a base64 32-byte Ed25519 seed`, {
-        fix: 'Pass the seed file written by `forgegate keygen`.',
-      });
-    const key = keyPairFromSeed(seed);
+    const key = await readSeedFile(keyFile);
     const expiresIn = optional(values, 'expires-in');
     const expiresMs = expiresIn === undefined ? undefined : parseDuration(expiresIn);
     if (expiresMs === null)
@@ -70,6 +70,7 @@ export const sign: Command = {
     if (commit) source.commit = commit;
     if (runUrl) source.runUrl = runUrl;
 
+    const signed: { artifact: string; signature: string; keyid: string }[] = [];
     for (const path of positionals) {
       const filename = basename(path);
       const folder = basename(dirname(path));
@@ -95,9 +96,13 @@ export const sign: Command = {
         ...(expiresMs !== undefined ? { expiresAtMs: now + expiresMs } : {}),
         source,
       });
-      await writeFile(`${path}.sig`, signEnvelope(payload, [key]));
-      io.out(`signed ${subdir}/${filename} → ${path}.sig (key ${key.keyid.slice(0, 16)}…)`);
+      await writeFile(`${path}.sig`, signEnvelope(payload, [key])).catch((e: unknown) => {
+        throw fsError(e, `${path}.sig`, 'write the signature');
+      });
+      signed.push({ artifact: `${subdir}/${filename}`, signature: `${path}.sig`, keyid: key.keyid });
+      if (!values['json']) io.out(`signed ${subdir}/${filename} → ${path}.sig (key id ${key.keyid})`);
     }
+    if (values['json']) io.out(JSON.stringify({ formatVersion: 1, signed }, null, 2));
     return ExitCode.OK;
   },
 };

@@ -86,7 +86,7 @@ describe('failure reports as GitHub issues', () => {
     await sink().sendAlert(alert);
     const admin = fake.issues.filter((i) => i.repo === 'conda-forge/admin-alerts');
     expect(admin.map((i) => i.title)).toEqual([
-      'forgegate: artifacts without a source commit were not published',
+      'forgegate: artifacts without a trusted source commit were not published',
       'forgegate security alert: TARGET_CONFIRMATION_MISMATCH for noarch/a-1-0.conda',
     ]);
   });

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_REGISTRY_CONFIG, keyPath, outputPath, parseKeyFile } from '../../../src/registry/layout.js';
 import { encodeKey, generateKeyPair } from '../../../src/statement/keys.js';
 import { runCli } from '../../helpers/cli.js';
@@ -10,6 +10,10 @@ const work = mkdtempSync(join(tmpdir(), 'fg-edit-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('registry add-output / add-key / revoke-key', () => {
+  beforeAll(async () => {
+    expect((await runCli(['registry', 'init', work])).code).toBe(0);
+  });
+
   it('adds a feedstock to an output, keeping existing owners, and is idempotent', async () => {
     expect((await runCli(['registry', 'add-output', work, '--output', 'libfoo', '--feedstock', 'foo'])).code).toBe(0);
     expect(
