@@ -98,3 +98,26 @@ export async function writeBombs(dir: string): Promise<Bomb[]> {
   }
   return out;
 }
+
+/** A valid .tar.bz2 whose payload is `bytes` of varied text, compressed by bzip2 -9 as conda-build's were. */
+export async function writeTextTarBz2(dir: string, bytes: number): Promise<{ path: string; size: number }> {
+  const lines: string[] = [];
+  for (let i = 0, n = 0; n < bytes; i++) {
+    const line = `${i.toString(36)} ${Math.sin(i).toString(36).slice(2, 14)} payload line of a conda package\n`;
+    lines.push(line);
+    n += line.length;
+  }
+  const text = Buffer.from(lines.join('')).subarray(0, bytes);
+  const tar = Buffer.concat([
+    tarHeader({ name: 'info/index.json', size: INDEX.length }),
+    tarData(Buffer.from(INDEX)),
+    tarHeader({ name: 'share/bomb/text.txt', size: text.length }),
+    tarData(text),
+    Buffer.alloc(1024),
+  ]);
+  const path = join(dir, 'text', `${STEM}.tar.bz2`);
+  await mkdir(dirname(path), { recursive: true });
+  const packed = execFileSync('bzip2', ['-9', '-c'], { input: tar, maxBuffer: 1 << 28 });
+  await writeFile(path, packed);
+  return { path, size: packed.length };
+}

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeBigConda } from './big-artifact.js';
-import { writeBombs } from './bombs.js';
+import { writeBombs, writeTextTarBz2 } from './bombs.js';
 
 interface ChildResult {
   ok: boolean;
@@ -62,6 +62,18 @@ export async function main(argv: string[]): Promise<void> {
         met: bomb.ratio === undefined ? !r.ok && peak < 200 && r.ms < 5000 : peak < 200,
       });
     }
+    // A real-shaped .tar.bz2 (text, as most payloads are) shows the bzip2 decoder's throughput.
+    const bz2 = await writeTextTarBz2(dir, 32 * 1024 * 1024);
+    const t = verifyAlone(bz2.path);
+    rows.push({
+      artifact: `.tar.bz2 of 32 MiB of text (bzip2 -9), ${bz2.size} bytes`,
+      unpacks: '32 MiB',
+      verdict: t.ok ? `accepted, ${(32 / (t.ms / 1000)).toFixed(1)} MiB/s unpacked` : `refused (wrong): ${t.detail}`,
+      ms: Math.round(t.ms),
+      peakRssMiB: Math.round(t.maxRssKiB / 1024),
+      goal: 'accepted, bounded memory',
+      met: t.ok && t.maxRssKiB / 1024 < 150,
+    });
     const big = await writeBigConda(dir, bigMb * 1024 * 1024, 'local');
     const r = verifyAlone(big.path);
     const peak = Math.round(r.maxRssKiB / 1024);

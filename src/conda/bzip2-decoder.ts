@@ -198,24 +198,26 @@ export class Bzip2Decoder {
 
     // Symbols → MTF → bytes, run lengths of RUNA/RUNB expanded.
     const tt = this.#tt;
-    const mtf = seqToUnseq.map((_, i) => i);
+    const mtf = Uint8Array.from(seqToUnseq, (_, i) => i); // typed: copyWithin is a memmove, not a loop
     const eob = seqToUnseq.length + 1;
     const counts = new Uint32Array(256);
     let nblock = 0;
     let group = -1;
     let groupLeft = 0;
     let table = tables[0]!;
-    const next = async (): Promise<number> => {
+    // Input is topped up once per group of 50 symbols, and only when it runs low: symbols decode synchronously.
+    const lowInput = (): boolean => groupLeft === 0 && this.#buf.length - this.#pos < GROUP_LOOKAHEAD;
+    const next = (): number => {
       if (groupLeft === 0) {
         if (++group >= nSelectors) this.#fail('bzip2.data', 'the block runs past its last selector');
         table = tables[selectors[group]!]!;
         groupLeft = GROUP_SIZE;
-        if (this.#buf.length - this.#pos < GROUP_LOOKAHEAD) await this.#ensure(GROUP_LOOKAHEAD);
       }
       groupLeft--;
       return this.#symbol(table);
     };
-    let sym = await next();
+    if (lowInput()) await this.#ensure(GROUP_LOOKAHEAD);
+    let sym = next();
     while (sym !== eob) {
       if (sym <= 1) {
         let run = 0;
@@ -224,7 +226,8 @@ export class Bzip2Decoder {
           if (weight >= 2 * 1024 * 1024) this.#fail('bzip2.data', 'a run that is too long');
           run += (sym + 1) * weight;
           weight *= 2;
-          sym = await next();
+          if (lowInput()) await this.#ensure(GROUP_LOOKAHEAD);
+          sym = next();
         } while (sym <= 1);
         const byte = seqToUnseq[mtf[0]!]!;
         if (nblock + run > blockMax) this.#fail('bzip2.data', 'a block larger than its declared size');
@@ -241,7 +244,8 @@ export class Bzip2Decoder {
       const byte = seqToUnseq[v]!;
       counts[byte]!++;
       tt[nblock++] = byte;
-      sym = await next();
+      if (lowInput()) await this.#ensure(GROUP_LOOKAHEAD);
+      sym = next();
     }
     if (origPtr >= nblock) this.#fail('bzip2.data', 'the block origin pointer is outside the block');
 
