@@ -106,6 +106,8 @@ export interface TarReaderOptions {
   budget: UnpackBudget;
   /** Paths whose content is kept whole, with a byte cap each. */
   keep?: Readonly<Record<string, number>>;
+  /** Told of each member as soon as it is read (its sha256, when hashed, is set once its data has passed). */
+  onMember?: (member: TarMember) => void;
   /** Hash every regular file's content (the differential tests compare them). */
   hashContents?: boolean;
   /** Names this archive in messages: "the info archive", "the payload archive". */
@@ -251,13 +253,13 @@ export class TarReader {
     const gnu = this.#checkMagic(h);
     const type = h[156] === 0 ? '0' : String.fromCharCode(h[156]!);
     const size = this.#number(h, 124, 12, 'size', true);
+    const mode = this.#number(h, 100, 8, 'mode', false);
     for (const [off, len, field] of [
-      [100, 8, 'mode'],
       [108, 8, 'uid'],
       [116, 8, 'gid'],
       [136, 12, 'mtime'],
     ] as const) {
-      this.#number(h, off, len, field, field !== 'mode');
+      this.#number(h, off, len, field, true);
     }
     this.#number(h, 329, 8, 'devmajor', false, true);
     this.#number(h, 337, 8, 'devminor', false, true);
@@ -279,7 +281,7 @@ export class TarReader {
       throw broke(TAR_RULES, 'tar.device', `${this.#opts.label}: a ${type === '6' ? 'FIFO' : 'device node'} member`);
     }
     if (!'0125'.includes(type)) throw this.#fail('tar.type', `type flag ${JSON.stringify(type)} is not accepted`);
-    this.#onMember(h, gnu, type as '0' | '1' | '2' | '5', size);
+    this.#onMember(h, gnu, type as '0' | '1' | '2' | '5', size, mode);
   }
 
   #checkChecksum(h: Buffer): void {
@@ -416,7 +418,7 @@ export class TarReader {
     return records;
   }
 
-  #onMember(h: Buffer, gnu: boolean, typeFlag: '0' | '1' | '2' | '5', headerSize: number): void {
+  #onMember(h: Buffer, gnu: boolean, typeFlag: '0' | '1' | '2' | '5', headerSize: number, mode: number): void {
     const { pax, longName, longLink } = this.#pending;
     this.#pending = { pax: null, longName: null, longLink: null };
     const type: MemberType = { '0': 'file', '1': 'hardlink', '2': 'symlink', '5': 'directory' }[typeFlag] as MemberType;
@@ -440,7 +442,6 @@ export class TarReader {
     const path = canonicalPath(raw, 'member', type === 'directory');
     if (path instanceof ArtifactProblem) throw path;
 
-    const mode = this.#number(h, 100, 8, 'mode', false);
     if (mode & 0o7000) throw this.#fail('tar.mode', `${path} has mode ${mode.toString(8)} (setuid, setgid or sticky)`);
     if (mode > 0o7777) throw this.#fail('tar.mode', `${path} has mode ${mode.toString(8)}, not permission bits`);
 
@@ -480,6 +481,7 @@ export class TarReader {
 
     const member: TarMember = { path, type, size, linkTarget, mode, sha256: null };
     this.members.push(member);
+    this.#opts.onMember?.(member);
     if (type !== 'file') return;
     this.#regularFiles.add(path);
     const cap = this.#opts.keep?.[path];

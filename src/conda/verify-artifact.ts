@@ -43,24 +43,18 @@ interface Read {
 
 function tarPart(budget: UnpackBudget, part: Part, opts: VerifyOptions, into: Read): TarReader {
   const label = { info: 'the info archive', pkg: 'the payload archive', tar: 'the archive' }[part];
-  const tar = new TarReader({
+  return new TarReader({
     budget,
     label,
     hashContents: opts.hashContents ?? false,
     keep: part === 'pkg' ? {} : KEPT_FILE_LIMITS,
+    // Members are tagged with their part as they come, so the listing is complete even when reading stops early.
+    onMember(m) {
+      const tagged = Object.assign(m, { part });
+      into.members.push(tagged);
+      opts.listing?.members.push(tagged);
+    },
   });
-  const members = tar.members as PackageMember[];
-  // Members are tagged with their part as they come, so the listing is complete even when reading stops early.
-  const push = members.push.bind(members);
-  members.push = (...items: PackageMember[]): number => {
-    for (const m of items) {
-      m.part = part;
-      into.members.push(m);
-      opts.listing?.members.push(m);
-    }
-    return push(...items);
-  };
-  return tar;
 }
 
 async function readConda(src: ByteSource, stem: string, budget: UnpackBudget, opts: VerifyOptions): Promise<Read> {
