@@ -18,14 +18,7 @@ import type {
 } from '../../model.js';
 import { copyFileAtomicNoClobber } from '../../util/atomic-write.js';
 import { digestFile, sameDigests } from '../../util/digest.js';
-import {
-  formsHold,
-  readCheckedForms,
-  readIndex,
-  readIndexAndCheck,
-  rollForward,
-  writeForms,
-} from './repodata-forms.js';
+import { formsHold, readIndex, readIndexAndCheck, rollForward, writeForms } from './repodata-forms.js';
 import { recordFor, section, type Repodata, type RepodataRecord } from './repodata.js';
 
 const TMP_DIR = '.forgegate-tmp';
@@ -192,7 +185,8 @@ export class LocalChannel implements TargetStore {
     } else {
       let forms = this.#confirmed.get(key);
       if (forms === undefined) {
-        forms = readCheckedForms(dir, subdir);
+        // The index as clients fetch it now: every form present, holding the same bytes.
+        forms = readIndexAndCheck(dir, subdir).then((r) => (r.present && r.agree ? r.index : null));
         this.#confirmed.set(key, forms);
       }
       record = (await forms)?.[section(filename)][filename];

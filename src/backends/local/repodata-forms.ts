@@ -61,24 +61,33 @@ export function serialiseIndex(repodata: Repodata): Buffer {
   return Buffer.from(`${JSON.stringify(repodata)}\n`, 'utf8');
 }
 
+async function readJson(dir: string): Promise<Buffer | null> {
+  try {
+    return await readFile(join(dir, FORMS.json));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
 /** Read a subdir's index from repodata.json (the reference form); a missing one is an empty index. */
 export async function readIndex(dir: string, subdir: string): Promise<Repodata> {
-  return (await readIndexAndCheck(dir, subdir)).index;
+  const json = await readJson(dir);
+  return json === null ? emptyRepodata(subdir) : parseRepodata(json.toString('utf8'), subdir);
 }
 
 /**
- * The index, and whether every other form present agrees with it byte for byte (a channel another indexer wrote,
- * or a crash, can leave a stale repodata.json.zst that conda and rattler would read instead).
+ * The index, whether repodata.json exists, and whether every other form present agrees with it byte for byte (a
+ * channel another indexer wrote, or a crash, can leave a stale repodata.json.zst that conda and rattler read first).
  */
-export async function readIndexAndCheck(dir: string, subdir: string): Promise<{ index: Repodata; agree: boolean }> {
-  let json: Buffer;
-  try {
-    json = await readFile(join(dir, FORMS.json));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { index: emptyRepodata(subdir), agree: true };
-    throw e;
-  }
-  return { index: parseRepodata(json.toString('utf8'), subdir), agree: await formsAgree(dir, sha256Hex(json)) };
+export async function readIndexAndCheck(
+  dir: string,
+  subdir: string,
+): Promise<{ index: Repodata; present: boolean; agree: boolean }> {
+  const json = await readJson(dir);
+  if (json === null) return { index: emptyRepodata(subdir), present: false, agree: true };
+  const index = parseRepodata(json.toString('utf8'), subdir);
+  return { index, present: true, agree: await formsAgree(dir, sha256Hex(json)) };
 }
 
 async function formsAgree(dir: string, jsonSha256: string): Promise<boolean> {
@@ -150,18 +159,8 @@ export async function rollForward(tmpDir: string): Promise<number> {
   return finished;
 }
 
-/**
- * The index as clients fetch it now, checked form by form: the .zst (and current_repodata forms, when present)
- * must hold exactly the repodata.json bytes. Returns null when a form disagrees or is missing.
- */
 /** Do the forms on disk hold exactly the bytes whose sha256 is given (what this process wrote), every one of them? */
 export async function formsHold(dir: string, sha256: string): Promise<boolean> {
   const json = await readFile(join(dir, FORMS.json)).catch(() => null);
   return json !== null && sha256Hex(json) === sha256 && (await formsAgree(dir, sha256));
-}
-
-export async function readCheckedForms(dir: string, subdir: string): Promise<Repodata | null> {
-  const json = await readFile(join(dir, FORMS.json)).catch(() => null);
-  if (json === null || !(await formsAgree(dir, sha256Hex(json)))) return null;
-  return parseRepodata(json.toString('utf8'), subdir);
 }
