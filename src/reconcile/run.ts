@@ -165,6 +165,8 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     }
     // Before anything is read: a staging layout uploaders could rearrange under the run is refused.
     await stores.staging.preflight?.();
+    // Under the lock and before the target is listed: an index write a crashed run left half done is finished.
+    if (!opts.planOnly) await stores.target.sweep?.();
     const registry = createRegistry(config.registry, { env: opts.env });
     const observed = await observe(stores, registry, ledger, clock(), progress('observing'));
     index = observed.index;
@@ -209,9 +211,8 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
           await reportSink.sendAlert(a);
         },
       };
-      // Under the lock, what a crashed run left in the quarantine or the target's temp folder is debris.
+      // Under the lock, what a crashed run left in the quarantine is debris.
       await stores.quarantine.sweep?.();
-      await stores.target.sweep?.();
       const applied = await applyPlan(plan, index, {
         ...stores,
         registry,
