@@ -12,9 +12,6 @@ import { zipStored, type Zip64Style } from './zip-write.js';
 const require = createRequire(import.meta.url);
 const { Bzip2 } = require('compressjs') as { Bzip2: { compressFile(data: Uint8Array): Uint8Array } };
 
-export type PackageEntry = TarEntry;
-export { tarOf };
-
 export interface PackageSpec {
   name: string;
   version: string;
@@ -27,7 +24,7 @@ export interface PackageSpec {
   /** Path inside the install prefix → content. Default: one small file. */
   files?: Record<string, string | Uint8Array>;
   /** Raw tar entries appended to the payload, for tests of unsafe archives. */
-  extraEntries?: PackageEntry[];
+  extraEntries?: TarEntry[];
   /** Override or add info/index.json fields (null deletes one). */
   indexOverrides?: Record<string, unknown>;
   /** ms; fixed by default so the bytes are reproducible. */
@@ -68,7 +65,7 @@ function indexJson(spec: PackageSpec): Record<string, unknown> {
   return index;
 }
 
-function infoEntries(spec: PackageSpec, payload: PackageEntry[]): PackageEntry[] {
+function infoEntries(spec: PackageSpec, payload: TarEntry[]): TarEntry[] {
   const files = payload.filter((e) => e.type === 'file' || e.type === 'symlink').map((e) => e.name);
   const paths = payload
     .filter((e) => e.type === 'file')
@@ -90,8 +87,8 @@ export async function writeCondaPackage(
   spec: PackageSpec,
 ): Promise<{ path: string; filename: string; digests: Digests }> {
   const files = spec.files ?? { [`share/${spec.name}/README`]: `${spec.name} ${spec.version}\n` };
-  const payload: PackageEntry[] = [
-    ...Object.entries(files).map(([name, content]): PackageEntry => ({ name, type: 'file', content })),
+  const payload: TarEntry[] = [
+    ...Object.entries(files).map(([name, content]): TarEntry => ({ name, type: 'file', content })),
     ...(spec.extraEntries ?? []),
   ];
   const info = infoEntries(

@@ -24,7 +24,6 @@ export type FaultPoint =
   | 'artifact-removed'
   | 'staging-removed'
   | 'temp-written'
-  | 'placed'
   | 'flushed'
   | 'forms-written'
   | 'form-renamed';

@@ -5,13 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  compressZstd,
-  tarOf,
-  writeCondaPackage,
-  type PackageEntry,
-  type PackageSpec,
-} from '../../src/conda/package-writer.js';
+import { compressZstd, writeCondaPackage, type PackageSpec } from '../../src/conda/package-writer.js';
+import { tarOf, type TarEntry } from '../../src/conda/tar-write.js';
 import { verifyArtifact } from '../../src/conda/verify-artifact.js';
 import { zipStored } from '../../src/conda/zip-write.js';
 
@@ -24,8 +19,8 @@ const check = (path: string, filename: string, subdir = 'linux-64') =>
 const INDEX = JSON.stringify({ name: 'pkg', version: '1.0', build: 'h0_0', build_number: 0, subdir: 'linux-64' });
 
 async function customConda(
-  info: PackageEntry[],
-  pkg: PackageEntry[],
+  info: TarEntry[],
+  pkg: TarEntry[],
   tweak: (entries: { name: string; data: Uint8Array }[]) => void = () => undefined,
 ): Promise<string> {
   const entries = [
@@ -39,7 +34,7 @@ async function customConda(
   writeFileSync(path, zipStored(entries));
   return path;
 }
-const indexEntry: PackageEntry = { name: 'info/index.json', type: 'file', content: INDEX };
+const indexEntry: TarEntry = { name: 'info/index.json', type: 'file', content: INDEX };
 
 describe('verifyArtifact on valid packages', () => {
   for (const format of ['conda', 'tar.bz2'] as const) {
@@ -78,7 +73,7 @@ describe('verifyArtifact on valid packages', () => {
 });
 
 describe('verifyArtifact refuses unsafe packages (ARTIFACT_UNSAFE)', () => {
-  const cases: [string, PackageEntry][] = [
+  const cases: [string, TarEntry][] = [
     ['an absolute path', { name: '/etc/passwd', type: 'file', content: 'x' }],
     ['a ".." path', { name: 'lib/../../x', type: 'file', content: 'x' }],
     ['a backslash path', { name: 'lib\\..\\x', type: 'file', content: 'x' }],

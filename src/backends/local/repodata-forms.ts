@@ -13,7 +13,7 @@ import { sha256Hex } from '../../util/digest.js';
 import { faultPoint } from '../../util/fault.js';
 import { emptyRepodata, parseRepodata, type Repodata } from './repodata.js';
 
-export const FORMS = {
+const FORMS = {
   json: 'repodata.json',
   zst: 'repodata.json.zst',
   bz2: 'repodata.json.bz2',
@@ -57,7 +57,7 @@ const exists = async (path: string): Promise<boolean> => {
 };
 
 /** The serialised index: one JSON text, byte for byte what every form holds. */
-export function serialiseIndex(repodata: Repodata): Buffer {
+function serialiseIndex(repodata: Repodata): Buffer {
   return Buffer.from(`${JSON.stringify(repodata)}\n`, 'utf8');
 }
 
