@@ -3,6 +3,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DEFAULT_UNPACK_LIMITS } from '../src/conda/limits.js';
 import { verifyArtifact } from '../src/conda/verify-artifact.js';
+import { peakRssKiB } from './peak-rss.js';
 
 const path = process.argv[2]!;
 // An optional ratio cap (argv[3]) shows that memory stays bounded when the budget lets a bomb unpack whole.
@@ -19,6 +20,6 @@ process.stdout.write(
     ok: result.ok,
     detail: result.ok ? null : result.detail,
     ms,
-    maxRssKiB: process.resourceUsage().maxRSS,
+    maxRssKiB: peakRssKiB(),
   }),
 );

@@ -86,8 +86,9 @@ export async function readIndexAndCheck(
 ): Promise<{ index: Repodata; present: boolean; agree: boolean }> {
   const json = await readJson(dir);
   if (json === null) return { index: emptyRepodata(subdir), present: false, agree: true };
-  const index = parseRepodata(json.toString('utf8'), subdir);
-  return { index, present: true, agree: await formsAgree(dir, sha256Hex(json)) };
+  // The forms are compared before parsing, so a decompressed .zst is never held beside the parsed index.
+  const agree = await formsAgree(dir, sha256Hex(json));
+  return { index: parseRepodata(json.toString('utf8'), subdir), present: true, agree };
 }
 
 async function formsAgree(dir: string, jsonSha256: string): Promise<boolean> {
