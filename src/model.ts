@@ -1,5 +1,6 @@
 // Shared data shapes for observation, planning and applying. Types only: no runtime code here.
 import type { Readable } from 'node:stream';
+import type { PackageContent } from './conda/package-content.js';
 import type { ReasonCode } from './reasons.js';
 
 /** Digests of one exact byte sequence: lowercase hex, size in bytes. */
@@ -28,6 +29,8 @@ export interface ArtifactFacts extends Digests {
   paths: string[];
   /** What an admin should know but is no reason to refuse (e.g. info/paths.json disagreeing with the payload). */
   notes: string[];
+  /** What the package installs, when verification was asked to work it out (twins are compared by it). */
+  content?: PackageContent;
 }
 
 export type ArtifactCheck =
@@ -138,8 +141,24 @@ export interface TargetFile extends Digests {
   label: string;
 }
 
-/** `${subdir}/${filename}` → every copy/label the target holds under that name. */
-export type TargetListing = Map<string, TargetFile[]>;
+export interface TargetListing {
+  /** `${subdir}/${filename}` → every copy/label the target holds under that name. */
+  files: Map<string, TargetFile[]>;
+  /**
+   * `${subdir}/${filename}` the channel itself lists as taken off (a yank): tombstones that outlive the ledger
+   * (conda-index's `removed` list in a folder channel).
+   */
+  removed: Set<string>;
+}
+
+/**
+ * The other format of the build being published, which the applier compared with it and found to hold the same
+ * package. Without one, any twin in the target is a conflict; with one, a twin that is not these bytes is.
+ */
+export interface TwinCheck {
+  filename: string;
+  sha256: string;
+}
 
 export type PublishOutcome =
   | { kind: 'published' }
@@ -157,7 +176,9 @@ export interface TargetStore {
    * Publish verified quarantined bytes under `label`. Never overwrites: returns conflict instead. A store that
    * batches its index (a channel folder) only places the file here and makes it visible in flush().
    */
-  publish(copy: QuarantinedCopy, label: string, facts: ArtifactFacts): Promise<PublishOutcome>;
+  publish(copy: QuarantinedCopy, label: string, facts: ArtifactFacts, twin?: TwinCheck): Promise<PublishOutcome>;
+  /** Stream the bytes the target serves under that name and label; null when it holds none there. */
+  open(subdir: string, filename: string, label: string): Promise<Readable | null>;
   /** Make everything published since the last flush visible, once per index; returns how many indexes it wrote. */
   flush?(): Promise<number>;
   /** Fresh read of what the target serves under that name and label: null if nothing. */

@@ -25,6 +25,9 @@ import { asPermissionError } from '../util/fs-errors.js';
 import { faultPoint } from '../util/fault.js';
 import { toUtcString } from '../util/time.js';
 import type { ItemResult, Outcome } from './outcome.js';
+import { publishedTwinContent } from './twin.js';
+import { contentDifference } from '../conda/package-content.js';
+import { twinDiffers, twinUnreadable } from '../plan/target-check.js';
 
 export interface ApplyDeps {
   staging: StagingStore;
@@ -226,7 +229,7 @@ async function publish(
     const check = await verifyArtifact(
       await deps.quarantine.open(copy),
       { size: expected.size, filename: item.filename, subdir: item.subdir },
-      { limits: deps.unpackLimits },
+      { limits: deps.unpackLimits, content: item.twin !== null },
     );
     const digests = check.ok ? check.facts : check.digests;
     if (digests !== null && !sameDigests(digests, expected)) {
@@ -250,6 +253,30 @@ async function publish(
       return { kind: 'rejected', reason: check.reason, detail: check.detail, deleted: false };
     }
     faultPoint('verified');
+
+    // The other format of this build is published: this one joins it only if both hold the same package.
+    if (item.twin !== null) {
+      const twin = await publishedTwinContent(deps.target, item.subdir, item.twin, deps.unpackLimits);
+      const difference = 'error' in twin ? null : contentDifference(check.facts.content!, twin);
+      const detail =
+        'error' in twin
+          ? twinUnreadable(item.subdir, item.twin.filename, twin.error)
+          : difference === null
+            ? null
+            : twinDiffers(item.subdir, item.twin.filename, difference);
+      if (detail !== null) {
+        // Both files are fixed (nothing published is ever replaced): the verdict holds for every later run.
+        deps.ledger?.recordVerifyFailure(
+          uploadIdentity(artifact, expected.sha256),
+          item.subdir,
+          item.filename,
+          'TARGET_CONFLICT',
+          detail,
+          toUtcString(deps.clock()),
+        );
+        return { kind: 'rejected', reason: 'TARGET_CONFLICT', detail, deleted: false };
+      }
+    }
 
     let registered = false;
     if (item.register) {
@@ -275,7 +302,8 @@ async function publish(
       registered = reg.kind === 'registered';
     }
 
-    const result = await deps.target.publish(copy, label, check.facts);
+    const twin = item.twin === null ? undefined : { filename: item.twin.filename, sha256: item.twin.sha256 };
+    const result = await deps.target.publish(copy, label, check.facts, twin);
     if (result.kind === 'conflict')
       return { kind: 'rejected', reason: 'TARGET_CONFLICT', detail: result.detail, deleted: false };
     faultPoint('published');

@@ -7,6 +7,7 @@ import { ByteSource, Truncated } from './byte-source.js';
 import { Bzip2Decoder } from './bzip2-decoder.js';
 import { artifactStem, parseArtifactFilename } from './filename.js';
 import { DEFAULT_UNPACK_LIMITS, KEPT_FILE_LIMITS, UnpackBudget, type UnpackLimits } from './limits.js';
+import { packageContent } from './package-content.js';
 import { checkPackage, checkPart, PACKAGE_RULES, type PackageMember, type Part } from './package-check.js';
 import { ArtifactProblem, broke, invalid } from './problem.js';
 import { TarReader } from './tar-reader.js';
@@ -32,6 +33,8 @@ export interface VerifyOptions {
   hashContents?: boolean;
   /** Filled with every zip entry and member read, whatever the verdict. */
   listing?: PackageListing;
+  /** Work out what the package installs (`facts.content`), to compare it with its twin; hashes every file. */
+  content?: boolean;
 }
 
 const MAX_METADATA_JSON = 4096;
@@ -46,7 +49,7 @@ function tarPart(budget: UnpackBudget, part: Part, opts: VerifyOptions, into: Re
   return new TarReader({
     budget,
     label,
-    hashContents: opts.hashContents ?? false,
+    hashContents: (opts.hashContents ?? false) || (opts.content ?? false),
     keep: part === 'pkg' ? {} : KEPT_FILE_LIMITS,
     // Members are tagged with their part as they come, so the listing is complete even when reading stops early.
     onMember(m) {
@@ -209,6 +212,7 @@ export async function verifyArtifact(
       const index = parseIndex(read.kept.get('info/index.json'), expect);
       const paths = read.members.filter((m) => m.type !== 'directory').map((m) => m.path);
       const facts: ArtifactFacts = { ...digests, format: parsed!.format, index, paths, notes };
+      if (opts.content === true) facts.content = packageContent(index, read.members, read.kept);
       return { ok: true, facts };
     } catch (e) {
       if (!(e instanceof ArtifactProblem)) throw e;

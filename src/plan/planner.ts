@@ -1,10 +1,12 @@
 // The planner: a pure function of observed facts. No I/O, no clock: `--plan` and apply share it.
 import { artifactTwin, parseArtifactFilename } from '../conda/filename.js';
-import type { RegistryKey, StagedArtifact, StagedItem, StagedSignature, TargetFile } from '../model.js';
+import type { RegistryKey, StagedArtifact, StagedItem, StagedSignature } from '../model.js';
 import { fixFor, type ReasonCode } from '../reasons.js';
 import { authorizeOutput } from '../registry/authorize.js';
 import type { UploadStatement } from '../statement/statement.js';
-import { verifySignatureFile, type VerifyResult } from '../statement/verify.js';
+import { verifySignatureFile } from '../statement/verify.js';
+import { chooseEvidence } from './evidence.js';
+import { checkTarget } from './target-check.js';
 import { sameDigests } from '../util/digest.js';
 import { parseUtcTime, toUtcString } from '../util/time.js';
 import { artifactKey, sighting, uploadIdentity } from './identity.js';
@@ -54,8 +56,8 @@ export function assemblePlan(obs: Observation, settings: PlanSettings): Plan {
 }
 
 /**
- * Both formats of one name-version-build staged and publishable in one run: only one is published (the .conda,
- * which clients prefer); the other is a conflict naming it, exactly as it would be on the next run.
+ * Both formats of one name-version-build staged and publishable in one run: the .conda (which clients prefer) is
+ * published first; the .tar.bz2 waits, and the next run compares it with the published .conda like any twin.
  */
 function oneFormatPerPackage(items: PlanItem[]): PlanItem[] {
   const publishing = new Set(
@@ -66,14 +68,12 @@ function oneFormatPerPackage(items: PlanItem[]): PlanItem[] {
     if (i.decision !== 'publish' || !i.filename.endsWith('.tar.bz2') || !publishing.has(artifactKey(i.subdir, twin))) {
       return i;
     }
-    const reason = 'TARGET_CONFLICT';
     return {
       ...i,
-      decision: 'reject',
+      decision: 'wait',
       register: false,
-      reason,
-      fix: fixFor(reason),
-      detail: `${i.subdir}/${twin} holds this name-version-build: this run publishes it`,
+      twin: null,
+      detail: `its twin ${twin} is published first by this run; the next run compares this one with it`,
     };
   });
 }
@@ -126,6 +126,8 @@ function planArtifact(
     signatures: sigs.map((s) => s.handle),
     inspection: null,
     adminCause: null,
+    twin: null,
+    warnings: [],
   };
   const age = ageMs(artifact, sighting.artifact(artifact), obs);
   base.pastRetention = age > settings.policy.rejectRetentionMs;
@@ -149,7 +151,7 @@ function planArtifact(
     );
   }
 
-  // 2-5 and the channel/label half of 6: the newest signature that verifies wins; else the newest one's failure.
+  // 2-5 and the channel/label half of 6 for every statement; those by a feedstock that owns the name decide.
   const ctx = {
     nowMs: obs.nowMs,
     maxSignatureAgeMs: settings.policy.maxSignatureAgeMs,
@@ -158,8 +160,17 @@ function planArtifact(
     labels: settings.labels,
     keysFor: (f: string): readonly RegistryKey[] | null => obs.registry.keys.get(f) ?? null,
   };
-  const results = sigs.map((s) => verifySignatureFile(s.content, ctx));
-  const verified: VerifyResult = results.find((r) => r.ok) ?? results[0]!;
+  const parsed = parseArtifactFilename(artifact.filename);
+  const owns = (feedstock: string): boolean =>
+    parsed !== null && authorizeOutput(obs.registry, feedstock, parsed.name).ok;
+  const evidence = chooseEvidence(
+    artifact,
+    sigs.map((s) => verifySignatureFile(s.content, ctx)),
+    owns,
+    bindToStaged,
+  );
+  base.warnings = evidence.warnings;
+  const verified = evidence.deciding;
 
   // 6. binding to what staging holds: name, subdir, size, store-reported digests; the spec checks these before
   // channel/label.
@@ -169,6 +180,20 @@ function planArtifact(
     if (binding) return reject(binding.reason, binding.detail, st);
   }
   if (!verified.ok) {
+    // A staged copy of what is already published under its label is cleaned up even once its statement is stale
+    // (spec step 9): removing a copy of published bytes needs no freshness.
+    const stale = evidence.stale;
+    if (stale !== null) {
+      const copies = obs.target.files.get(artifactKey(artifact.subdir, artifact.filename)) ?? [];
+      if (copies.some((c) => c.label === stale.statement.label && sameDigests(c, stale.statement))) {
+        return {
+          ...withStatement(base, stale.statement),
+          keyid: stale.staleKeyid ?? null,
+          decision: 'cleanup',
+          detail: 'the target already holds these exact bytes under this label (the statement is no longer fresh)',
+        };
+      }
+    }
     // An upload an admin-side failure kept from publishing while its statement was good: its expiry is the
     // administrators' to answer for, never a maintainer's.
     const hold = st === null ? undefined : obs.ledger.holds.get(uploadIdentity(artifact, st.sha256));
@@ -211,7 +236,6 @@ function planArtifact(
           : `not inspected: ${inspected.detail}`;
 
   // 8. authorization against the registry
-  const parsed = parseArtifactFilename(artifact.filename);
   if (parsed === null)
     return reject('SUBJECT_MISMATCH', 'file name is not <name>-<version>-<build>.conda|.tar.bz2', statement);
   const auth = authorizeOutput(obs.registry, statement.feedstock, parsed.name);
@@ -224,60 +248,23 @@ function planArtifact(
   if (!auth.ok) return reject(auth.reason, auth.detail, statement);
 
   // 9. the target
-  const copies: TargetFile[] = obs.target.get(artifactKey(artifact.subdir, artifact.filename)) ?? [];
-  const other = copies.find(
-    (c) => c.sha256 !== statement.sha256 || c.md5 !== statement.md5 || c.size !== statement.size,
-  );
-  if (other)
-    return reject(
-      'TARGET_CONFLICT',
-      `the target holds other bytes under this name (label ${other.label}, sha256 ${other.sha256})`,
-      statement,
-    );
-  if (copies.some((c) => c.label === statement.label)) {
+  const content = inspected?.kind === 'verified' ? inspected.content : undefined;
+  const target = checkTarget(artifact, statement, obs, content);
+  if (target.kind === 'reject') return reject(target.reason, target.detail, statement);
+  if (target.kind === 'cleanup')
     return { ...item, decision: 'cleanup', detail: 'the target already holds these exact bytes under this label' };
-  }
-  if (copies.length > 0) {
-    return reject(
-      'REPLAYED',
-      `published before and now only under label(s) ${copies.map((c) => c.label).join(', ')}`,
-      statement,
-    );
-  }
-  const before = obs.ledger.publications.get(artifactKey(artifact.subdir, artifact.filename));
-  if (before && before.length > 0) {
-    return reject(
-      'REPLAYED',
-      `published before (label ${before.map((p) => p.label).join(', ')}) and since removed from the target`,
-      statement,
-    );
-  }
-  // A .conda and a .tar.bz2 of one name-version-build are one package: clients pick the .conda, so a second format
-  // would replace what users install. Once either is published (or tombstoned), the other is refused.
-  const twin = artifactTwin(artifact.filename);
-  const twinCopies = obs.target.get(artifactKey(artifact.subdir, twin)) ?? [];
-  if (twinCopies.length > 0) {
-    return reject(
-      'TARGET_CONFLICT',
-      `${artifact.subdir}/${twin} already holds this name-version-build ` +
-        `(label ${twinCopies.map((c) => c.label).join(', ')})`,
-      statement,
-    );
-  }
-  const twinBefore = obs.ledger.publications.get(artifactKey(artifact.subdir, twin)) ?? [];
-  if (twinBefore.length > 0) {
-    return reject(
-      'REPLAYED',
-      `${artifact.subdir}/${twin} held this name-version-build (published before, since removed from the target)`,
-      statement,
-    );
-  }
+  const notes = [
+    auth.register ? `registers "${parsed.name}" for ${statement.feedstock} (${auth.via})` : null,
+    target.detail,
+  ];
+  const detail = notes.filter((n) => n !== null).join('; ');
   return {
     ...item,
     decision: 'publish',
     inspection,
     register: auth.register,
-    detail: auth.register ? `registers "${parsed.name}" for ${statement.feedstock} (${auth.via})` : null,
+    twin: target.twin,
+    detail: detail === '' ? null : detail,
   };
 }
 

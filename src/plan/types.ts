@@ -1,6 +1,7 @@
 // The plan: plain, versioned JSON (`reconcile --plan --json` prints it; apply consumes it).
 import type { Policy } from '../config/types.js';
 import type { Digests, RegistrySnapshot, StagingListing, TargetListing } from '../model.js';
+import type { PackageContent } from '../conda/package-content.js';
 import type { ReasonCode } from '../reasons.js';
 
 export const PLAN_FORMAT_VERSION = 1;
@@ -42,11 +43,26 @@ export interface PlanItem {
   inspection: string | null;
   /** Why the administrators, not the maintainers, answer for this rejection (an admin-side failure held it). */
   adminCause: string | null;
+  /**
+   * publish: the other format of this build is already published (these bytes); this one is published beside it
+   * only if it holds the same package, which the applier checks on the quarantined copy. Null otherwise.
+   */
+  twin: PublishedTwin | null;
+  /** Evidence that did not decide this item: statements by feedstocks that do not own the name, and the like. */
+  warnings: string[];
+}
+
+/** The other format of a build as the target holds it: where to read it, and the bytes it must be. */
+export interface PublishedTwin {
+  filename: string;
+  label: string;
+  size: number;
+  sha256: string;
 }
 
 /** A plan's look at the staged bytes of one upload (fed back into the planner as an observed fact). */
 export type Inspection =
-  | { kind: 'verified'; digests: Digests }
+  | { kind: 'verified'; digests: Digests; content?: PackageContent }
   | { kind: 'refused'; reason: 'ARTIFACT_INVALID' | 'ARTIFACT_UNSAFE'; detail: string; digests: Digests | null }
   | { kind: 'unavailable'; detail: string };
 
@@ -100,6 +116,8 @@ export interface Observation {
   ledger: LedgerFacts;
   /** `--plan` only: upload identity → what reading the staged bytes showed. Absent when applying. */
   inspections?: Map<string, Inspection>;
+  /** `--plan` only: `${subdir}/${filename}|${sha256}` of a published twin → what it installs, or why unreadable. */
+  twinContents?: Map<string, PackageContent | { error: string }>;
 }
 
 export interface PlanSettings {

@@ -55,6 +55,8 @@ export interface ResultItem {
   inspection: string | null;
   /** Why the administrators answer for this rejection, not the maintainers (see PlanItem.adminCause). */
   adminCause: string | null;
+  /** Evidence that did not decide this item (see PlanItem.warnings). */
+  warnings: string[];
 }
 
 export interface ReconcileResult {
@@ -95,6 +97,7 @@ function toResultItem(item: PlanItem, applied: ItemResult | undefined): ResultIt
     // Applying verifies the quarantined copy instead; what it read for retention is no news.
     inspection: applied ? null : item.inspection,
     adminCause: item.adminCause,
+    warnings: item.warnings,
   };
 }
 
@@ -177,13 +180,13 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     // would be, instead of being retried forever.
     const inspect = opts.planOnly || plan.items.some((i) => i.decision === 'publish' && i.pastRetention);
     if (inspect) {
-      const inspections = await inspectStaged(plan, index, stores.staging, {
+      const { inspections, twinContents } = await inspectStaged(plan, index, stores.staging, stores.target, {
         limits,
         concurrency: config.policy.concurrency,
         onProgress: progress('inspecting'),
         ...(opts.planOnly ? {} : { only: (i: PlanItem) => i.pastRetention }),
       });
-      observation = { ...observation, inspections };
+      observation = { ...observation, inspections, twinContents };
       plan = assemblePlan(observation, settings);
     }
 

@@ -37,7 +37,12 @@ export function renderTextSummary(result: ReconcileResult): string {
     i.feedstock ?? '-',
     i.label ?? '-',
     i.reason ?? '',
-    [i.detail, i.inspection === null || i.inspection === 'verified' ? null : i.inspection, adminNote(i)]
+    [
+      i.detail,
+      i.inspection === null || i.inspection === 'verified' ? null : i.inspection,
+      adminNote(i),
+      ...i.warnings.map((w) => `warning: ${w}`),
+    ]
       .filter(Boolean)
       .join('; '),
   ]);

@@ -19,7 +19,17 @@ export interface VerifyContext {
 
 export type VerifyResult =
   | { ok: true; statement: UploadStatement; keyid: string }
-  | { ok: false; reason: ReasonCode; detail: string; statement: UploadStatement | null };
+  | {
+      ok: false;
+      reason: ReasonCode;
+      detail: string;
+      statement: UploadStatement | null;
+      /**
+       * SIGNATURE_EXPIRED only: the key id that verified when freshness was the one check that failed (channel and
+       * label agree). Enough to clean up a staged copy of what is already published (spec step 9).
+       */
+      staleKeyid?: string;
+    };
 
 type KeyState = 'usable' | 'revoked' | 'expired';
 
@@ -73,26 +83,28 @@ export function verifySignatureFile(sigBytes: Uint8Array | null, ctx: VerifyCont
 
 function checkFreshnessAndTarget(statement: UploadStatement, keyid: string, ctx: VerifyContext): VerifyResult {
   const fail = (reason: ReasonCode, detail: string): VerifyResult => ({ ok: false, reason, detail, statement });
+  // 6. (channel and label half; the byte bindings need the artifact), worked out first: an expired statement that
+  // passes it still proves which published file a staged copy repeats.
+  const target = checkTarget(statement, ctx);
   // 5. freshness
+  const expired = (detail: string): VerifyResult => {
+    const result = { ok: false as const, reason: 'SIGNATURE_EXPIRED' as const, detail, statement };
+    return target === null ? { ...result, staleKeyid: keyid } : result;
+  };
   if (statement.issuedAtMs > ctx.nowMs + ctx.clockSkewMs)
     return fail('SIGNATURE_EXPIRED', `issuedAt ${statement.issuedAt} is in the future`);
   // expiresAt can only shorten validity (spec step 5): a statement never outlives the maximum signature age.
   const maxAgeEnd = statement.issuedAtMs + ctx.maxSignatureAgeMs;
   const expiresAtMs = statement.expiresAtMs === null ? maxAgeEnd : Math.min(statement.expiresAtMs, maxAgeEnd);
-  if (ctx.nowMs >= expiresAtMs)
-    return fail('SIGNATURE_EXPIRED', `statement expired at ${new Date(expiresAtMs).toISOString()}`);
-  // 6. (channel and label half; the byte bindings need the artifact)
-  if (statement.targetChannel !== ctx.targetChannel) {
-    return fail(
-      'TARGET_MISMATCH',
-      `statement names channel ${statement.targetChannel}, this gate publishes to ${ctx.targetChannel}`,
-    );
-  }
-  if (!ctx.labels.includes(statement.label)) {
-    return fail(
-      'TARGET_MISMATCH',
-      `label "${statement.label}" is not allowed here (allowed: ${ctx.labels.join(', ')})`,
-    );
-  }
-  return { ok: true, statement, keyid };
+  if (ctx.nowMs >= expiresAtMs) return expired(`statement expired at ${new Date(expiresAtMs).toISOString()}`);
+  return target === null ? { ok: true, statement, keyid } : fail('TARGET_MISMATCH', target);
+}
+
+/** Step 6's channel and label half: null when both are this gate's, else why not. */
+function checkTarget(statement: UploadStatement, ctx: VerifyContext): string | null {
+  if (statement.targetChannel !== ctx.targetChannel)
+    return `statement names channel ${statement.targetChannel}, this gate publishes to ${ctx.targetChannel}`;
+  if (!ctx.labels.includes(statement.label))
+    return `label "${statement.label}" is not allowed here (allowed: ${ctx.labels.join(', ')})`;
+  return null;
 }

@@ -53,7 +53,7 @@ describe('confirmation after publishing', () => {
       clock: Date.now,
     });
     expect(results.map((r) => r.outcome.kind)).toEqual(['alert']);
-    expect((await stores.target.list()).get(artifactKey('noarch', b.filename))).toBeUndefined();
+    expect((await stores.target.list()).files.get(artifactKey('noarch', b.filename))).toBeUndefined();
     expect(readdirSync(join(sb.stagingDir, 'noarch'))).toContain(b.filename);
     const alerts = readdirSync(join(sb.reportsDir, '_alerts'));
     expect(alerts).toHaveLength(1);
@@ -94,7 +94,7 @@ describe('registration conflict', () => {
       clock: Date.now,
     });
     expect(results[0]!.outcome).toMatchObject({ kind: 'rejected', reason: 'OUTPUT_NOT_ALLOWED' });
-    expect((await stores.target.list()).size).toBe(0);
+    expect((await stores.target.list()).files.size).toBe(0);
     expect(readdirSync(join(sb.reportsDir, '_alerts')).some((f) => f.includes('REGISTRY_CONFLICT'))).toBe(true);
   });
 });

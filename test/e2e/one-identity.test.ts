@@ -1,5 +1,6 @@
 // One name-version-build is one package: a .conda beside an already published .tar.bz2 (or the other way round)
-// with other content would silently replace what users install, since clients prefer .conda.
+// is published only when both hold the same package (spec step 9: twins); with other content it would silently
+// replace what users install, since clients prefer .conda.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,34 +31,53 @@ async function sandbox(name: string): Promise<Sandbox> {
   return sb;
 }
 
+async function plan(sb: Sandbox): Promise<Item[]> {
+  const r = await runCli(['reconcile', '--config', sb.configPath, '--plan', '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { items: Item[] }).items;
+}
+
+const SPEC = { name: 'app', version: '1.0', build: 'h0_0', subdir: 'linux-64' } as const;
+
 describe('one identity per subdir and name-version-build', () => {
   for (const [first, second] of [
     ['tar.bz2', 'conda'],
     ['conda', 'tar.bz2'],
   ] as const) {
-    it(`refuses a .${second} once the .${first} of the same name-version-build is published`, async () => {
-      const sb = await sandbox(`after-${first}`);
-      const a = await sb.build({ name: 'app', version: '1.0', build: 'h0_0', subdir: 'linux-64', format: first });
+    it(`refuses a .${second} with other content once the .${first} of the build is published`, async () => {
+      const sb = await sandbox(`differs-after-${first}`);
+      const a = await sb.build({ ...SPEC, format: first });
       await sb.stage(a, { feedstock: 'app' });
       expect((await reconcile(sb)).map((i) => i.outcome)).toEqual(['published']);
-      const b = await sb.build({
-        name: 'app',
-        version: '1.0',
-        build: 'h0_0',
-        subdir: 'linux-64',
-        format: second,
-        files: { x: 'other' },
-      });
+      const b = await sb.build({ ...SPEC, format: second, files: { x: 'other' } });
       await sb.stage(b, { feedstock: 'app' });
+      const detail = expect.stringContaining(`linux-64/${a.filename} holds this name-version-build with other content`);
+      // The plan reads both packages and predicts what the run finds.
+      expect(await plan(sb)).toEqual([expect.objectContaining({ filename: b.filename, decision: 'reject', detail })]);
       expect(await reconcile(sb)).toEqual([
-        expect.objectContaining({
-          filename: b.filename,
-          outcome: 'rejected',
-          reason: 'TARGET_CONFLICT',
-          detail: `linux-64/${a.filename} already holds this name-version-build (label main)`,
-        }),
+        expect.objectContaining({ filename: b.filename, outcome: 'rejected', reason: 'TARGET_CONFLICT', detail }),
       ]);
       expect(channelState(sb.channelDir).records).toEqual([`linux-64/${a.filename}`]);
+    });
+
+    it(`publishes a .${second} beside the published .${first} when both hold the same package`, async () => {
+      const sb = await sandbox(`same-after-${first}`);
+      const a = await sb.build({ ...SPEC, format: first });
+      await sb.stage(a, { feedstock: 'app' });
+      await reconcile(sb);
+      const b = await sb.build({ ...SPEC, format: second });
+      await sb.stage(b, { feedstock: 'app' });
+      expect(await plan(sb)).toEqual([
+        expect.objectContaining({
+          filename: b.filename,
+          decision: 'publish',
+          detail: `beside its twin ${a.filename}, which holds the same package`,
+        }),
+      ]);
+      expect(await reconcile(sb)).toEqual([expect.objectContaining({ filename: b.filename, outcome: 'published' })]);
+      expect(channelState(sb.channelDir).records.sort()).toEqual(
+        [`linux-64/${a.filename}`, `linux-64/${b.filename}`].sort(),
+      );
     });
   }
 
@@ -82,19 +102,30 @@ describe('one identity per subdir and name-version-build', () => {
     db.close();
   });
 
-  it('publishes only the .conda when both formats are staged in one run; the .tar.bz2 is a conflict naming it', async () => {
-    const sb = await sandbox('same-run');
-    const conda = await sb.build({ name: 'app', version: '3.0', build: 'h0_0', subdir: 'noarch' });
-    const bz2 = await sb.build({ name: 'app', version: '3.0', build: 'h0_0', subdir: 'noarch', format: 'tar.bz2' });
-    await sb.stage(conda, { feedstock: 'app' });
-    await sb.stage(bz2, { feedstock: 'app' });
-    const items = await reconcile(sb);
-    expect(items.find((i) => i.filename === conda.filename)).toMatchObject({ outcome: 'published' });
-    expect(items.find((i) => i.filename === bz2.filename)).toMatchObject({
-      outcome: 'rejected',
-      reason: 'TARGET_CONFLICT',
-      detail: `noarch/${conda.filename} holds this name-version-build: this run publishes it`,
+  for (const same of [true, false]) {
+    it(`both formats staged in one run: the .conda first, then the .tar.bz2 is compared (${same ? 'same' : 'other'} content)`, async () => {
+      const sb = await sandbox(`same-run-${same}`);
+      const spec = { name: 'app', version: '3.0', build: 'h0_0', subdir: 'noarch' } as const;
+      const conda = await sb.build(spec);
+      const bz2 = await sb.build({ ...spec, format: 'tar.bz2', ...(same ? {} : { files: { x: 'other' } }) });
+      await sb.stage(conda, { feedstock: 'app' });
+      await sb.stage(bz2, { feedstock: 'app' });
+      const items = await reconcile(sb);
+      expect(items.find((i) => i.filename === conda.filename)).toMatchObject({ outcome: 'published' });
+      expect(items.find((i) => i.filename === bz2.filename)).toMatchObject({
+        outcome: 'waiting',
+        detail: `its twin ${conda.filename} is published first by this run; the next run compares this one with it`,
+      });
+      expect(channelState(sb.channelDir).records).toEqual([`noarch/${conda.filename}`]);
+      const next = await reconcile(sb);
+      expect(next).toEqual([
+        expect.objectContaining(
+          same
+            ? { filename: bz2.filename, outcome: 'published' }
+            : { filename: bz2.filename, outcome: 'rejected', reason: 'TARGET_CONFLICT' },
+        ),
+      ]);
+      expect(channelState(sb.channelDir).records.length).toBe(same ? 2 : 1);
     });
-    expect(channelState(sb.channelDir).records).toEqual([`noarch/${conda.filename}`]);
-  });
+  }
 });

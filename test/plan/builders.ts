@@ -32,6 +32,8 @@ export class FakeWorld {
   signatures: StagedSignature[] = [];
   others: StagedFile[] = [];
   target = new Map<string, TargetFile[]>();
+  /** Names the channel lists as removed (conda-index's `removed`). */
+  removed = new Set<string>();
   outputs = new Map<string, string[] | null>([
     ['demo-pkg', ['demo-pkg']],
     ['numpy', ['numpy']],
@@ -41,6 +43,9 @@ export class FakeWorld {
   autoRegisterAll = false;
   ledger: LedgerFacts = { publications: new Map(), verifyFailures: new Map(), firstSeen: new Map(), holds: new Map() };
   policy: Policy = { ...DEFAULT_POLICY };
+  /** What a plan read: the staged bytes and the published twins (absent: applying). */
+  inspections: Observation['inspections'];
+  twinContents: Observation['twinContents'];
 
   /**
    * `ageMs`: an earlier run first saw it that long ago (null: never seen). `serverAgeMs`: the store's server says it
@@ -119,9 +124,11 @@ export class FakeWorld {
       nowMs: NOW,
       observedAtMs: NOW,
       staging: { artifacts: this.artifacts, signatures: this.signatures, others: this.others },
-      target: this.target,
+      target: { files: this.target, removed: this.removed },
       registry,
       ledger: this.ledger,
+      ...(this.inspections ? { inspections: this.inspections } : {}),
+      ...(this.twinContents ? { twinContents: this.twinContents } : {}),
     };
   }
 

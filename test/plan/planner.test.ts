@@ -220,14 +220,14 @@ describe('assemblePlan', () => {
     expect(planOne(w)).toMatchObject({ decision: 'reject', reason: 'REPLAYED' });
   });
 
-  it('rejects TARGET_CONFLICT when the target holds the other format of the same name-version-build', () => {
+  it('publishes beside the other format of the same build, on condition that both hold the same package', () => {
     const w = new FakeWorld();
     w.sign(w.stage(FILE));
     w.target.set('noarch/demo-pkg-1.0-h0_0.tar.bz2', [{ label: 'main', ...DIGESTS, sha256: '0'.repeat(64) }]);
     expect(planOne(w)).toMatchObject({
-      decision: 'reject',
-      reason: 'TARGET_CONFLICT',
-      detail: 'noarch/demo-pkg-1.0-h0_0.tar.bz2 already holds this name-version-build (label main)',
+      decision: 'publish',
+      twin: { filename: 'demo-pkg-1.0-h0_0.tar.bz2', label: 'main', size: DIGESTS.size, sha256: '0'.repeat(64) },
+      detail: 'beside its twin demo-pkg-1.0-h0_0.tar.bz2 if both hold the same package',
     });
   });
 
@@ -238,16 +238,21 @@ describe('assemblePlan', () => {
     expect(planOne(w)).toMatchObject({ decision: 'reject', reason: 'REPLAYED' });
   });
 
-  it('publishes only the .conda when both formats of one name-version-build are staged and publishable', () => {
+  it('publishes the .conda first when both formats of one build are staged; the .tar.bz2 waits for the next run', () => {
     const w = new FakeWorld();
     w.sign(w.stage(FILE));
     w.sign(w.stage('demo-pkg-1.0-h0_0.tar.bz2'));
     const plan = assemblePlan(w.observation(), w.settings());
-    expect(plan.items.map((i) => [i.filename, i.decision, i.reason])).toEqual([
-      [FILE, 'publish', null],
-      ['demo-pkg-1.0-h0_0.tar.bz2', 'reject', 'TARGET_CONFLICT'],
+    expect(plan.items.map((i) => [i.filename, i.decision, i.reason, i.detail])).toEqual([
+      [FILE, 'publish', null, null],
+      [
+        'demo-pkg-1.0-h0_0.tar.bz2',
+        'wait',
+        null,
+        'its twin demo-pkg-1.0-h0_0.conda is published first by this run; the next run compares this one with it',
+      ],
     ]);
-    expect(plan.summary).toMatchObject({ publish: 1, reject: 1 });
+    expect(plan.summary).toMatchObject({ publish: 1, wait: 1 });
   });
 
   it('reuses an earlier verification failure of the very same upload instead of re-reading it', () => {

@@ -25,6 +25,8 @@ const item: PlanItem = {
   signatures: [],
   inspection: null,
   adminCause: null,
+  twin: null,
+  warnings: [],
 };
 const rejected = (reason: ReasonCode): ItemResult => ({
   item,

@@ -1,5 +1,6 @@
 // The production channel on anaconda.org. Never listed whole (conda-forge holds ~1.7 M files): focus() names the
 // staged files and list() looks each one up with GET /dist, which also shows every label the file carries.
+import type { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { parseArtifactFilename } from '../../conda/filename.js';
 import type {
@@ -36,14 +37,15 @@ export class AnacondaTarget implements TargetStore {
 
   async list(): Promise<TargetListing> {
     const limit = pLimit(this.#concurrency);
-    const listing: TargetListing = new Map();
+    // anaconda.org keeps no list of removed files: a yank moves a file to the `broken` label, where it stays listed.
+    const listing: TargetListing = { files: new Map(), removed: new Set() };
     await Promise.all(
       this.#focus.map((f) =>
         limit(async () => {
           const ref = this.#ref(f.subdir, f.filename);
           const held = ref ? await this.#client.dist(ref) : null;
           if (held)
-            listing.set(
+            listing.files.set(
               `${f.subdir}/${f.filename}`,
               held.labels.map((label) => ({ label, ...digestsOf(held) })),
             );
@@ -75,6 +77,14 @@ export class AnacondaTarget implements TargetStore {
       kind: 'conflict',
       detail: `present only under label(s) ${held.labels.join(', ') || '(none)'}; never relabelled automatically`,
     };
+  }
+
+  /** The file's bytes, when it carries `label`. */
+  async open(subdir: string, filename: string, label: string): Promise<Readable | null> {
+    const ref = this.#ref(subdir, filename);
+    const held = ref ? await this.#client.dist(ref) : null;
+    if (ref === null || held === null || !held.labels.includes(label)) return null;
+    return this.#client.download(ref);
   }
 
   async confirm(subdir: string, filename: string, label: string): Promise<Digests | null> {

@@ -8,6 +8,7 @@ import { readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { artifactTwin, isSubdir } from '../../conda/filename.js';
 import { RESERVED_SUBDIRS } from '../../conda/subdirs.js';
+import type { Readable } from 'node:stream';
 import type {
   ArtifactFacts,
   Digests,
@@ -15,7 +16,9 @@ import type {
   QuarantinedCopy,
   TargetListing,
   TargetStore,
+  TwinCheck,
 } from '../../model.js';
+import { readStreamNoFollow } from '../../util/no-follow.js';
 import { copyFileAtomicNoClobber } from '../../util/atomic-write.js';
 import { digestFile, sameDigests } from '../../util/digest.js';
 import { formsHold, readIndex, readIndexAndCheck, rollForward, writeForms } from './repodata-forms.js';
@@ -68,7 +71,7 @@ export class LocalChannel implements TargetStore {
 
   /** The records of the focused files (or of every file when nothing was focused), in every label. */
   async list(): Promise<TargetListing> {
-    const listing: TargetListing = new Map();
+    const listing: TargetListing = { files: new Map(), removed: new Set() };
     const wanted = new Map<string, Set<string>>();
     for (const f of this.#focus ?? []) wanted.set(f.subdir, (wanted.get(f.subdir) ?? new Set()).add(f.filename));
     for (const label of await this.#labels()) {
@@ -88,28 +91,46 @@ export class LocalChannel implements TargetStore {
             const r = records[filename];
             if (r === undefined) continue;
             const key = `${subdir}/${filename}`;
-            listing.set(key, [...(listing.get(key) ?? []), { label, size: r.size, sha256: r.sha256, md5: r.md5 }]);
+            const copies = listing.files.get(key) ?? [];
+            listing.files.set(key, [...copies, { label, size: r.size, sha256: r.sha256, md5: r.md5 }]);
           }
+        }
+        // conda-index's `removed`: names taken off this channel for good, which stay off without the ledger.
+        for (const filename of index.removed) {
+          if (typeof filename === 'string' && (names === undefined || names.has(filename)))
+            listing.removed.add(`${subdir}/${filename}`);
         }
       }
     }
     return listing;
   }
 
+  /** The file as served under `label`: opened without following a symlink, and only if it is a regular file. */
+  async open(subdir: string, filename: string, label: string): Promise<Readable | null> {
+    if (RESERVED_SUBDIRS.includes(subdir)) return null;
+    try {
+      return await readStreamNoFollow(join(this.#labelDir(label), subdir, filename));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
   /** Place the verified file under its name; its record is written by flush(). */
-  async publish(copy: QuarantinedCopy, label: string, facts: ArtifactFacts): Promise<PublishOutcome> {
+  async publish(copy: QuarantinedCopy, label: string, facts: ArtifactFacts, twin?: TwinCheck): Promise<PublishOutcome> {
     const { subdir, filename } = copy;
     // <root>/label/ is where the other labels live: a "subdir" of that name would write into them.
     if (RESERVED_SUBDIRS.includes(subdir)) throw new Error(`refusing to publish into reserved subdir "${subdir}"`);
-    const twin = artifactTwin(filename);
+    const twinName = artifactTwin(filename);
     for (const other of await this.#labels()) {
-      // Nothing is ever shadowed: other bytes under this name, or the other format of this
-      // name-version-build, on any label is a conflict (clients prefer .conda over .tar.bz2).
+      // Nothing is ever shadowed: other bytes under this name on any label is a conflict, and so is the other
+      // format of this name-version-build unless it is exactly the twin the applier compared this package with.
       const path = join(this.#labelDir(other), subdir, filename);
-      if (existsSync(join(this.#labelDir(other), subdir, twin))) {
+      const twinPath = join(this.#labelDir(other), subdir, twinName);
+      if (existsSync(twinPath) && (twin === undefined || (await digestFile(twinPath)).sha256 !== twin.sha256)) {
         return {
           kind: 'conflict',
-          detail: `label ${other} already holds ${subdir}/${twin} for this name-version-build`,
+          detail: `label ${other} holds ${subdir}/${twinName} for this name-version-build, not the one compared`,
         };
       }
       if (!existsSync(path)) continue;
@@ -145,8 +166,9 @@ export class LocalChannel implements TargetStore {
       const added = new Map<string, RepodataRecord>();
       for (const [filename, record] of p.records) {
         const part = index[section(filename)];
-        // Never overwrite a record: a different one under this name fails the confirmation (and is withdrawn).
-        if (part[filename] !== undefined) continue;
+        // Never overwrite a record: a different one under this name fails the confirmation (and is withdrawn); a
+        // name the index lists as removed stays removed (its confirmation fails the same way).
+        if (part[filename] !== undefined || index.removed.includes(filename)) continue;
         part[filename] = record;
         added.set(filename, record);
       }

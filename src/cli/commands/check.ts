@@ -137,7 +137,7 @@ export const check: Command = {
     const target = await readTarget(config, io.env, pending);
     for (const p of pending.filter((x) => x.row.ok)) {
       if (target.listing === null) continue;
-      const copies = target.listing.get(`${p.subdir}/${p.filename}`) ?? [];
+      const copies = target.listing.files.get(`${p.subdir}/${p.filename}`) ?? [];
       const other = copies.find((c) => !sameDigests(c, p.digests));
       if (other)
         Object.assign(p.row, {
@@ -196,7 +196,7 @@ async function readTarget(
   env: NodeJS.ProcessEnv,
   files: { subdir: string; filename: string }[],
 ): Promise<{ listing: TargetListing | null; error: string | null }> {
-  if (files.length === 0) return { listing: new Map(), error: null };
+  if (files.length === 0) return { listing: { files: new Map(), removed: new Set() }, error: null };
   let stores;
   try {
     stores = createStores(config, { env, readOnly: true });

@@ -42,32 +42,31 @@ describe('reconcile against anaconda.org (emulated)', () => {
     await sb.commitRegistry();
   });
 
-  it('treats a .conda and a .tar.bz2 of one name-version-build as one package (TARGET_CONFLICT naming the first)', async () => {
-    const first = await sb.build({
-      name: 'libapp',
-      version: '7.0',
-      build: 'h0_0',
-      subdir: 'linux-64',
-      format: 'tar.bz2',
-    });
+  it('publishes the other format of a build beside the first only when both hold the same package', async () => {
+    const spec = { name: 'libapp', version: '7.0', build: 'h0_0', subdir: 'linux-64' };
+    const first = await sb.build({ ...spec, format: 'tar.bz2' });
     await stageOnAnaconda(sb, emu, first, { feedstock: 'app' });
     expect((await reconcile(sb)).items.map((i) => i.outcome)).toEqual(['published']);
-    const second = await sb.build({
-      name: 'libapp',
-      version: '7.0',
-      build: 'h0_0',
-      subdir: 'linux-64',
-      files: { other: 'bytes' },
-    });
-    await stageOnAnaconda(sb, emu, second, { feedstock: 'app' });
+    const differing = await sb.build({ ...spec, files: { other: 'bytes' } });
+    await stageOnAnaconda(sb, emu, differing, { feedstock: 'app' });
     const run = await runCli(['reconcile', '--config', sb.configPath, '--json'], { env: tokenEnv() });
     const item = (JSON.parse(run.stdout) as { items: { outcome: string; reason: string; detail: string }[] }).items[0]!;
     expect(item).toMatchObject({ outcome: 'rejected', reason: 'TARGET_CONFLICT' });
-    expect(item.detail).toContain('linux-64/libapp-7.0-h0_0.tar.bz2 already holds this name-version-build');
+    expect(item.detail).toContain('linux-64/libapp-7.0-h0_0.tar.bz2 holds this name-version-build with other content');
     expect(ownerFiles(emu, 'conda-forge').filter((f) => f.includes('libapp-7.0'))).toEqual([
       'linux-64/libapp-7.0-h0_0.tar.bz2@main',
     ]);
-    // The refused upload waits out its retention in staging; clear both owners so the next tests start afresh.
+    // The same package in the other format: published beside the first, as channels like `defaults` carry both.
+    for (const f of emu.state.filesOf('cf-staging')) emu.state.removeFile(f);
+    const same = await sb.build(spec);
+    await stageOnAnaconda(sb, emu, same, { feedstock: 'app' });
+    const twin = await reconcile(sb);
+    expect(twin.items.map((i) => [i.filename, i.outcome])).toEqual([['libapp-7.0-h0_0.conda', 'published']]);
+    expect(ownerFiles(emu, 'conda-forge').filter((f) => f.includes('libapp-7.0'))).toEqual([
+      'linux-64/libapp-7.0-h0_0.conda@main',
+      'linux-64/libapp-7.0-h0_0.tar.bz2@main',
+    ]);
+    // Clear both owners so the next tests start afresh.
     for (const f of emu.state.filesOf('cf-staging')) emu.state.removeFile(f);
     for (const f of emu.state.filesOf('conda-forge')) emu.state.removeFile(f);
   });

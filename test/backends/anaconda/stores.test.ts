@@ -400,8 +400,8 @@ describe('AnacondaTarget', () => {
     const listing = await target.list();
     expect(delta(before, 'GET /dist')).toBe(2);
     expect(delta(before, 'GET /channels') + delta(before, 'GET /packages') + delta(before, 'GET /package')).toBe(0);
-    expect([...listing.keys()]).toEqual([key(p)]);
-    expect(listing.get(key(p))).toEqual([
+    expect([...listing.files.keys()]).toEqual([key(p)]);
+    expect(listing.files.get(key(p))).toEqual([
       { label: 'main', ...p.digests },
       { label: 'rc', ...p.digests },
     ]);

@@ -50,30 +50,30 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
     }
 
     it('lists and confirms nothing for a file it does not hold', async () => {
-      expect((await listing(foo)).get(keyOf(foo))).toBeUndefined();
+      expect((await listing(foo)).files.get(keyOf(foo))).toBeUndefined();
       expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toBeNull();
       expect(await fx.target.confirm('linux-64', 'not-an-artifact.txt', 'main')).toBeNull();
     });
 
     it('publish() then list() and confirm() show the digests under that label, and under no other', async () => {
       expect(await publish(foo, 'main')).toEqual({ kind: 'published' });
-      expect((await listing(foo)).get(keyOf(foo))).toEqual([{ label: 'main', ...digestsOf(foo.facts) }]);
+      expect((await listing(foo)).files.get(keyOf(foo))).toEqual([{ label: 'main', ...digestsOf(foo.facts) }]);
       expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(digestsOf(foo.facts));
       expect(await fx.target.confirm(foo.subdir, foo.filename, 'rc')).toBeNull();
     });
 
     it('publishes under a label other than main the same way', async () => {
       expect(await publish(bar, 'rc')).toEqual({ kind: 'published' });
-      expect((await listing(bar)).get(keyOf(bar))).toEqual([{ label: 'rc', ...digestsOf(bar.facts) }]);
+      expect((await listing(bar)).files.get(keyOf(bar))).toEqual([{ label: 'rc', ...digestsOf(bar.facts) }]);
       expect(await fx.target.confirm(bar.subdir, bar.filename, 'rc')).toEqual(digestsOf(bar.facts));
       expect(await fx.target.confirm(bar.subdir, bar.filename, 'main')).toBeNull();
     });
 
     it('answers "present" for the same bytes under the same label again, and changes nothing', async () => {
       expect(await publish(foo, 'main')).toEqual({ kind: 'published' });
-      const before = (await listing(foo)).get(keyOf(foo));
+      const before = (await listing(foo)).files.get(keyOf(foo));
       expect(await publish(foo, 'main')).toEqual({ kind: 'present' });
-      expect((await listing(foo)).get(keyOf(foo))).toEqual(before);
+      expect((await listing(foo)).files.get(keyOf(foo))).toEqual(before);
       expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(digestsOf(foo.facts));
     });
 
@@ -85,7 +85,7 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
         expect(outcome).toEqual({ kind: 'conflict', detail: expect.any(String) });
         expect(outcome.kind === 'conflict' && outcome.detail.length > 0).toBe(true);
       }
-      expect((await listing(foo)).get(keyOf(foo))).toEqual([{ label: 'main', ...digestsOf(foo.facts) }]);
+      expect((await listing(foo)).files.get(keyOf(foo))).toEqual([{ label: 'main', ...digestsOf(foo.facts) }]);
       expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(digestsOf(foo.facts));
       expect(await fx.target.confirm(foo.subdir, foo.filename, 'rc')).toBeNull();
     });
@@ -96,8 +96,8 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
       await fx.target.withdraw(foo.subdir, foo.filename, 'main');
       expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toBeNull();
       const after = await listing(foo, bar);
-      expect(after.get(keyOf(foo))).toBeUndefined();
-      expect(after.get(keyOf(bar))).toEqual([{ label: 'main', ...digestsOf(bar.facts) }]);
+      expect(after.files.get(keyOf(foo))).toBeUndefined();
+      expect(after.files.get(keyOf(bar))).toEqual([{ label: 'main', ...digestsOf(bar.facts) }]);
       await expect(fx.target.withdraw(foo.subdir, foo.filename, 'main')).resolves.toBeUndefined();
       await expect(fx.target.withdraw('linux-64', 'never-1.0-h0_0.conda', 'main')).resolves.toBeUndefined();
     });
@@ -106,7 +106,7 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
       await publish(foo, 'main');
       await fx.target.withdraw(foo.subdir, foo.filename, 'rc');
       expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(digestsOf(foo.facts));
-      expect((await listing(foo)).get(keyOf(foo))).toEqual([{ label: 'main', ...digestsOf(foo.facts) }]);
+      expect((await listing(foo)).files.get(keyOf(foo))).toEqual([{ label: 'main', ...digestsOf(foo.facts) }]);
     });
 
     it('publishes a withdrawn name again', async () => {
@@ -119,7 +119,7 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
     it('publishes, confirms and withdraws artifacts whose names use every character conda allows', async () => {
       const odd = await condaPackage({ name: 'py_lib.x+y', version: '1!2.0+local_1', subdir: 'linux-aarch64' });
       expect(await publish(odd, 'main')).toEqual({ kind: 'published' });
-      expect((await listing(odd)).get(keyOf(odd))).toEqual([{ label: 'main', ...digestsOf(odd.facts) }]);
+      expect((await listing(odd)).files.get(keyOf(odd))).toEqual([{ label: 'main', ...digestsOf(odd.facts) }]);
       expect(await fx.target.confirm(odd.subdir, odd.filename, 'main')).toEqual(digestsOf(odd.facts));
       expect(await publish(odd, 'main')).toEqual({ kind: 'present' });
       await fx.target.withdraw(odd.subdir, odd.filename, 'main');
@@ -136,7 +136,7 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
       expect(outcomes).toEqual(many.map(() => ({ kind: 'published' })));
       const all = await listing(...many);
       for (const p of many) {
-        expect(all.get(keyOf(p))).toEqual([{ label: 'main', ...digestsOf(p.facts) }]);
+        expect(all.files.get(keyOf(p))).toEqual([{ label: 'main', ...digestsOf(p.facts) }]);
         expect(await fx.target.confirm(p.subdir, p.filename, 'main')).toEqual(digestsOf(p.facts));
       }
     });

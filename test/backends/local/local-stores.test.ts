@@ -121,7 +121,7 @@ describe('LocalChannel', () => {
     expect(await channel.flush()).toBe(2); // linux-64, and the noarch index every label needs
     expect(await channel.publish(a.copy, 'main', a.facts)).toEqual({ kind: 'present' });
     expect(await channel.flush()).toBe(0);
-    expect((await channel.list()).get(`linux-64/${a.copy.filename}`)).toEqual([
+    expect((await channel.list()).files.get(`linux-64/${a.copy.filename}`)).toEqual([
       { label: 'main', size: a.facts.size, sha256: a.facts.sha256, md5: a.facts.md5 },
     ]);
     expect(await channel.confirm('linux-64', a.copy.filename, 'main')).toMatchObject({ sha256: a.facts.sha256 });
@@ -159,7 +159,7 @@ describe('LocalChannel', () => {
     const channel = new LocalChannel(join(work, 'ch3'));
     const c = await pkg('gamma');
     await copyFileAtomicNoClobber(c.copy.handle, join(work, 'ch3', 'linux-64', c.copy.filename));
-    expect((await channel.list()).size).toBe(0);
+    expect((await channel.list()).files.size).toBe(0);
     expect(await channel.confirm('linux-64', c.copy.filename, 'main')).toBeNull();
     expect(await channel.publish(c.copy, 'main', c.facts)).toEqual({ kind: 'present' });
     await channel.flush();
@@ -170,9 +170,9 @@ describe('LocalChannel', () => {
     const channel = new LocalChannel(join(work, 'ch4'));
     const pkgs = await Promise.all(Array.from({ length: 12 }, (_, i) => pkg(`many${i}`)));
     await Promise.all(pkgs.map((p) => channel.publish(p.copy, 'main', p.facts)));
-    expect((await channel.list()).size).toBe(0); // placed, not yet visible
+    expect((await channel.list()).files.size).toBe(0); // placed, not yet visible
     expect(await channel.flush()).toBe(2);
-    expect((await channel.list()).size).toBe(12);
+    expect((await channel.list()).files.size).toBe(12);
   });
 
   it('never overwrites a record: a stale one for a missing file makes the confirmation fail', async () => {
@@ -204,7 +204,7 @@ describe('LocalChannel', () => {
     await channel.publish(d.copy, 'main', d.facts);
     await channel.flush();
     await channel.withdraw('linux-64', d.copy.filename, 'main');
-    expect((await channel.list()).size).toBe(0);
+    expect((await channel.list()).files.size).toBe(0);
     expect(existsSync(join(work, 'ch5', 'linux-64', d.copy.filename))).toBe(false);
   });
 });
