@@ -1,4 +1,4 @@
-// Shared data shapes for observation, planning and applying. Types only: no runtime code here.
+// Shared data shapes for observation, planning and applying. Types only, and the constants they name.
 import type { Readable } from 'node:stream';
 import type { PackageContent } from './conda/package-content.js';
 import type { ReasonCode } from './reasons.js';
@@ -187,6 +187,22 @@ export interface TargetStore {
   withdraw(subdir: string, filename: string, label: string): Promise<void>;
   /** Remove temporary files a crashed run left. Called only while holding the run lock. */
   sweep?(): Promise<void>;
+  /**
+   * An administrator takes a published file off for good: moved from every label to YANK_LABEL, in a way the target
+   * itself remembers (a folder channel's `removed` list; the label on anaconda.org), so REPLAYED holds without the
+   * ledger. Called only while holding the run lock.
+   */
+  yank(subdir: string, filename: string): Promise<YankOutcome>;
+}
+
+/** Where yanked files go: conda-forge's `broken` label, which no client reads by default. */
+export const YANK_LABEL = 'broken';
+
+export interface YankOutcome {
+  /** The labels the file was taken off (empty: the target held no such file). */
+  from: string[];
+  /** Where it is now; null when nothing was held. */
+  to: string | null;
 }
 
 /** The three stores one run works with, built together by the composition root (`reconcile/wiring.ts`). */

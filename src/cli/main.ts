@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   registry: async () => (await import('./commands/registry.js')).registryCommand,
   ledger: async () => (await import('./commands/ledger.js')).ledgerCommand,
   demo: async () => (await import('./commands/demo.js')).demo,
+  yank: async () => (await import('./commands/yank.js')).yank,
 };
 const WORDS = [...Object.keys(COMMANDS), 'help', 'version'];
 

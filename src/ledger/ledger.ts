@@ -172,6 +172,13 @@ export class Ledger {
       .run(p.subdir, p.filename, p.label, p.digests.sha256, p.digests.md5, p.digests.size, p.feedstock, p.runId, p.at);
   }
 
+  /** What an administrator did to the channel through forgegate (a yank), for history and audits. */
+  recordAdminAction(a: { action: 'yank'; subdir: string; filename: string; detail: string; at: string }): void {
+    this.db
+      .prepare('INSERT INTO admin_actions_v1 (action, subdir, filename, detail, acted_at) VALUES (?, ?, ?, ?, ?)')
+      .run(a.action, a.subdir, a.filename, a.detail, a.at);
+  }
+
   recordVerifyFailure(
     identity: string,
     subdir: string,

@@ -41,14 +41,21 @@ CREATE TABLE IF NOT EXISTS reports_v1 (
 CREATE TABLE IF NOT EXISTS sightings_v1 (
   identity TEXT PRIMARY KEY, first_seen_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS admin_actions_v1 (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, action TEXT NOT NULL, subdir TEXT NOT NULL, filename TEXT NOT NULL,
+  detail TEXT NOT NULL, acted_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS lock_v1 (
   name TEXT PRIMARY KEY, owner TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
   acquired_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
 );
 `;
 
-/** `PRAGMA user_version` of a ledger with this schema: 1 had decisions_v1 (one row per item per run). */
-export const SCHEMA_VERSION = 2;
+/**
+ * `PRAGMA user_version` of a ledger with this schema: 1 had decisions_v1 (one row per item per run); 3 added
+ * admin_actions_v1 (a new table: nothing to move, but an older forgegate must not write a ledger it cannot read whole).
+ */
+export const SCHEMA_VERSION = 3;
 
 /** Tables of older schema versions, recognised (and migrated) as forgegate's own. */
 export const LEGACY_TABLES: readonly string[] = ['decisions_v1'];

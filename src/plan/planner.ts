@@ -249,7 +249,7 @@ function planArtifact(
 
   // 9. the target
   const content = inspected?.kind === 'verified' ? inspected.content : undefined;
-  const target = checkTarget(artifact, statement, obs, content);
+  const target = checkTarget(artifact, statement, obs, settings.labels, content);
   if (target.kind === 'reject') return reject(target.reason, target.detail, statement);
   if (target.kind === 'cleanup')
     return { ...item, decision: 'cleanup', detail: 'the target already holds these exact bytes under this label' };

@@ -40,6 +40,7 @@ export function checkTarget(
   artifact: StagedArtifact,
   st: UploadStatement,
   obs: Observation,
+  labels: readonly string[],
   content: PackageContent | undefined,
 ): TargetVerdict {
   const copies = heldCopies(obs, artifactKey(artifact.subdir, artifact.filename));
@@ -62,6 +63,12 @@ export function checkTarget(
   if (twinCopies.length === 0 && twinGone !== null)
     return { kind: 'reject', reason: 'REPLAYED', detail: `${artifact.subdir}/${twin} held this build: ${twinGone}` };
   if (twinCopies.length === 0) return { kind: 'publish', twin: null, detail: null };
+  // A yanked build (its twin moved to `broken` or another label this gate does not publish to) stays yanked.
+  if (!twinCopies.some((c) => labels.includes(c.label))) {
+    const where = twinCopies.map((c) => c.label).join(', ');
+    const detail = `${artifact.subdir}/${twin} held this build and is now only under label(s) ${where}`;
+    return { kind: 'reject', reason: 'REPLAYED', detail };
+  }
   const first = twinCopies[0]!;
   const published = { filename: twin, label: first.label, size: first.size, sha256: first.sha256 };
   if (twinCopies.some((c) => c.sha256 !== first.sha256)) {

@@ -108,6 +108,17 @@ describe('tombstones the channel keeps (conda-index `removed`): they outlive the
     });
   });
 
+  it('the twin of a build moved to broken (anaconda.org keeps no removed list) is REPLAYED', () => {
+    const w = new FakeWorld();
+    w.sign(w.stage(FILE));
+    w.target.set(`noarch/${TWIN}`, [{ label: 'broken', ...DIGESTS, sha256: TWIN_SHA }]);
+    expect(planOne(w)).toMatchObject({
+      decision: 'reject',
+      reason: 'REPLAYED',
+      detail: `noarch/${TWIN} held this build and is now only under label(s) broken`,
+    });
+  });
+
   it('the twin of a removed build is REPLAYED too, whatever its content', () => {
     const w = new FakeWorld();
     w.sign(w.stage(FILE));

@@ -10,7 +10,9 @@ import type {
   QuarantinedCopy,
   TargetListing,
   TargetStore,
+  YankOutcome,
 } from '../../model.js';
+import { YANK_LABEL } from '../../model.js';
 import { parseFullName, type AnacondaClient, type AnacondaFile, type FileRef } from './client.js';
 
 export class AnacondaTarget implements TargetStore {
@@ -91,6 +93,17 @@ export class AnacondaTarget implements TargetStore {
     const ref = this.#ref(subdir, filename);
     const held = ref ? await this.#client.dist(ref) : null;
     return held && held.labels.includes(label) ? digestsOf(held) : null;
+  }
+
+  /** To `broken`, off every other label: the file stays listed there, which is how anaconda.org remembers a yank. */
+  async yank(subdir: string, filename: string): Promise<YankOutcome> {
+    const ref = this.#ref(subdir, filename);
+    const held = ref ? await this.#client.dist(ref) : null;
+    if (ref === null || held === null) return { from: [], to: null };
+    if (!held.labels.includes(YANK_LABEL)) await this.#client.addLabel(ref, YANK_LABEL);
+    const from = held.labels.filter((l) => l !== YANK_LABEL);
+    for (const label of from) await this.#client.removeLabel(ref, label);
+    return { from, to: YANK_LABEL };
   }
 
   /** Take `label` off the file; delete the file only when that was its one label. Other labels are never touched. */

@@ -17,7 +17,9 @@ import type {
   TargetListing,
   TargetStore,
   TwinCheck,
+  YankOutcome,
 } from '../../model.js';
+import { YANK_LABEL } from '../../model.js';
 import { readStreamNoFollow } from '../../util/no-follow.js';
 import { copyFileAtomicNoClobber } from '../../util/atomic-write.js';
 import { digestFile, sameDigests } from '../../util/digest.js';
@@ -216,6 +218,44 @@ export class LocalChannel implements TargetStore {
     const held = await digestFile(path);
     if (!record || !sameDigests(held, { size: record.size, sha256: record.sha256, md5: record.md5 })) return null;
     return held;
+  }
+
+  /**
+   * Take a published file off every label to `broken` (conda-forge's convention), for good: each label it leaves
+   * lists it in its index's `removed`, so the channel itself remembers the yank without the ledger. The file is placed
+   * under `broken` before any label drops it, and each label's forms drop it before its file goes.
+   */
+  async yank(subdir: string, filename: string): Promise<YankOutcome> {
+    if (RESERVED_SUBDIRS.includes(subdir)) return { from: [], to: null };
+    const holding: { label: string; dir: string; record: RepodataRecord }[] = [];
+    for (const label of await this.#labels()) {
+      if (label === YANK_LABEL) continue;
+      const dir = join(this.#labelDir(label), subdir);
+      const record = (await readIndex(dir, subdir))[section(filename)][filename];
+      if (record !== undefined) holding.push({ label, dir, record });
+    }
+    if (holding.length === 0) return { from: [], to: null };
+    const first = holding[0]!;
+    const brokenDir = join(this.#labelDir(YANK_LABEL), subdir);
+    const placed = await copyFileAtomicNoClobber(join(first.dir, filename), join(brokenDir, filename), {
+      tmpDir: this.#tmpDir,
+    });
+    if (placed === 'exists' && !sameDigests(await digestFile(join(brokenDir, filename)), first.record))
+      throw new Error(`label ${YANK_LABEL} already holds other bytes under ${subdir}/${filename}`);
+    const broken = await readIndex(brokenDir, subdir);
+    if (broken[section(filename)][filename] === undefined) {
+      broken[section(filename)][filename] = first.record;
+      await writeForms(brokenDir, broken, this.#tmpDir);
+    }
+    for (const { dir } of holding) {
+      const index = await readIndex(dir, subdir);
+      Reflect.deleteProperty(index[section(filename)], filename);
+      if (!index.removed.includes(filename)) index.removed = [...index.removed, filename].sort();
+      await writeForms(dir, index, this.#tmpDir);
+      await unlink(join(dir, filename)).catch(() => undefined);
+    }
+    for (const key of this.#confirmed.keys()) if (key.endsWith(`\0${subdir}`)) this.#confirmed.delete(key);
+    return { from: holding.map((h) => h.label), to: YANK_LABEL };
   }
 
   /** Drop the record from every form first, then the file: no form is left naming a missing file. */
