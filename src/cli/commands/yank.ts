@@ -20,7 +20,8 @@ export const yank: Command = {
   usage,
   examples: [
     'forgegate yank --config forgegate.yml --reason "broken ABI, see #123" linux-64/foo-1.0-h0_0.conda',
-    'forgegate yank --config forgegate.yml --reason CVE-2026-1 --json noarch/bar-2.0-pyh0_0.conda noarch/bar-2.0-pyh0_0.tar.bz2',
+    'forgegate yank --config forgegate.yml --reason CVE-2026-1 --json \\',
+    '  noarch/bar-2.0-pyh0_0.conda noarch/bar-2.0-pyh0_0.tar.bz2   # both formats of one build',
   ],
   exitCodes: [ExitCode.OK, ExitCode.USAGE, ExitCode.LOCKED, ExitCode.LEDGER_UNUSABLE, ExitCode.PERMISSION],
   async run(argv, io) {
