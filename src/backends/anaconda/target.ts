@@ -10,6 +10,7 @@ import type {
   QuarantinedCopy,
   TargetListing,
   TargetStore,
+  TwinCheck,
   YankOutcome,
 } from '../../model.js';
 import { YANK_LABEL } from '../../model.js';
@@ -62,8 +63,15 @@ export class AnacondaTarget implements TargetStore {
    * under `label` → present; other bytes → conflict; same bytes only under other labels → conflict whose detail
    * starts "present only under label(s)" (a file taken off its label is never brought back automatically).
    */
-  async publish(copy: QuarantinedCopy, label: string, facts: ArtifactFacts): Promise<PublishOutcome> {
+  async publish(copy: QuarantinedCopy, label: string, facts: ArtifactFacts, twin?: TwinCheck): Promise<PublishOutcome> {
     const from = parseFullName(copy.handle)!;
+    // Beside a twin, the twin must still be the file the applier compared. Without one, the plan (which listed the
+    // twin name) is the guard: only forgegate writes here, and a lookup per publish would cost every artifact.
+    if (twin !== undefined) {
+      const held = await this.#client.dist(this.#ref(copy.subdir, twin.filename)!);
+      if (held?.sha256 !== twin.sha256)
+        return { kind: 'conflict', detail: `${copy.subdir}/${twin.filename} is not the twin this was compared with` };
+    }
     if ((await this.#client.copy(from, this.#owner, label, label)) === 'copied') return { kind: 'published' };
     const held = await this.#client.dist(this.#ref(copy.subdir, copy.filename)!);
     if (held === null)

@@ -140,5 +140,37 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
         expect(await fx.target.confirm(p.subdir, p.filename, 'main')).toEqual(digestsOf(p.facts));
       }
     });
+
+    it('open() streams exactly the bytes it serves under that label, and null under another or for no file', async () => {
+      await publish(foo, 'main');
+      const stream = await fx.target.open(foo.subdir, foo.filename, 'main');
+      expect(stream).not.toBeNull();
+      const chunks: Buffer[] = [];
+      for await (const c of stream!) chunks.push(Buffer.from(c as Uint8Array));
+      expect(Buffer.concat(chunks).equals(Buffer.from(foo.bytes))).toBe(true);
+      expect(await fx.target.open(foo.subdir, foo.filename, 'rc')).toBeNull();
+      expect(await fx.target.open(bar.subdir, bar.filename, 'main')).toBeNull();
+    });
+
+    it('yank() moves the file off every label to broken, where list() still shows it', async () => {
+      await publish(foo, 'main');
+      expect(await fx.target.yank(foo.subdir, foo.filename)).toEqual({ from: ['main'], to: 'broken' });
+      expect((await listing(foo)).files.get(keyOf(foo))).toEqual([{ label: 'broken', ...digestsOf(foo.facts) }]);
+      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toBeNull();
+      expect(await fx.target.yank(bar.subdir, bar.filename)).toEqual({ from: [], to: null });
+    });
+
+    it('publish() beside a twin checks that the twin is still the file that was compared', async () => {
+      const conda = await condaPackage({ name: 'baz', format: 'conda' });
+      const bz2 = await condaPackage({ name: 'baz', format: 'tar.bz2' });
+      expect(await publish(conda, 'main')).toEqual({ kind: 'published' });
+      const copy = await fx.quarantined(bz2.subdir, bz2.filename, bz2.bytes, 'main');
+      const wrong = { filename: conda.filename, sha256: '0'.repeat(64) };
+      expect(await fx.target.publish(copy, 'main', bz2.facts, wrong)).toMatchObject({ kind: 'conflict' });
+      const right = { filename: conda.filename, sha256: conda.facts.sha256 };
+      expect(await fx.target.publish(copy, 'main', bz2.facts, right)).toEqual({ kind: 'published' });
+      await fx.target.flush?.();
+      expect(await fx.target.confirm(bz2.subdir, bz2.filename, 'main')).toEqual(digestsOf(bz2.facts));
+    });
   });
 }
