@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from '../../src/demo/sandbox.js';
 import { LEDGER_APPLICATION_ID } from '../../src/ledger/open.js';
+import { SCHEMA_VERSION } from '../../src/ledger/schema.js';
 import { generateKeyPair } from '../../src/statement/keys.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -165,7 +166,7 @@ describe('a ledger written by the previous schema (decisions_v1)', () => {
     );
     const after = new Database(old.ledgerPath, { readonly: true });
     try {
-      expect(after.pragma('user_version', { simple: true })).toBe(2);
+      expect(after.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       const tables = (
         after.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]
       ).map((t) => t.name);

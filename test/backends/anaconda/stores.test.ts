@@ -392,7 +392,10 @@ describe('AnacondaTarget', () => {
       bytes: Buffer.from('u'),
     });
     const before = routes();
-    expect(await new AnacondaTarget(client(T.target), 'conda-forge', 4).list()).toEqual(new Map());
+    expect(await new AnacondaTarget(client(T.target), 'conda-forge', 4).list()).toEqual({
+      files: new Map(),
+      removed: new Set(),
+    });
     target.focus([
       { subdir: p.subdir, filename: p.filename },
       { subdir: absent.subdir, filename: absent.filename },
