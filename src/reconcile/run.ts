@@ -3,7 +3,7 @@
 import { applyPlan, type StagedIndex } from '../apply/applier.js';
 import type { ItemResult } from '../apply/outcome.js';
 import type { Config } from '../config/types.js';
-import { ExitCode, ForgegateError, isForgegateError, type ExitCodeValue } from '../errors.js';
+import { ExitCode, ForgegateError, isForgegateError, SIGNAL_EXIT, type ExitCodeValue } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
 import { RunLock } from '../ledger/lock.js';
 import { asLedgerError } from '../ledger/open.js';
@@ -155,7 +155,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     } catch {
       // The ledger could not say so; the next run marks a `running` run without a lock holder as interrupted.
     }
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+    process.exit(SIGNAL_EXIT[signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM']);
   });
   try {
     // Before anything is recorded (a refused run must not become the next one's reference), and before the lock,

@@ -11,6 +11,7 @@ import { backdateSightings, setLastRunStart } from '../helpers/ledger-time.js';
 import { stagedFiles } from '../helpers/staging-state.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { runs as runsView } from '../../src/ledger/views.js';
+import { ExitCode } from '../../src/errors.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-e2e-clock-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -29,7 +30,7 @@ describe('--now', () => {
   it('refuses to apply with a fake clock (exit 2) and changes nothing', async () => {
     const before = stagedFiles(sb.stagingDir);
     const r = await runCli(['reconcile', '--config', sb.configPath, '--now', '2100-01-01T00:00:00Z']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(ExitCode.USAGE);
     expect(r.stderr).toContain('error[FG_USAGE]: --at only previews: it needs --plan');
     expect(stagedFiles(sb.stagingDir)).toEqual(before);
     expect(channelState(sb.channelDir).records).toEqual([]);

@@ -5,7 +5,7 @@ import { reconcile } from '../../reconcile/run.js';
 import { renderMarkdownSummary, renderTextSummary } from '../../reconcile/summary.js';
 import { optional, parse, required } from '../args.js';
 import type { Command } from '../command.js';
-import { DETAILED_CHANGES } from '../exit-codes.js';
+import { SIGNAL_EXIT_LINES } from '../exit-codes.js';
 import { progress, warn, type Io } from '../io.js';
 import { timeFlag } from '../time-flags.js';
 
@@ -55,6 +55,7 @@ export const reconcileCommand: Command = {
   ],
   exitCodes: [
     ExitCode.OK,
+    ExitCode.CHANGES_PENDING,
     ExitCode.USAGE,
     ExitCode.REGISTRY_UNAVAILABLE,
     ExitCode.LOCKED,
@@ -66,11 +67,7 @@ export const reconcileCommand: Command = {
     ExitCode.UNSAFE_LAYOUT,
     ExitCode.PERMISSION,
   ],
-  extraExits: [
-    [DETAILED_CHANGES, 'with --plan --detailed-exitcode: changes are pending (2 is otherwise a usage error)'],
-    [130, 'interrupted by Ctrl-C (SIGINT); the ledger marks the run interrupted'],
-    [143, 'stopped by SIGTERM; the ledger marks the run interrupted'],
-  ],
+  extraExits: SIGNAL_EXIT_LINES,
   async run(argv, io) {
     const { values } = parse(
       argv,
@@ -112,7 +109,7 @@ export const reconcileCommand: Command = {
     io.out(values['json'] ? JSON.stringify(result, null, 2) : renderTextSummary(result));
     if (!planOnly || values['step-summary']) await writeStepSummary(io, renderMarkdownSummary(result));
     if (planOnly && values['detailed-exitcode'] && result.exitCode === ExitCode.OK && result.changesPending)
-      return DETAILED_CHANGES;
+      return ExitCode.CHANGES_PENDING;
     return result.exitCode;
   },
 };
