@@ -23,7 +23,10 @@ describe('forgegate CLI', () => {
 
   it('names the bad input and the fix on usage errors, exit 2', async () => {
     const unknown = await runCli(['frobnicate']);
-    expect(unknown).toMatchObject({ code: ExitCode.USAGE, stderr: expect.stringContaining('unknown command "frobnicate"') });
+    expect(unknown).toMatchObject({
+      code: ExitCode.USAGE,
+      stderr: expect.stringContaining('unknown command "frobnicate"'),
+    });
     const flag = await runCli(['reconcile', '--config', 'x.yml', '--bogus']);
     expect(flag.code).toBe(ExitCode.USAGE);
     expect(flag.stderr).toMatch(/error\[FG_USAGE\].*--bogus/);
