@@ -16,7 +16,7 @@ import { fixFor, isReasonCode } from '../reasons.js';
 import { faultPoint } from '../util/fault.js';
 import { asPermissionError } from '../util/fs-errors.js';
 import { toUtcString } from '../util/time.js';
-import { checkClock } from './clock-check.js';
+import { checkClock, rerunFix } from './clock-check.js';
 import { inspectStaged } from './inspect.js';
 import { observe } from './observe.js';
 import { failureReports, sendReports } from './report-failures.js';
@@ -160,7 +160,8 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
   try {
     // Before anything is recorded (a refused run must not become the next one's reference), and before the lock,
     // whose expiry is read with the same clock.
-    if (!opts.acceptClockJump) checkClock(Date.now(), ledger?.lastRunStartedAt() ?? null, config.policy);
+    if (!opts.acceptClockJump)
+      checkClock(Date.now(), ledger?.lastRunStartedAt() ?? null, config.policy, rerunFix(config.configPath, opts.env));
     lock?.acquire();
     if (!opts.planOnly && ledger !== null) {
       runId = ledger.startRun('apply', toUtcString(Date.now()));
