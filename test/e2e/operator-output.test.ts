@@ -232,7 +232,6 @@ describe('a name from staging stays on one line', () => {
     ]);
     expect(lines(second.stdout).filter((l) => l.startsWith('forgegate run'))).toHaveLength(1);
     for (const text of [first.stdout, second.stdout, readFileSync(summary, 'utf8')])
-      // eslint-disable-next-line no-control-regex -- finding raw separators is the point
       expect(text).not.toMatch(/[\r\u0085\u2028\u2029\u202e\ufeff]/);
     const page = readFileSync(summary, 'utf8');
     expect(lines(page).filter((l) => l.includes('published 1'))).toHaveLength(1);
