@@ -319,6 +319,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
       // Under the lock, what a crashed run left in the quarantine is debris.
       await stores.quarantine.sweep?.();
       phase = 'applying';
+      if (plan.items.length > 0) progress('applying')(0, plan.items.length);
       const applied = await applyPlan(plan, index, {
         ...stores,
         registry,

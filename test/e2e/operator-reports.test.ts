@@ -117,12 +117,15 @@ describe('step summary and progress', () => {
     // `script` gives the CLI a real terminal.
     const tty = (args: string): string =>
       execFileSync('script', ['-qec', `${process.execPath} ${CLI} ${args}`, '/dev/null'], { encoding: 'utf8' });
+    // Each line names what it counts, and is erased once its count is complete.
     const plan = tty(`reconcile --plan --config ${sb.configPath}`);
-    expect(plan).toContain('observing 3/3');
-    expect(plan).toContain('inspecting 1/1');
+    expect(plan).toContain('listing staging, target and registry 2/3');
+    expect(plan).toContain('reading staged artifacts 0/1');
+    expect(plan).not.toContain('3/3');
     const run = tty(`reconcile --config ${sb.configPath}`);
-    expect(run).toContain('observing 3/3');
-    expect(run).toContain('applying 1/1');
+    expect(run).toContain('listing staging, target and registry 0/3');
+    expect(run).toContain('applying decisions 0/1');
+    expect(run).not.toContain('1/1');
   });
 });
 
