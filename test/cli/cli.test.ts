@@ -21,7 +21,7 @@ describe('forgegate CLI', () => {
     }
   });
 
-  it('names the bad input and the fix on usage errors, exit 2', async () => {
+  it('names the bad input and the fix on usage errors, exit 64', async () => {
     const unknown = await runCli(['frobnicate']);
     expect(unknown).toMatchObject({
       code: ExitCode.USAGE,

@@ -41,7 +41,7 @@ const notABug = (r: CliResult): void => {
 };
 
 describe('input files', () => {
-  it('a glob that matched nothing, and a folder given as a file: exit 2 with the code and a fix', async () => {
+  it('a glob that matched nothing, and a folder given as a file: exit 64 with the code and a fix', async () => {
     const keys = join(work, 'keys');
     expect((await runCli(['keygen', '--feedstock', 'app', '--dir', keys])).code).toBe(0);
     mkdirSync(join(work, 'empty', 'linux-64'), { recursive: true });
