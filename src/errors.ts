@@ -1,10 +1,12 @@
 // One place for process exit codes and the user-facing error class (undici-style: a stable code per error).
+// Scripts read these: 2 is never an error (it is `reconcile --plan --detailed-exitcode`'s "changes pending", as in
+// Terraform), a usage error is 64 and a bug 70 (BSD sysexits' EX_USAGE and EX_SOFTWARE), every other error its own.
 export const ExitCode = {
   OK: 0,
-  /** `check`: at least one artifact may not be published. */
+  /** `check`: at least one artifact may not be published; `registry lint`: problems found. */
   NOT_PUBLISHABLE: 1,
-  /** Bad flags, bad config, bad input file. Nothing ran. */
-  USAGE: 2,
+  /** `reconcile --plan --detailed-exitcode` only: applying would change something. Never an error. */
+  CHANGES_PENDING: 2,
   /** The registry could not be read completely; the run stopped before applying anything. */
   REGISTRY_UNAVAILABLE: 3,
   /** Another run holds the ledger lock; this run did nothing. */
@@ -23,11 +25,16 @@ export const ExitCode = {
   UNSAFE_LAYOUT: 10,
   /** forgegate may not write where it must (EACCES, EPERM, EROFS): an admin's fix; nothing more was applied. */
   PERMISSION: 11,
-  /** A bug in forgegate. */
+  /** Bad flags, bad config, bad or missing input file (sysexits EX_USAGE). Nothing ran. */
+  USAGE: 64,
+  /** A bug in forgegate (sysexits EX_SOFTWARE). */
   INTERNAL: 70,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** A run stopped by a signal exits as a shell reports it: 128 + the signal number. */
+export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
 
 export type ErrorCode =
   | 'FG_USAGE'

@@ -244,6 +244,13 @@ export interface RegistrySnapshot {
   outputs: Map<string, string[] | null>;
   /** feedstock → its keys, or null when it has no key file. */
   keys: Map<string, RegistryKey[] | null>;
+  /**
+   * A git checkout read at `commit` only: the output files (by name) and key files (by feedstock) this snapshot was
+   * asked for whose working-tree copy differs from that commit: edited, added or deleted but not committed. A fact
+   * about the checkout, never read as registry content (an edit counts once it is committed); a plan names it where
+   * it explains a rejection.
+   */
+  uncommitted?: { outputs: Map<string, string>; keys: Map<string, string> };
 }
 
 export interface SnapshotRequest {

@@ -42,6 +42,8 @@ export interface ApplyDeps {
   unpackLimits: UnpackLimits;
   clock: () => number;
   onProgress?: (done: number, total: number) => void;
+  /** Each item as it finishes (what a run stopped by a signal says it finished). */
+  onItemDone?: (result: ItemResult) => void;
 }
 
 export interface StagedIndex {
@@ -86,8 +88,10 @@ export async function applyPlan(plan: Plan, staged: StagedIndex, deps: ApplyDeps
     first.map((r, i) =>
       limit(async (): Promise<ItemResult> => {
         const outcome = r.kind !== 'pending' ? r : flushFailure !== null ? flushFailure : await contained(r.finish);
+        const result: ItemResult = { item: plan.items[i]!, outcome: outcome as Outcome };
+        deps.onItemDone?.(result);
         deps.onProgress?.(++done, plan.items.length);
-        return { item: plan.items[i]!, outcome: outcome as Outcome };
+        return result;
       }),
     ),
   );

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The forgegate CLI: a command table, and exactly two ways out — a reported error with its exit code, or a bug.
 import { readFileSync } from 'node:fs';
-import { ExitCode, isForgegateError } from '../errors.js';
+import { ExitCode, ForgegateError, isForgegateError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Command } from './command.js';
 import { exitCodeLines } from './exit-codes.js';
@@ -55,12 +55,31 @@ function version(): string {
   return `forgegate ${pkg.version}`;
 }
 
-function unknownCommand(io: Io, name: string): number {
-  io.err(
-    `error[FG_USAGE]: unknown command "${name}"${didYouMean(name, WORDS, (c) => `"forgegate ${c}"`)}\n` +
-      '  fix: run `forgegate help` for the list of commands',
+const INTERNAL_FIX = 'This is a bug in forgegate: please open an issue with the command you ran.';
+
+/** `--json` among the flags (before a `--` terminator, after which it would be an artifact's name). */
+function wantsJson(argv: string[]): boolean {
+  const flags = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  return flags.includes('--json');
+}
+
+/**
+ * An error, told to people on stderr (`error[CODE]: what` and `fix:`) and, under `--json`, to scripts on stdout as
+ * `{"formatVersion": 1, "error": {code, message, fix}, "exitCode"}`: the same code, message and fix, so a script
+ * that reads stdout never parses text.
+ */
+function reportError(io: Io, json: boolean, code: string, message: string, fix: string | null, exit: number): number {
+  if (json) io.out(JSON.stringify({ formatVersion: 1, error: { code, message, fix }, exitCode: exit }, null, 2));
+  io.err(`error[${code}]: ${message}${fix ? `\n  fix: ${fix}` : ''}`);
+  return exit;
+}
+
+function unknownCommand(name: string): ForgegateError {
+  return new ForgegateError(
+    'FG_USAGE',
+    `unknown command "${name}"${didYouMean(name, WORDS, (c) => `"forgegate ${c}"`)}`,
+    { fix: 'Run `forgegate help` for the list of commands.' },
   );
-  return ExitCode.USAGE;
 }
 
 async function load(name: string): Promise<Command | null> {
@@ -68,11 +87,12 @@ async function load(name: string): Promise<Command | null> {
   return loader ? loader() : null;
 }
 
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h') {
+async function dispatch(name: string | undefined, rest: string[], io: Io): Promise<number> {
+  if (name === undefined)
+    throw new ForgegateError('FG_USAGE', 'no command given', { fix: 'Run `forgegate help` for the list of commands.' });
+  if (name === '--help' || name === '-h') {
     io.out(HELP);
-    return name === undefined ? ExitCode.USAGE : ExitCode.OK;
+    return ExitCode.OK;
   }
   if (name === 'version' || name === '--version') {
     io.out(version());
@@ -84,31 +104,38 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       return ExitCode.OK;
     }
     const command = await load(rest[0]!);
-    if (!command) return unknownCommand(io, rest[0]!);
+    if (!command) throw unknownCommand(rest[0]!);
     io.out(commandHelp(command));
     return ExitCode.OK;
   }
   const command = await load(name);
-  if (!command) return unknownCommand(io, name);
+  if (!command) throw unknownCommand(name);
+  // Only before a `--` terminator: after it, `--help` is a positional (an artifact could be named that).
+  const flags = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (flags.includes('--help') || flags.includes('-h')) {
+    io.out(commandHelp(command));
+    return ExitCode.OK;
+  }
+  return await command.run(rest, io);
+}
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) io.out(HELP);
   try {
-    // Only before a `--` terminator: after it, `--help` is a positional (an artifact could be named that).
-    const flags = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
-    if (flags.includes('--help') || flags.includes('-h')) {
-      io.out(commandHelp(command));
-      return ExitCode.OK;
-    }
-    return await command.run(rest, io);
+    return await dispatch(name, rest, io);
   } catch (e) {
-    if (isForgegateError(e)) {
-      io.err(`error[${e.code}]: ${e.message}${e.fix ? `\n  fix: ${e.fix}` : ''}`);
-      return e.exitCode;
-    }
+    const json = wantsJson(argv);
+    if (isForgegateError(e)) return reportError(io, json, e.code, e.message, e.fix ?? null, e.exitCode);
     const debug = io.env['FORGEGATE_DEBUG'] === '1';
-    io.err(
-      `internal error: ${(e as Error).message}\n` +
-        `${debug ? ((e as Error).stack ?? '') : '  (set FORGEGATE_DEBUG=1 for a stack trace)'}\n` +
-        '  This is a bug in forgegate: please open an issue with the command you ran.',
-    );
+    const message = (e as Error).message;
+    if (json) reportError(io, true, 'FG_INTERNAL', message, INTERNAL_FIX, ExitCode.INTERNAL);
+    else
+      io.err(
+        `internal error: ${message}\n` +
+          `${debug ? ((e as Error).stack ?? '') : '  (set FORGEGATE_DEBUG=1 for a stack trace)'}\n  ${INTERNAL_FIX}`,
+      );
+    if (json && debug) io.err((e as Error).stack ?? '');
     return ExitCode.INTERNAL;
   }
 }

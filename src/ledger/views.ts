@@ -171,6 +171,21 @@ export function failures(ledger: Ledger, f: ViewFilter): View<FailureView> {
   return cut(out, f.limit);
 }
 
+/**
+ * For each upload identity, the reasons earlier runs rejected it for: a rejection among them is no news (a cron
+ * log in `--quiet` does not repeat it every run).
+ */
+export function earlierRejections(ledger: Ledger, identities: Iterable<string>): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  if (!ledger.has('rejections_v1')) return out;
+  const query = ledger.db.prepare('SELECT reason FROM rejections_v1 WHERE identity = ?');
+  for (const identity of new Set(identities)) {
+    const reasons = (query.all(identity) as { reason: string }[]).map((r) => r.reason);
+    if (reasons.length > 0) out.set(identity, new Set(reasons));
+  }
+  return out;
+}
+
 export function publications(ledger: Ledger, f: ViewFilter): View<PublicationView> {
   if (!ledger.has('publications_v1')) return { rows: [], truncated: false };
   const feedstock = f.feedstock ?? null;

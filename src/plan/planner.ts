@@ -241,6 +241,14 @@ function planArtifact(
   const auth = authorizeOutput(obs.registry, statement.feedstock, parsed.name);
   if (!auth.ok && auth.reason === 'OUTPUT_NOT_REGISTERED') {
     // The exact command the admin runs, and where to ask for it.
+    // An edit made and not committed is invisible to the run: asking for it again would not help.
+    const pending = obs.registry.uncommitted?.outputs.get(parsed.name);
+    if (pending !== undefined)
+      return reject(
+        auth.reason,
+        `${auth.detail}; the registry has uncommitted changes to ${pending}: commit them (runs read the last commit)`,
+        statement,
+      );
     const command = `forgegate registry add-output REGISTRY --output ${parsed.name} --feedstock ${statement.feedstock}`;
     const where = settings.registryHome === undefined ? '' : `; ask in ${settings.registryHome}`;
     return reject(auth.reason, `${auth.detail}; an admin runs \`${command}\`${where}`, statement);

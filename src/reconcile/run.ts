@@ -3,20 +3,21 @@
 import { applyPlan, type StagedIndex } from '../apply/applier.js';
 import type { ItemResult } from '../apply/outcome.js';
 import type { Config } from '../config/types.js';
-import { ExitCode, ForgegateError, isForgegateError, type ExitCodeValue } from '../errors.js';
+import { ExitCode, ForgegateError, isForgegateError, SIGNAL_EXIT, type ExitCodeValue } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
+import { earlierRejections } from '../ledger/views.js';
 import { RunLock } from '../ledger/lock.js';
 import { asLedgerError } from '../ledger/open.js';
 import { assemblePlan } from '../plan/planner.js';
 import type { Observation, Plan, PlanItem, PlanSettings, StrayItem } from '../plan/types.js';
-import { artifactKey, uploadIdentity } from '../plan/identity.js';
+import { artifactKey, sighting, uploadIdentity } from '../plan/identity.js';
 import type { ReportSink } from '../model.js';
 import { createRegistry, createReportSink, createStores } from './wiring.js';
 import { fixFor, isReasonCode } from '../reasons.js';
 import { faultPoint } from '../util/fault.js';
 import { asPermissionError } from '../util/fs-errors.js';
 import { toUtcString } from '../util/time.js';
-import { checkClock } from './clock-check.js';
+import { checkClock, rerunFix } from './clock-check.js';
 import { inspectStaged } from './inspect.js';
 import { observe } from './observe.js';
 import { failureReports, sendReports } from './report-failures.js';
@@ -34,8 +35,33 @@ export interface ReconcileOptions {
   /** Run even though the clock moved against the last run (the operator checked it). */
   acceptClockJump?: boolean;
   env: NodeJS.ProcessEnv;
-  /** Progress per phase: `observing`, `inspecting` (plans), `applying`. */
-  onProgress?: (phase: string, done: number, total: number) => void;
+  /** Progress per phase, `what` naming what is counted (PHASE: `reading staged artifacts`, …). */
+  onProgress?: (what: string, done: number, total: number) => void;
+  /**
+   * A signal (Ctrl-C, a service stop) is ending the run: what it finished and what it did not, told just before the
+   * process exits (the ledger already says `interrupted`).
+   */
+  onInterrupt?: (interruption: Interruption) => void;
+}
+
+/** What a run is doing, named for progress lines and for what an interrupted run says it was doing. */
+export const PHASE = {
+  preparing: 'checking the clock, the lock and the staging layout',
+  observing: 'listing staging, target and registry',
+  inspecting: 'reading staged artifacts',
+  planning: 'working out the plan',
+  applying: 'applying decisions',
+  reporting: 'sending failure reports',
+} as const;
+
+export interface Interruption {
+  signal: NodeJS.Signals;
+  mode: 'plan' | 'apply';
+  phase: keyof typeof PHASE;
+  /** Items applying finished, by outcome (`published`, `rejected`, …). */
+  finished: Record<string, number>;
+  /** Items of the plan not finished: not started, or started and not yet confirmed. */
+  unfinished: number;
 }
 
 export interface ResultItem {
@@ -57,7 +83,16 @@ export interface ResultItem {
   adminCause: string | null;
   /** Evidence that did not decide this item (see PlanItem.warnings). */
   warnings: string[];
+  /**
+   * An earlier run already decided this upload the same way: the same rejection (same bytes, same reason) or a
+   * wait for an upload it had already seen. `--quiet` leaves such an item out. Never true for what changes
+   * something (a publication, a cleanup, a deletion) or a failure.
+   */
+  seenBefore: boolean;
 }
+
+/** A stray, and whether an earlier run already saw that very file (`--quiet` lists only new ones and deletions). */
+export type ResultStray = StrayItem & { seenBefore: boolean };
 
 export interface ReconcileResult {
   formatVersion: typeof RESULT_FORMAT_VERSION;
@@ -66,7 +101,7 @@ export interface ReconcileResult {
   registryCommit: string | null;
   targetChannel: string;
   items: ResultItem[];
-  strays: StrayItem[];
+  strays: ResultStray[];
   summary: Record<string, number>;
   /** Anything applying would change in staging or the target: a publication, a cleanup, a deletion. */
   changesPending: boolean;
@@ -76,13 +111,26 @@ export interface ReconcileResult {
   exitCode: ExitCodeValue;
 }
 
-function toResultItem(item: PlanItem, applied: ItemResult | undefined): ResultItem {
+function toResultItem(item: PlanItem, applied: ItemResult | undefined, seen: Seen): ResultItem {
   const o = applied?.outcome;
   // A failure forgegate may not write past is the admin's to fix: it says so, with the fix.
   if (o?.kind === 'failed' && o.code === 'FG_PERMISSION')
-    return { ...toResultItem(item, undefined), outcome: o.kind, reason: o.code, fix: PERMISSION_FIX, detail: o.detail };
+    return {
+      ...toResultItem(item, undefined, seen),
+      outcome: o.kind,
+      reason: o.code,
+      fix: PERMISSION_FIX,
+      detail: o.detail,
+      seenBefore: false,
+    };
   const reason = o?.kind === 'rejected' ? o.reason : item.reason;
   const detail = o && 'detail' in o && o.detail !== undefined ? o.detail : item.detail;
+  const deleteStaged = o ? o.kind === 'rejected' && o.deleted : item.deleteStaged;
+  const did = o?.kind ?? item.decision;
+  const seenBefore =
+    !deleteStaged &&
+    (((did === 'rejected' || did === 'reject') && reason !== null && seen.rejection(item, reason)) ||
+      ((did === 'waiting' || did === 'wait') && seen.upload(item)));
   return {
     subdir: item.subdir,
     filename: item.filename,
@@ -93,11 +141,48 @@ function toResultItem(item: PlanItem, applied: ItemResult | undefined): ResultIt
     detail,
     label: item.label,
     outcome: o ? o.kind : null,
-    deleteStaged: o ? o.kind === 'rejected' && o.deleted : item.deleteStaged,
+    deleteStaged,
     // Applying verifies the quarantined copy instead; what it read for retention is no news.
     inspection: applied ? null : item.inspection,
     adminCause: item.adminCause,
     warnings: item.warnings,
+    seenBefore,
+  };
+}
+
+/** What the ledger knew before this run recorded anything: for telling news from repeats (`--quiet`). */
+interface Seen {
+  /** An earlier run rejected exactly this upload for this reason. */
+  rejection(item: PlanItem, reason: string): boolean;
+  /** An earlier run saw this very staged artifact. */
+  upload(item: PlanItem): boolean;
+  /** An earlier run saw this very stray file. */
+  stray(stray: StrayItem): boolean;
+}
+
+/** Read before this run records anything (rejections are recorded at the end of applying). */
+function seenBy(ledger: Ledger | null, observation: Observation, plan: Plan, index: StagedIndex): Seen {
+  const { staging } = observation;
+  const rejected =
+    ledger === null
+      ? new Map<string, Set<string>>()
+      : earlierRejections(
+          ledger,
+          plan.items.map((i) => identityOf(i, index)),
+        );
+  const sightingOf = new Map<string, string>([
+    ...staging.artifacts.map((a) => [a.handle, sighting.artifact(a)] as const),
+    ...staging.signatures.map((s) => [s.handle, sighting.signature(s)] as const),
+    ...staging.others.map((f) => [f.handle, sighting.file(f)] as const),
+  ]);
+  const known = (handle: string | undefined): boolean => {
+    const key = handle === undefined ? undefined : sightingOf.get(handle);
+    return key !== undefined && observation.ledger.firstSeen.has(key);
+  };
+  return {
+    rejection: (item, reason) => rejected.get(identityOf(item, index))?.has(reason) ?? false,
+    upload: (item) => known(index.artifacts.get(artifactKey(item.subdir, item.filename))?.handle),
+    stray: (s) => known(s.handle),
   };
 }
 
@@ -147,7 +232,10 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     registryHome: registryHome(config),
   };
   const limits = { maxUnpackedBytes: config.policy.maxUnpackedBytes, maxUnpackRatio: config.policy.maxUnpackRatio };
-  const progress = (phase: string) => (done: number, total: number) => opts.onProgress?.(phase, done, total);
+  let phase: keyof typeof PHASE = 'preparing';
+  const progress = (p: keyof typeof PHASE) => (done: number, total: number) => opts.onProgress?.(PHASE[p], done, total);
+  /** What applying finished so far: what an interrupted run says it did. */
+  const finished: ItemResult[] = [];
   const stopSignals = onSignals((signal) => {
     try {
       if (runId !== null && ledger !== null) ledger.markInterrupted(runId, toUtcString(Date.now()), signal);
@@ -155,12 +243,22 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     } catch {
       // The ledger could not say so; the next run marks a `running` run without a lock holder as interrupted.
     }
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+    try {
+      const done: Record<string, number> = {};
+      for (const r of finished) done[r.outcome.kind] = (done[r.outcome.kind] ?? 0) + 1;
+      const mode = opts.planOnly ? 'plan' : 'apply';
+      const unfinished = (plan?.items.length ?? 0) - finished.length;
+      opts.onInterrupt?.({ signal, mode, phase, finished: done, unfinished });
+    } catch {
+      // Saying what was finished is a courtesy; exiting with the signal's code is what matters.
+    }
+    process.exit(SIGNAL_EXIT[signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM']);
   });
   try {
     // Before anything is recorded (a refused run must not become the next one's reference), and before the lock,
     // whose expiry is read with the same clock.
-    if (!opts.acceptClockJump) checkClock(Date.now(), ledger?.lastRunStartedAt() ?? null, config.policy);
+    if (!opts.acceptClockJump)
+      checkClock(Date.now(), ledger?.lastRunStartedAt() ?? null, config.policy, rerunFix(config.configPath, opts.env));
     lock?.acquire();
     if (!opts.planOnly && ledger !== null) {
       runId = ledger.startRun('apply', toUtcString(Date.now()));
@@ -171,6 +269,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     // Under the lock and before the target is listed: an index write a crashed run left half done is finished.
     if (!opts.planOnly) await stores.target.sweep?.();
     const registry = createRegistry(config.registry, { env: opts.env });
+    phase = 'observing';
     const observed = await observe(stores, registry, ledger, clock(), progress('observing'));
     index = observed.index;
     let observation: Observation = observed.observation;
@@ -180,6 +279,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     // would be, instead of being retried forever.
     const inspect = opts.planOnly || plan.items.some((i) => i.decision === 'publish' && i.pastRetention);
     if (inspect) {
+      phase = 'inspecting';
       const { inspections, twinContents } = await inspectStaged(plan, index, stores.staging, stores.target, {
         limits,
         concurrency: config.policy.concurrency,
@@ -190,6 +290,8 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
       plan = assemblePlan(observation, settings);
     }
 
+    phase = 'planning';
+    const seen = seenBy(ledger, observation, plan, index);
     // Custody others could change is refused before anything is copied (a plan copies nothing, so it leaves the
     // quarantine alone); checked after planning so that a permission error here is remembered against the plan.
     if (!opts.planOnly) await stores.quarantine.preflight?.();
@@ -216,6 +318,8 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
       };
       // Under the lock, what a crashed run left in the quarantine is debris.
       await stores.quarantine.sweep?.();
+      phase = 'applying';
+      if (plan.items.length > 0) progress('applying')(0, plan.items.length);
       const applied = await applyPlan(plan, index, {
         ...stores,
         registry,
@@ -226,9 +330,11 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
         unpackLimits: limits,
         clock,
         onProgress: progress('applying'),
+        onItemDone: (r) => finished.push(r),
       });
       results = applied.results;
       indexWrites = applied.indexWrites;
+      phase = 'reporting';
       reports = await sendReports(failureReports(results), sink, ledger, clock());
       // Decisions are made when the run observed the world (before anything it then published).
       recordResults(ledger, runId, results, index, toUtcString(observation.observedAtMs));
@@ -258,8 +364,8 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
       now: plan.now,
       registryCommit: plan.registryCommit,
       targetChannel: plan.targetChannel,
-      items: plan.items.map((i) => toResultItem(i, byKey.get(artifactKey(i.subdir, i.filename)))),
-      strays: plan.strays,
+      items: plan.items.map((i) => toResultItem(i, byKey.get(artifactKey(i.subdir, i.filename)), seen)),
+      strays: plan.strays.map((st) => ({ ...st, seenBefore: seen.stray(st) })),
       summary,
       changesPending: changesPending(plan),
       reports,

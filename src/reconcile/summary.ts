@@ -1,7 +1,21 @@
-// The run summary: a text table for terminals and cron mail, Markdown for GITHUB_STEP_SUMMARY.
-import { textTable } from '../cli/io.js';
+// The run summary: a text table for terminals and cron mail, Markdown for GITHUB_STEP_SUMMARY, and the line an
+// interrupted run leaves. Every name from staging goes through escapeControl (text) or mdCode (Markdown), so one
+// name is one line whatever it holds.
+import { shorten, textTable, wrap } from '../cli/io.js';
 import { mdCode, mdTable } from '../reports/markdown.js';
-import type { ReconcileResult } from './run.js';
+import { escapeControl } from '../util/escape-control.js';
+import { PHASE, type Interruption, type ReconcileResult } from './run.js';
+
+export interface TextOptions {
+  /**
+   * Changes only (cron logs): what this run published, cleaned up or deleted, new rejections, failures, alerts and
+   * new strays; an item an earlier run already decided the same way is left out, and a run with nothing new prints
+   * nothing at all.
+   */
+  quiet?: boolean;
+  /** The terminal's width: tables and listed names are shortened with `…` to fit; undefined keeps every line whole. */
+  width?: number;
+}
 
 const DECISIONS = ['publish', 'cleanup', 'reject', 'wait', 'delete'];
 /** Past this many rows the step summary folds its table into <details> (a page stays readable). */
@@ -30,8 +44,19 @@ function counts(result: ReconcileResult): string {
   return done ? `plan: ${planned} → done: ${done}` : `plan: ${planned}`;
 }
 
-export function renderTextSummary(result: ReconcileResult): string {
-  const rows = result.items.map((i) => [
+/** A staged name as one line of text: control characters escaped, and shortened in the middle to fit `width`. */
+function stagedName(subdir: string | null, filename: string, width: number | undefined, indent: number): string {
+  const name = escapeControl(`${subdir ?? '?'}/${filename}`);
+  return width === undefined ? name : shorten(name, Math.max(20, width - indent), 'middle');
+}
+
+export function renderTextSummary(result: ReconcileResult, opts: TextOptions = {}): string {
+  const quiet = opts.quiet ?? false;
+  const items = quiet ? result.items.filter((i) => !i.seenBefore) : result.items;
+  const listedStrays = quiet ? result.strays.filter((s) => !s.seenBefore || s.delete) : result.strays;
+  const reportNews = result.reports.sent > 0 || result.reports.error !== null;
+  if (quiet && items.length === 0 && listedStrays.length === 0 && !reportNews) return '';
+  const rows = items.map((i) => [
     action(i, result.mode),
     `${i.subdir}/${i.filename}`,
     i.feedstock ?? '-',
@@ -46,48 +71,56 @@ export function renderTextSummary(result: ReconcileResult): string {
       .filter(Boolean)
       .join('; '),
   ]);
-  const registry = result.registryCommit?.slice(0, 12) ?? '(folder)';
+  const registry = escapeControl(result.registryCommit?.slice(0, 12) ?? '(folder)');
   const mode = result.mode === 'plan' ? 'plan' : 'run';
   const head = `forgegate ${mode} at ${result.now} · registry ${registry} · ${counts(result)}`;
   const kinds = (['signature', 'unknown-subdir', 'other'] as const)
-    .map((k) => [STRAY_KIND[k], result.strays.filter((s) => s.kind === k).length] as const)
+    .map((k) => [STRAY_KIND[k], listedStrays.filter((s) => s.kind === k).length] as const)
     .filter(([, n]) => n > 0)
     .map(([what, n]) => `${n} ${what}`)
     .join(', ');
-  const doomed = result.strays.filter((s) => s.delete);
+  const doomed = listedStrays.filter((s) => s.delete);
+  const fresh = quiet ? listedStrays.filter((s) => !s.delete) : [];
+  const verb = result.mode === 'apply' ? 'deleted' : 'delete';
   const strays =
-    result.strays.length > 0
-      ? `\nstrays: ${kinds} ` +
+    listedStrays.length > 0
+      ? `\n${quiet ? 'new strays and deletions' : 'strays'}: ${kinds} ` +
         `(${doomed.length} past retention${result.mode === 'apply' ? ', deleted' : ', to be deleted'})` +
-        doomed
-          .map((s) => `\n  ${result.mode === 'apply' ? 'deleted' : 'delete'} ${s.subdir ?? '?'}/${s.filename}`)
-          .join('')
+        doomed.map((s) => `\n  ${verb} ${stagedName(s.subdir, s.filename, opts.width, verb.length + 3)}`).join('') +
+        fresh.map((s) => `\n  new ${stagedName(s.subdir, s.filename, opts.width, 6)}`).join('')
       : '';
   const inspected = result.items.filter((i) => i.inspection === 'verified').length;
   const notInspected = result.items.filter((i) => i.inspection?.startsWith('not inspected')).length;
   const inspection =
-    result.mode === 'plan' && inspected + notInspected > 0
+    result.mode === 'plan' && !quiet && inspected + notInspected > 0
       ? `\nstaged bytes: ${inspected} verified${notInspected > 0 ? `, ${notInspected} not inspected` : ''}`
       : '';
   const reports =
-    result.mode === 'apply'
+    result.mode === 'apply' && (!quiet || reportNews)
       ? `\nreports sent: ${result.reports.sent}` +
-        (result.reports.error ? ` (report delivery failed: ${result.reports.error}; retried next run)` : '') +
+        (result.reports.error
+          ? ` (report delivery failed: ${escapeControl(result.reports.error)}; retried next run)`
+          : '') +
         (result.indexWrites > 0 ? `\nchannel indexes written: ${result.indexWrites} (once per label and subdir)` : '')
       : '';
   const fixes = [
     ...new Map(
-      result.items
+      items
         .filter((i) => i.reason && i.fix && (i.outcome ?? i.decision).match(/^(reject|failed)/))
         .map((i) => [i.reason!, i.fix!]),
     ).entries(),
   ]
-    .map(([reason, fix]) => `  ${reason}: ${fix}`)
+    .map(([reason, fix]) => wrap(`  ${reason}: ${fix}`, opts.width, 4))
     .join('\n');
   return (
     [
-      head,
-      rows.length > 0 ? textTable(['decision', 'artifact', 'feedstock', 'label', 'reason', 'detail'], rows) : '',
+      wrap(head, opts.width),
+      rows.length > 0
+        ? textTable(['decision', 'artifact', 'feedstock', 'label', 'reason', 'detail'], rows, {
+            width: opts.width,
+            fold: 2,
+          })
+        : '',
       fixes ? `fixes:\n${fixes}` : '',
     ]
       .filter(Boolean)
@@ -124,4 +157,29 @@ export function renderMarkdownSummary(result: ReconcileResult): string {
         strays.map((s) => mdCode(`${s.subdir ?? '?'}/${s.filename}`)).join(', ')
       : '';
   return `### forgegate ${result.mode} at ${result.now}\n\n${counts(result)}\n\n${table}${deleted}\n\n`;
+}
+
+const OUTCOME_ORDER = ['published', 'cleaned', 'rejected', 'waiting', 'failed', 'alert'];
+
+/** The line a run stopped by a signal leaves: what it finished, and what the next run does about the rest. */
+export function renderInterruption(i: Interruption): string {
+  const head = `interrupted (${i.signal}) while ${PHASE[i.phase]}`;
+  if (i.mode === 'plan') return `${head}: a plan changes nothing; run it again for the whole plan.`;
+  if (i.phase !== 'applying' && i.phase !== 'reporting')
+    return `${head}: nothing in staging or the channel was changed; the next run starts over.`;
+  const done = Object.entries(i.finished)
+    .sort(([a], [b]) => OUTCOME_ORDER.indexOf(a) - OUTCOME_ORDER.indexOf(b))
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ');
+  const finished = done === '' ? 'nothing finished yet' : done;
+  if (i.unfinished === 0)
+    return (
+      `${head}: ${finished}; every item was finished, failure reports not yet sent go out with the next run for ` +
+      'uploads still in staging.'
+    );
+  const items = i.unfinished === 1 ? '1 item' : `${i.unfinished} items`;
+  return (
+    `${head}: ${finished}; ${items} not finished: the next run plans them again (it completes or sweeps ` +
+    'whatever this run left half done).'
+  );
 }

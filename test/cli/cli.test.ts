@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from '../../src/demo/sandbox.js';
 import { runCli } from '../helpers/cli.js';
+import { ExitCode } from '../../src/errors.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -20,14 +21,17 @@ describe('forgegate CLI', () => {
     }
   });
 
-  it('names the bad input and the fix on usage errors, exit 2', async () => {
+  it('names the bad input and the fix on usage errors, exit 64', async () => {
     const unknown = await runCli(['frobnicate']);
-    expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "frobnicate"') });
+    expect(unknown).toMatchObject({
+      code: ExitCode.USAGE,
+      stderr: expect.stringContaining('unknown command "frobnicate"'),
+    });
     const flag = await runCli(['reconcile', '--config', 'x.yml', '--bogus']);
-    expect(flag.code).toBe(2);
+    expect(flag.code).toBe(ExitCode.USAGE);
     expect(flag.stderr).toMatch(/error\[FG_USAGE\].*--bogus/);
     const missing = await runCli(['reconcile', '--config', join(work, 'absent.yml')]);
-    expect(missing.code).toBe(2);
+    expect(missing.code).toBe(ExitCode.USAGE);
     expect(missing.stderr).toMatch(/error\[FG_CONFIG_INVALID\]: cannot read config .*absent\.yml[\s\S]*fix:/);
     const now = await runCli(['reconcile', '--config', 'x.yml', '--plan', '--now', 'yesterday']);
     expect(now.stderr).toContain('--at "yesterday" is not an RFC 3339 UTC time');
@@ -42,7 +46,7 @@ describe('forgegate CLI', () => {
       expect(r.stdout).toContain('The run below did exactly what the plan said.');
     }
     mkdirSync(join(work, 'not-a-demo'));
-    expect((await runCli(['demo', '--dir', join(work, 'not-a-demo')])).code).toBe(2);
+    expect((await runCli(['demo', '--dir', join(work, 'not-a-demo')])).code).toBe(ExitCode.USAGE);
   });
 
   describe('keygen → registry add-key → sign → check → reconcile', () => {
@@ -71,7 +75,7 @@ describe('forgegate CLI', () => {
       expect(statSync(out.seedFile).mode & 0o777).toBe(0o600);
       seed = out.seedFile;
       const again = await runCli(['keygen', '--feedstock', 'tool', '--out', join(work, 'keys')]);
-      expect(again.code).toBe(2);
+      expect(again.code).toBe(ExitCode.USAGE);
       expect(again.stderr).toContain('refusing to overwrite');
       const add = await runCli([
         'registry',

@@ -9,6 +9,7 @@ import { runCli } from '../helpers/cli.js';
 import { runCliClosedStdout } from '../helpers/cli-pipe.js';
 import { channelState } from '../helpers/channel-state.js';
 import { REPO_ROOT } from '../helpers/paths.js';
+import { ExitCode } from '../../src/errors.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-usage-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -27,14 +28,14 @@ beforeAll(async () => {
 describe('usage errors', () => {
   it('an unknown command suggests the one meant', async () => {
     const r = await runCli(['recon']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(ExitCode.USAGE);
     expect(r.stderr).toContain('unknown command "recon" (did you mean "forgegate reconcile"?)');
   });
 
   it('`reconcile plan` (the Terraform habit) is refused and applies nothing', async () => {
     const before = channelState(sb.channelDir);
     const r = await runCli(['reconcile', 'plan', '--config', sb.configPath]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(ExitCode.USAGE);
     expect(r.stderr).toContain('unexpected argument "plan" (did you mean --plan?)');
     expect(channelState(sb.channelDir)).toEqual(before);
     expect(readdirSync(join(sb.stagingDir, 'linux-64'))).toContain('app-1.0-h0_0.conda');
@@ -43,7 +44,7 @@ describe('usage errors', () => {
 
   it('an unknown flag suggests the flag meant', async () => {
     const r = await runCli(['reconcile', '--config', sb.configPath, '--pln']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(ExitCode.USAGE);
     expect(r.stderr).toContain('unknown flag --pln (did you mean --plan?)');
   });
 
@@ -58,7 +59,7 @@ describe('usage errors', () => {
     ];
     for (const [args, message] of cases) {
       const r = await runCli(args);
-      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.code, args.join(' ')).toBe(ExitCode.USAGE);
       expect(r.stderr, args.join(' ')).toContain(message);
     }
     expect(existsSync(join(work, 'k'))).toBe(false);
@@ -69,7 +70,7 @@ describe('usage errors', () => {
     expect(old.code, old.stderr).toBe(0);
     expect(existsSync(join(work, 'old', 'x.seed'))).toBe(true);
     const both = await runCli(['keygen', '--feedstock', 'x', '--out', join(work, 'a'), '--dir', join(work, 'b')]);
-    expect(both.code).toBe(2);
+    expect(both.code).toBe(ExitCode.USAGE);
     expect(both.stderr).toContain('--out and --dir are the same flag');
   });
 });
@@ -84,14 +85,14 @@ describe('help', () => {
         const r = await runCli(args);
         expect(r.code, args.join(' ')).toBe(0);
         expect(r.stdout, args.join(' ')).toMatch(/\nEXAMPLES\n {2}forgegate /);
-        expect(r.stdout, args.join(' ')).toMatch(/\nEXIT CODES\n {3}0 {2}ok/);
+        expect(r.stdout, args.join(' ')).toMatch(/\nEXIT CODES\n {4}0 {2}ok/);
       }
     }
     const top = await runCli(['help']);
     for (const cmd of COMMANDS) expect(top.stdout).toContain(`  ${cmd} `);
     expect(top.stdout).toContain('FORGEGATE_DEBUG');
     const unknown = await runCli(['help', 'reconcil']);
-    expect(unknown.code).toBe(2);
+    expect(unknown.code).toBe(ExitCode.USAGE);
     expect(unknown.stderr).toContain('did you mean "forgegate reconcile"?');
   });
 
@@ -131,7 +132,7 @@ describe('closed pipes', () => {
 
   it('`key show` of a missing seed file is an input error with a fix', async () => {
     const r = await runCli(['key', 'show', '--key-file', join(work, 'nope.seed')]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(ExitCode.USAGE);
     expect(r.stderr).toMatch(/error\[FG_INPUT_MISSING\]: cannot read key file .*nope\.seed[\s\S]*fix:/);
   });
 });
@@ -179,7 +180,7 @@ describe('one name per concept', () => {
     const old = await runCli(['registry', 'revoke-key', registry, '--feedstock', 'app', '--keyid', entry.key.keyid]);
     expect(old.stdout).toContain('already revoked');
     const tooShort = await runCli(['registry', 'revoke-key', registry, '--feedstock', 'app', '--key-id', 'abcd']);
-    expect(tooShort.code).toBe(2);
+    expect(tooShort.code).toBe(ExitCode.USAGE);
   });
 
   it('every time flag takes an RFC 3339 UTC time or a duration', async () => {

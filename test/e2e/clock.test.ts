@@ -1,16 +1,19 @@
 // The clock decides expiry and retention: a fake one may only ever preview, never apply, and a machine clock that
 // moved against the last run stops the run before anything is deleted.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from '../../src/demo/sandbox.js';
 import { runCli } from '../helpers/cli.js';
+import { CLI } from '../helpers/paths.js';
 import { channelState } from '../helpers/channel-state.js';
 import { backdateSightings, setLastRunStart } from '../helpers/ledger-time.js';
 import { stagedFiles } from '../helpers/staging-state.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { runs as runsView } from '../../src/ledger/views.js';
+import { ExitCode } from '../../src/errors.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-e2e-clock-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -26,10 +29,10 @@ beforeAll(async () => {
 }, 60_000);
 
 describe('--now', () => {
-  it('refuses to apply with a fake clock (exit 2) and changes nothing', async () => {
+  it('refuses to apply with a fake clock (a usage error) and changes nothing', async () => {
     const before = stagedFiles(sb.stagingDir);
     const r = await runCli(['reconcile', '--config', sb.configPath, '--now', '2100-01-01T00:00:00Z']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(ExitCode.USAGE);
     expect(r.stderr).toContain('error[FG_USAGE]: --at only previews: it needs --plan');
     expect(stagedFiles(sb.stagingDir)).toEqual(before);
     expect(channelState(sb.channelDir).records).toEqual([]);
@@ -75,7 +78,8 @@ describe('a machine clock that moved since the last run', () => {
     }
   };
   beforeAll(async () => {
-    moved = await Sandbox.create(join(work, 'moved'));
+    // A space in the path: the fix line must still work when pasted.
+    moved = await Sandbox.create(join(work, 'moved clock'));
     await moved.addFeedstock('app', ['app']);
     await moved.commitRegistry();
     const built = await moved.build({ name: 'app', version: '2.0', build: 'h0_0', subdir: 'noarch' });
@@ -99,19 +103,31 @@ describe('a machine clock that moved since the last run', () => {
     expect(runs()).toBe(before);
   });
 
-  it('far forwards: exit 9 with the fix, nothing deleted', async () => {
+  let pasted = '';
+  it('far forwards: exit 9 with the fix, nothing deleted; the fix names the config in use', async () => {
     setLastRunStart(moved.ledgerPath, Date.now() - 30 * 86_400_000);
-    const r = await runCli(['reconcile', '--config', moved.configPath]);
+    // Run from another folder with a relative --config: the fix must not depend on where it is pasted.
+    const r = await runCli(['reconcile', '--config', join('moved clock', 'forgegate.yml')], { cwd: work });
     expect(r.code).toBe(9);
     expect(r.stderr).toMatch(
-      /error\[FG_CLOCK\]: the system clock is (29d 23h|30d) past the last run, more than policy\.maxClockJump \(1d\)/,
+      /error\[FG_CLOCK\]: the system clock is (29d 23h|30d)[\dhms ]* past the last run, more than policy\.maxClockJump \(1d\)/,
     );
+    pasted = /run once with `([^`]+)`/.exec(r.stderr)?.[1] ?? '';
+    expect(pasted).toBe(`forgegate reconcile --config '${moved.configPath}' --accept-clock-jump`);
     expect(stagedFiles(moved.stagingDir)).toEqual([junk]);
   });
 
-  it('--accept-clock-jump runs once the operator has checked the clock; later runs compare with it', async () => {
-    const r = await runCli(['reconcile', '--config', moved.configPath, '--accept-clock-jump', '--json']);
-    expect(r.code).toBe(0);
+  it('the fix line, pasted into a shell, runs once; later runs compare with it', async () => {
+    // `forgegate` on the PATH, as an operator has it; the line runs from the home folder, not the config's.
+    const bin = join(work, 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'forgegate'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`, { mode: 0o755 });
+    const r = spawnSync('/bin/sh', ['-c', `${pasted} --json`], {
+      cwd: tmpdir(),
+      env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, GITHUB_STEP_SUMMARY: '' },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ items: [{ reason: 'SIGNATURE_MISSING', outcome: 'rejected' }] });
     expect(stagedFiles(moved.stagingDir)).toEqual([]);
     expect((await runCli(['reconcile', '--config', moved.configPath])).code).toBe(0);

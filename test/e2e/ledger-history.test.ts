@@ -10,6 +10,7 @@ import { LEDGER_APPLICATION_ID } from '../../src/ledger/open.js';
 import { SCHEMA_VERSION } from '../../src/ledger/schema.js';
 import { generateKeyPair } from '../../src/statement/keys.js';
 import { runCli } from '../helpers/cli.js';
+import { ExitCode } from '../../src/errors.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-history-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -110,7 +111,7 @@ describe('forgegate ledger', () => {
     expect((await json<{ artifact: string }>('publications', '--feedstock', 'numpy')).rows).toHaveLength(1);
     expect((await json<{ artifact: string }>('publications', '--feedstock', 'scipy')).rows).toEqual([]);
     const bad = await ledger('failures', '--reason', 'NOPE');
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(ExitCode.USAGE);
   });
 
   it('says when --limit cut a view short', async () => {

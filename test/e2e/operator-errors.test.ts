@@ -19,6 +19,7 @@ import { runCli, type CliResult } from '../helpers/cli.js';
 import { channelState } from '../helpers/channel-state.js';
 import { handToOperator, operatorSpawn } from '../helpers/operator.js';
 import { CLI } from '../helpers/paths.js';
+import { ExitCode } from '../../src/errors.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-operr-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -40,7 +41,7 @@ const notABug = (r: CliResult): void => {
 };
 
 describe('input files', () => {
-  it('a glob that matched nothing, and a folder given as a file: exit 2 with the code and a fix', async () => {
+  it('a glob that matched nothing, and a folder given as a file: exit 64 with the code and a fix', async () => {
     const keys = join(work, 'keys');
     expect((await runCli(['keygen', '--feedstock', 'app', '--dir', keys])).code).toBe(0);
     mkdirSync(join(work, 'empty', 'linux-64'), { recursive: true });
@@ -48,15 +49,15 @@ describe('input files', () => {
     const target = ['--channel', 'https://conda.example.org/forge', '--label', 'main'];
     const glob = await runCli([...sign, ...target, join(work, 'empty', 'linux-64', '*.conda')]);
     notABug(glob);
-    expect(glob.code).toBe(2);
+    expect(glob.code).toBe(ExitCode.USAGE);
     expect(glob.stderr).toMatch(/error\[FG_INPUT_MISSING\]: cannot read the artifact: .*\*\.conda does not exist/);
     expect(glob.stderr).toContain('fix: Check the path (did a shell glob match nothing?)');
     const dir = await runCli([...sign, ...target, join(work, 'empty', 'linux-64')]);
     notABug(dir);
-    expect(dir.code).toBe(2);
+    expect(dir.code).toBe(ExitCode.USAGE);
     expect(dir.stderr).toMatch(/error\[FG_INPUT_INVALID\]: .*linux-64 is a directory[\s\S]*fix: Pass the artifact/);
     const seedDir = await runCli(['sign', '--feedstock', 'app', '--key-file', keys, ...target, 'x.conda']);
-    expect(seedDir.code).toBe(2);
+    expect(seedDir.code).toBe(ExitCode.USAGE);
     expect(seedDir.stderr).toMatch(/error\[FG_INPUT_INVALID\]: cannot read key file .* \(EISDIR\)/);
   });
 
@@ -71,7 +72,7 @@ describe('input files', () => {
       join(work, 'nope', 'linux-64', 'app-1.0-h0_0.conda'),
     ]);
     notABug(r);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(ExitCode.USAGE);
     expect(r.stderr).toContain('error[FG_INPUT_MISSING]');
   });
 });

@@ -18,6 +18,7 @@ import { Sandbox } from '../../src/demo/sandbox.js';
 import { generateKeyPair } from '../../src/statement/keys.js';
 import { runCli } from '../helpers/cli.js';
 import { CLI } from '../helpers/paths.js';
+import { ExitCode } from '../../src/errors.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-opreports-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -116,12 +117,15 @@ describe('step summary and progress', () => {
     // `script` gives the CLI a real terminal.
     const tty = (args: string): string =>
       execFileSync('script', ['-qec', `${process.execPath} ${CLI} ${args}`, '/dev/null'], { encoding: 'utf8' });
+    // Each line names what it counts, and is erased once its count is complete.
     const plan = tty(`reconcile --plan --config ${sb.configPath}`);
-    expect(plan).toContain('observing 3/3');
-    expect(plan).toContain('inspecting 1/1');
+    expect(plan).toContain('listing staging, target and registry 2/3');
+    expect(plan).toContain('reading staged artifacts 0/1');
+    expect(plan).not.toContain('3/3');
     const run = tty(`reconcile --config ${sb.configPath}`);
-    expect(run).toContain('observing 3/3');
-    expect(run).toContain('applying 1/1');
+    expect(run).toContain('listing staging, target and registry 0/3');
+    expect(run).toContain('applying decisions 0/1');
+    expect(run).not.toContain('1/1');
   });
 });
 
@@ -129,12 +133,12 @@ describe('registry folders', () => {
   it('init creates the layout with config.json; lint and add-output refuse a folder without it', async () => {
     const typo = join(work, 'registyr');
     const add = await runCli(['registry', 'add-output', typo, '--output', 'x', '--feedstock', 'x']);
-    expect(add.code).toBe(2);
+    expect(add.code).toBe(ExitCode.USAGE);
     expect(add.stderr).toContain(`error[FG_INPUT_INVALID]: ${typo} is not a folder`);
     expect(existsSync(typo)).toBe(false);
     mkdirSync(join(work, 'plain'));
     const lint = await runCli(['registry', 'lint', join(work, 'plain')]);
-    expect(lint.code).toBe(2);
+    expect(lint.code).toBe(ExitCode.USAGE);
     expect(lint.stderr).toMatch(/is not a registry: it has no config\.json, outputs\/ or keys\/[\s\S]*registry init/);
     const dir = join(work, 'new-registry');
     const init = await runCli(['registry', 'init', dir]);
@@ -143,6 +147,6 @@ describe('registry folders', () => {
     expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))).toMatchObject({ outputs_path: 'outputs' });
     expect((await runCli(['registry', 'lint', dir])).code).toBe(0);
     expect((await runCli(['registry', 'add-output', dir, '--output', 'x', '--feedstock', 'x'])).code).toBe(0);
-    expect((await runCli(['registry', 'init', dir])).code).toBe(2);
+    expect((await runCli(['registry', 'init', dir])).code).toBe(ExitCode.USAGE);
   });
 });

@@ -10,6 +10,7 @@ import { runCli } from '../helpers/cli.js';
 import { channelState } from '../helpers/channel-state.js';
 import { backdateSightings } from '../helpers/ledger-time.js';
 import { handToOperator, operatorSpawn } from '../helpers/operator.js';
+import { ExitCode } from '../../src/errors.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-plan-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -76,10 +77,10 @@ describe('reconcile --plan', () => {
 
   it('--detailed-exitcode: 2 while changes are pending', async () => {
     const r = await runCli(['reconcile', '--config', sb.configPath, '--plan', '--detailed-exitcode']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(ExitCode.CHANGES_PENDING);
     expect(r.stdout).toContain('publish');
     const misuse = await runCli(['reconcile', '--config', sb.configPath, '--detailed-exitcode']);
-    expect(misuse.code).toBe(2);
+    expect(misuse.code).toBe(ExitCode.USAGE);
     expect(misuse.stderr).toContain('--detailed-exitcode goes with --plan');
   });
 

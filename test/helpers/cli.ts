@@ -1,6 +1,6 @@
 // Run the built CLI as a real process (the way cron runs it).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from './paths.js';
@@ -18,7 +18,15 @@ export interface CliResult {
  */
 export function runCli(
   args: string[],
-  opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; uid?: number; gid?: number } = {},
+  opts: {
+    env?: Record<string, string>;
+    cwd?: string;
+    timeoutMs?: number;
+    uid?: number;
+    gid?: number;
+    /** Called with the process id once it runs (to signal it). */
+    started?: (pid: number) => void;
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
@@ -28,6 +36,7 @@ export function runCli(
       ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
       ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
     });
+    if (child.pid !== undefined) opts.started?.(child.pid);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -42,13 +51,14 @@ export function runCli(
 }
 
 /**
- * Run the CLI, stop it at fault point `point` (FORGEGATE_PAUSE), let `meanwhile` change the world, then let it go
- * on: what an attacker does between a run's listing and its actions.
+ * Run the CLI, stop it at fault point `point` (FORGEGATE_PAUSE), let `meanwhile` change the world (or signal the
+ * paused process, whose pid it gets), then let it go on: what an attacker does between a run's listing and its
+ * actions.
  */
 export async function runCliPaused(
   args: string[],
   point: string,
-  meanwhile: () => Promise<void> | void,
+  meanwhile: (paused: { pid: number }) => Promise<void> | void,
   opts: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<CliResult & { pausedAt: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'fg-pause-'));
@@ -59,7 +69,10 @@ export async function runCliPaused(
     while (!existsSync(join(dir, `${point}.paused`)) && !state.finished) await new Promise((r) => setTimeout(r, 20));
     const pausedAt = existsSync(join(dir, `${point}.paused`));
     if (pausedAt) {
-      await meanwhile();
+      // The file is written with the pid in one call; an empty read means it is not written yet.
+      let pid = 0;
+      while (!(pid > 0)) pid = Number(readFileSync(join(dir, `${point}.paused`), 'utf8'));
+      await meanwhile({ pid });
       writeFileSync(join(dir, `${point}.resume`), '');
     }
     return { ...(await running), pausedAt };

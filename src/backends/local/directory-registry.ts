@@ -106,7 +106,15 @@ export class DirectoryRegistry implements RegistrySource {
       const text = blobs.get(path) ?? null;
       keys.set(feedstock, text === null ? null : parseKeyFile(text, path));
     }
-    return { commit: reader.commit, config, allowlist, outputs, keys };
+    const snapshot: RegistrySnapshot = { commit: reader.commit, config, allowlist, outputs, keys };
+    if (reader.commit === null) return snapshot;
+    // What an admin edited (say with `registry add-output`) and has not committed: the run does not see it, and
+    // the plan says so instead of asking for the edit again.
+    const differs = async (path: string): Promise<boolean> =>
+      (await readOptional(join(this.#root, path))) !== (blobs.get(path) ?? null);
+    const changed = async (pairs: (readonly [string, string])[]): Promise<Map<string, string>> =>
+      new Map((await Promise.all(pairs.map(async (pair) => ((await differs(pair[1])) ? [pair] : [])))).flat());
+    return { ...snapshot, uncommitted: { outputs: await changed(outputPaths), keys: await changed(keyPaths) } };
   }
 
   /** `basedOn` is not needed here: the folder is re-read at its current head under the serialising queue. */

@@ -64,7 +64,7 @@ export const demo: Command = {
         : `  UNEXPECTED: the run differed from the plan for ${surprises.map((i) => i.filename).join(', ')}`,
     );
     io.out('\nWhat the gate did:');
-    io.out(renderTextSummary(result));
+    io.out(renderTextSummary(result, { width: io.width }));
     const got = new Map(
       result.items.map((i) => [
         `${i.subdir}/${i.filename}`,

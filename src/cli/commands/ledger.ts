@@ -15,6 +15,7 @@ import {
 } from '../../ledger/views.js';
 import { isReasonCode } from '../../reasons.js';
 import { didYouMean } from '../../util/suggest.js';
+import { escapeControl } from '../../util/escape-control.js';
 import { toUtcString } from '../../util/time.js';
 import { optional, parse, required } from '../args.js';
 import type { Command } from '../command.js';
@@ -142,17 +143,19 @@ export const ledgerCommand: Command = {
 
 function printView(io: Io, view: string, name: string | undefined, result: View<object>, limit: number): void {
   if (result.rows.length === 0) {
-    io.out(view === 'history' ? `the ledger has nothing about "${name}"` : `no ${view} recorded`);
+    io.out(view === 'history' ? `the ledger has nothing about "${escapeControl(name ?? '')}"` : `no ${view} recorded`);
   } else if (view === 'history') {
     for (const h of result.rows as FileHistory[]) {
       io.out(
-        `${h.artifact} · feedstock ${h.feedstock ?? '-'} · first seen ${h.firstSeenAt ?? '-'} · last outcome ` +
-          `${h.lastOutcome ?? '-'}${h.publishedAt ? ` · published ${h.publishedAt}` : ''}`,
+        `${escapeControl(h.artifact)} · feedstock ${escapeControl(h.feedstock ?? '-')} · first seen ` +
+          `${h.firstSeenAt ?? '-'} · last outcome ${h.lastOutcome ?? '-'}` +
+          (h.publishedAt ? ` · published ${h.publishedAt}` : ''),
       );
       io.out(
         textTable(
           ['at', 'event', 'run', 'outcome', 'reason', 'detail'],
           h.events.map((e) => [e.at, e.event, cell(e.runId), cell(e.outcome), cell(e.reason), cell(e.detail)]),
+          { width: io.width },
         ),
       );
       io.out('');
@@ -163,6 +166,7 @@ function printView(io: Io, view: string, name: string | undefined, result: View<
       textTable(
         header,
         result.rows.map((r) => header.map((h) => cell((r as Record<string, unknown>)[h]))),
+        { width: io.width },
       ),
     );
   }

@@ -2,7 +2,9 @@ import { resolve } from 'node:path';
 import { ExitCode, ForgegateError } from '../../errors.js';
 import { addKey, addOutput, revokeKey } from '../../backends/local/registry-edit.js';
 import { assertRegistryFolder, initRegistry } from '../../backends/local/registry-folder.js';
+import { headCommit } from '../../backends/local/git.js';
 import { lintRegistry } from '../../backends/local/registry-lint.js';
+import { shellQuote } from '../../util/shell-quote.js';
 import { toUtcString } from '../../util/time.js';
 import { didYouMean } from '../../util/suggest.js';
 import { readFile } from 'node:fs/promises';
@@ -25,8 +27,9 @@ const usage = `forgegate registry <subcommand> DIR [options]
                                                              first 16+ hex digits (--keyid: old spelling)
 
 DIR is a checkout of the registry repository: every subcommand but init refuses a folder without the registry
-layout. The edit commands only change files: review the diff, commit it and open a pull request. Times (T) are
-RFC 3339 UTC (2027-01-01T00:00:00Z) or a duration from now (90d).`;
+layout. The edit commands only change files. A run reads a git checkout at its last commit (HEAD): an edit counts
+once it is committed, and the command prints the git line that commits it (then push it or open a pull request).
+Times (T) are RFC 3339 UTC (2027-01-01T00:00:00Z) or a duration from now (90d).`;
 
 export const registryCommand: Command = {
   name: 'registry',
@@ -94,45 +97,40 @@ export const registryCommand: Command = {
         return result.problems.length === 0 ? ExitCode.OK : ExitCode.NOT_PUBLISHABLE;
       }
       case 'add-output': {
-        const r = await addOutput(root, required(values, 'output', usage), required(values, 'feedstock', usage));
-        if (values['json']) return printJson(io, { path: r.path, changed: r.changed });
-        io.out(
-          r.changed
-            ? `updated ${r.path}: commit it and open a pull request`
-            : `${r.path} already lists that feedstock; nothing changed`,
-        );
+        const output = required(values, 'output', usage);
+        const feedstock = required(values, 'feedstock', usage);
+        const r = await addOutput(root, output, feedstock);
+        const next = await afterEdit(dir, root, r, `Add output ${output} for feedstock ${feedstock}`);
+        if (values['json']) return printJson(io, { path: r.path, changed: r.changed, ...next.json });
+        io.out(r.changed ? `updated ${r.path}${next.text}` : `${r.path} already lists that feedstock; nothing changed`);
         return ExitCode.OK;
       }
       case 'add-key': {
         const notAfter = timeFlag(optional(values, 'not-after'), '--not-after', nowMs, 'future');
         const comment = optional(values, 'comment');
-        const r = await addKey(root, required(values, 'feedstock', usage), await publicKeyOf(values, usage), {
+        const feedstock = required(values, 'feedstock', usage);
+        const r = await addKey(root, feedstock, await publicKeyOf(values, usage), {
           now,
           ...(notAfter !== undefined ? { notAfter: toUtcString(notAfter) } : {}),
           ...(comment ? { comment } : {}),
         });
-        if (values['json']) return printJson(io, { path: r.path, changed: r.changed, keyid: r.keyid });
+        const next = await afterEdit(dir, root, r, `Add key ${r.keyid.slice(0, 16)} for feedstock ${feedstock}`);
+        if (values['json']) return printJson(io, { path: r.path, changed: r.changed, keyid: r.keyid, ...next.json });
         io.out(
           r.changed
-            ? `added key ${r.keyid} to ${r.path}: commit it and open a pull request`
+            ? `added key ${r.keyid} to ${r.path}${next.text}`
             : `${r.path} already has key ${r.keyid}; nothing changed`,
         );
         return ExitCode.OK;
       }
       default: {
         const at = timeFlag(optional(values, 'at'), '--at', nowMs, 'future');
-        const r = await revokeKey(
-          root,
-          required(values, 'feedstock', usage),
-          required(values, 'key-id', usage),
-          at === undefined ? now : toUtcString(at),
-        );
-        if (values['json']) return printJson(io, { path: r.path, changed: r.changed });
-        io.out(
-          r.changed
-            ? `revoked the key in ${r.path}: commit it and open a pull request`
-            : 'the key was already revoked; nothing changed',
-        );
+        const feedstock = required(values, 'feedstock', usage);
+        const keyId = required(values, 'key-id', usage);
+        const r = await revokeKey(root, feedstock, keyId, at === undefined ? now : toUtcString(at));
+        const next = await afterEdit(dir, root, r, `Revoke key ${keyId.slice(0, 16)} of feedstock ${feedstock}`);
+        if (values['json']) return printJson(io, { path: r.path, changed: r.changed, ...next.json });
+        io.out(r.changed ? `revoked the key in ${r.path}${next.text}` : 'the key was already revoked; nothing changed');
         return ExitCode.OK;
       }
     }
@@ -162,6 +160,31 @@ async function publicKeyOf(values: Values, usage: string): Promise<string> {
   throw new ForgegateError('FG_INPUT_INVALID', `${file} holds no "publicKey"`, {
     fix: 'Pass the F.public.json file `forgegate keygen` wrote beside the seed.',
   });
+}
+
+/**
+ * What an edit needs before a run sees it. A git checkout is read at its last commit (HEAD), so an edit there
+ * counts only once committed: say so, with the git command to paste. A plain folder is read as it is.
+ */
+async function afterEdit(
+  dir: string,
+  root: string,
+  edit: { path: string; changed: boolean },
+  message: string,
+): Promise<{ text: string; json: { needsCommit: boolean; commitCommand: string | null } }> {
+  if (!edit.changed || (await headCommit(root)) === null)
+    return {
+      text: edit.changed ? ': a plain folder, read as it is by the next run (for a git registry: commit it)' : '',
+      json: { needsCommit: false, commitCommand: null },
+    };
+  const [git, path] = [`git -C ${shellQuote(dir)}`, shellQuote(edit.path)];
+  const command = `${git} add -- ${path} && ${git} commit -m ${shellQuote(message)} -- ${path}`;
+  return {
+    text:
+      '\nnot committed yet: forgegate reads this registry at its last commit (HEAD), so runs and plans do not see ' +
+      `the change until it is committed:\n  ${command}\nthen push it or open a pull request.`,
+    json: { needsCommit: true, commitCommand: command },
+  };
 }
 
 function printJson(io: Io, body: object): number {

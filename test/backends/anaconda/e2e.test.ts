@@ -8,6 +8,7 @@ import type { Sandbox } from '../../../src/demo/sandbox.js';
 import { runCli } from '../../helpers/cli.js';
 import { AnacondaEmulator } from './emulator/server.js';
 import { TOKENS, anacondaSandbox, ownerFiles, stageOnAnaconda, tokenEnv } from './emulator/sandbox.js';
+import { ExitCode } from '../../../src/errors.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-ana-e2e-'));
 const emu = new AnacondaEmulator();
@@ -105,7 +106,7 @@ describe('reconcile against anaconda.org (emulated)', () => {
     const apply = await runCli(['reconcile', '--config', sb.configPath], {
       env: { STAGING_TOKEN: '', QUARANTINE_TOKEN: '', TARGET_TOKEN: '' },
     });
-    expect(apply.code).toBe(2);
+    expect(apply.code).toBe(ExitCode.USAGE);
     expect(apply.stderr).toContain('environment variable STAGING_TOKEN (tokenEnv) is not set');
     expect((await reconcile(sb)).items.map((i) => i.outcome)).toEqual(['published']);
   });

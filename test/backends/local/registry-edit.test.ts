@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_REGISTRY_CONFIG, keyPath, outputPath, parseKeyFile } from '../../../src/registry/layout.js';
 import { encodeKey, generateKeyPair } from '../../../src/statement/keys.js';
 import { runCli } from '../../helpers/cli.js';
+import { ExitCode } from '../../../src/errors.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-edit-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -71,7 +72,7 @@ describe('registry add-output / add-key / revoke-key', () => {
   it('refuses bad input with the flag named', async () => {
     const bad = await runCli(['registry', 'add-key', work, '--feedstock', 'foo', '--public-key', 'not-base64']);
     expect(bad).toMatchObject({
-      code: 2,
+      code: ExitCode.USAGE,
       stderr: expect.stringContaining('--public-key is not standard base64 of 32 bytes'),
     });
     const unknown = await runCli(['registry', 'revoke-key', work, '--feedstock', 'foo', '--keyid', 'f'.repeat(64)]);
