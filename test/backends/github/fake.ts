@@ -37,8 +37,9 @@ type Hook = () => Response | undefined;
 const BODY_LIMIT = 65_536;
 const TITLE_LIMIT = 256;
 function tooLong(field: string, text: string, limit: number): void {
-  // Counted in characters (code points), as GitHub counts them.
-  if ([...text].length > limit) throw new Error(`${field} is too long (maximum is ${limit} characters)`);
+  // Counted in characters (code points), as GitHub counts them: a surrogate pair is one.
+  const codePoints = text.length - (text.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g)?.length ?? 0);
+  if (codePoints > limit) throw new Error(`${field} is too long (maximum is ${limit} characters)`);
 }
 
 export class FakeGitHub {
