@@ -1,13 +1,14 @@
 // No two folders a config names may overlap (the same, one inside another, through a symlink or `..`), and the
 // ledger's folder may hold the others but never be or lie inside one. Real folders; nothing is created by loading.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { loadConfig, validateConfig } from '../../src/config/load.js';
 
-const work = mkdtempSync(join(tmpdir(), 'fg config places '));
+// Resolved: the messages name resolved paths, and the temp folder may itself be a symlink (macOS: /tmp).
+const work = realpathSync(mkdtempSync(join(tmpdir(), 'fg config places ')));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 let n = 0;
 
