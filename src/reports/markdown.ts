@@ -7,13 +7,15 @@ import { escapeControl } from '../util/escape-control.js';
 const MAX_CODE_SPAN = 500;
 
 export function mdCode(text: string): string {
-  const clean = escapeControl(text.replace(/[\r\n]+/g, ' '))
+  // Only the start is ever shown: escaping the rest of a 60,000-character detail would be wasted work.
+  const head = text.slice(0, MAX_CODE_SPAN);
+  const clean = escapeControl(head.replace(/[\r\n]+/g, ' '))
     .replace(/`/g, "'")
     // Without `<` no comment or tag can open; look-alikes keep the text readable inside the code span.
     .replace(/</g, '\u2039')
     .replace(/>/g, '\u203a')
     .replace(/\|/g, '\\|');
-  return `\`${boundText(clean, MAX_CODE_SPAN)}\``;
+  return `\`${boundText(clean, MAX_CODE_SPAN, text.length - head.length)}\``;
 }
 
 export function mdTable(header: string[], rows: string[][]): string {

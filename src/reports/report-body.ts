@@ -24,7 +24,8 @@ const OVERFLOW_MARKER = /^<!-- forgegate:overflow counts=([A-Z_0-9:,]*) seen=([0
 const remembered = (marker: string): string => sha256Hex(marker).slice(0, 10);
 
 interface Row {
-  line: string;
+  /** The row as listed; rendered only while the list has room (a counted failure is never formatted). */
+  line: () => string;
   marker: string;
   reason: string;
   /** Set for a failure this call adds; absent for a row the body already held. */
@@ -46,7 +47,7 @@ function parseBody(body: string): Parsed {
     const row = ROW_MARKER.exec(line);
     if (row) {
       const marker = line.slice(line.lastIndexOf('<!-- forgegate:failure '));
-      parsed.rows.push({ line, marker, reason: row[1]! });
+      parsed.rows.push({ line: () => line, marker, reason: row[1]! });
       continue;
     }
     const overflow = OVERFLOW_MARKER.exec(line);
@@ -90,7 +91,7 @@ export function renderReport(existing: string | null, fresh: FailureReport[], ct
   }
   const rows: Row[] = [
     ...parsed.rows,
-    ...added.map((r) => ({ line: reportRow(r), marker: failureMarker(r), reason: r.reason, report: r })),
+    ...added.map((r) => ({ line: () => reportRow(r), marker: failureMarker(r), reason: r.reason, report: r })),
   ];
   const listed: string[] = [];
   const counts = new Map(parsed.counts);
@@ -102,9 +103,10 @@ export function renderReport(existing: string | null, fresh: FailureReport[], ct
   let full = false;
   for (const row of rows) {
     if (row.report) full ||= parsed.counts.size > 0;
-    if (!full && size + row.line.length + 1 <= ROWS_BUDGET) {
-      listed.push(row.line);
-      size += row.line.length + 1;
+    const line = full ? '' : row.line();
+    if (!full && size + line.length + 1 <= ROWS_BUDGET) {
+      listed.push(line);
+      size += line.length + 1;
       continue;
     }
     full = true;
@@ -152,7 +154,7 @@ export function renderComment(rendered: RenderedReport, ctx: ReportContext): str
   const rest = new Map<string, number>();
   for (const r of rendered.added) {
     // The markers stay in the body only: a comment is a notification, never read back.
-    const line = reportRow(r).replace(/ <!-- forgegate:failure .*-->$/, '');
+    const line = rest.size === 0 ? reportRow(r).replace(/ <!-- forgegate:failure .*-->$/, '') : '';
     if (rest.size === 0 && size + line.length + 1 <= ROWS_BUDGET) {
       lines.push(line);
       size += line.length + 1;

@@ -15,6 +15,16 @@ describe('boundText', () => {
     expect(cut).toBe(`${'k'.repeat(kept)}…(${(60_000 - kept).toLocaleString('en-US')} more characters)`);
   });
 
+  it('counts characters the caller already dropped as left out', () => {
+    // A max too small for the marker keeps nothing but the marker.
+    expect(boundText('abc', 3, 10)).toBe('…(13 more characters)');
+    const cut = boundText('x'.repeat(500), 100, 59_500);
+    expect(cut.length).toBeLessThanOrEqual(100);
+    expect(cut).toBe(
+      `${'x'.repeat(cut.indexOf('…'))}…(${(60_000 - cut.indexOf('…')).toLocaleString('en-US')} more characters)`,
+    );
+  });
+
   it('never splits a surrogate pair', () => {
     const text = '😀'.repeat(100);
     for (let max = 30; max < 40; max++) {
