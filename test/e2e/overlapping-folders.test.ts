@@ -95,17 +95,24 @@ describe('a config whose staging overlaps the channel', () => {
     ],
   ];
   for (const [what, path, message] of cases) {
-    it(`(${what}) is refused with FG_CONFIG_INVALID, exit 2, before anything is read or written`, async () => {
+    it(`(${what}) is refused with FG_CONFIG_INVALID, exit 64, before anything is read or written`, async () => {
       withStaging(path);
       const before = snapshot(sb.root);
-      for (const args of [['--plan'], ['--json'], []]) {
+      for (const args of [['--plan'], []]) {
         const r = await runCli(['reconcile', '--config', sb.configPath, ...args]);
-        expect(r.code).toBe(2);
+        expect(r.code).toBe(64);
         expect(r.stdout).toBe('');
         expect(r.stderr).toMatch(/^error\[FG_CONFIG_INVALID\]: config .* names folders that overlap:/);
         expect(r.stderr).toMatch(message);
         expect(r.stderr).toContain('fix: Give staging, quarantine, target, reports, registry and the ledger folders');
       }
+      // --json: the same error, for machines.
+      const json = await runCli(['reconcile', '--config', sb.configPath, '--json']);
+      expect(json.code).toBe(64);
+      const out = JSON.parse(json.stdout) as { error: { code: string; message: string; fix: string } };
+      expect(out.error.code).toBe('FG_CONFIG_INVALID');
+      expect(out.error.message).toMatch(message);
+      expect(out.error.fix).toContain('Give staging, quarantine, target, reports, registry and the ledger folders');
       // Not a byte, not a timestamp moved: packages, repodata.json, .zst and current_repodata.json, the ledger.
       expect(snapshot(sb.root)).toEqual(before);
       expect(channelState(sb.channelDir).records).toEqual(published);
