@@ -1,12 +1,13 @@
 // read → parse → normalise → validate. Every problem is collected with its key path, then reported at once.
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve, sep } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import YAML from 'yaml';
 import { isSubdir } from '../conda/filename.js';
 import { KNOWN_SUBDIRS, RESERVED_SUBDIRS } from '../conda/subdirs.js';
 import { ForgegateError } from '../errors.js';
 import { parseSize } from '../util/size.js';
 import { parseDuration } from '../util/time.js';
+import { folderPlaces, placeOverlaps } from './places.js';
 import {
   DEFAULT_POLICY,
   type Config,
@@ -199,11 +200,47 @@ function policy(v: unknown, p: Problems): Policy {
   };
 }
 
-function sharesPlace(a: StoreConfig, b: StoreConfig): boolean {
-  if (a.type === 'anaconda' && b.type === 'anaconda') return a.owner === b.owner && a.url === b.url;
-  if (a.type !== 'directory' || b.type !== 'directory' || !a.path || !b.path) return false;
-  const within = (x: string, y: string): boolean => x === y || x.startsWith(y.endsWith(sep) ? y : `${y}${sep}`);
-  return within(a.path, b.path) || within(b.path, a.path);
+type AnacondaStore = Extract<StoreConfig, { type: 'anaconda' }>;
+
+/** One owner on one server: owner names are case-insensitive there, and a URL's scheme or path does not matter. */
+function sameOwner(a: AnacondaStore, b: AnacondaStore): boolean {
+  const host = (url: string): string => {
+    try {
+      return new URL(url).host;
+    } catch {
+      return url.toLowerCase();
+    }
+  };
+  return a.owner.toLowerCase() === b.owner.toLowerCase() && host(a.url) === host(b.url);
+}
+
+/**
+ * Stores on anaconda.org are owners. Staging is listed across every label of its owner, so no label keeps a channel
+ * in the same owner apart from it; the quarantine is swept of everything its owner holds. So all three differ.
+ * (Folders are compared through the file system by `places.ts`, when the config is loaded.)
+ */
+function ownerOverlaps(stores: [string, StoreConfig][], p: Problems): void {
+  const why: Record<string, string> = {
+    'staging.store target.store':
+      "staging is listed across every label of its owner, so the channel's own files would be taken for uploads " +
+      'and deleted when refused (no label setting keeps them apart): stage to an owner of its own (conda-forge: ' +
+      'cf-staging)',
+    'quarantine.store staging.store':
+      'the quarantine is swept of every file its owner holds, and uploaders write to staging: give the quarantine ' +
+      'an owner only forgegate can write (conda-forge: cf-post-staging)',
+    'quarantine.store target.store':
+      'the quarantine is swept of every file its owner holds, which would delete the channel: give the quarantine ' +
+      'an owner only forgegate can write (conda-forge: cf-post-staging)',
+  };
+  for (const [i, [ka, a]] of stores.entries()) {
+    for (const [kb, b] of stores.slice(i + 1)) {
+      if (a.type !== 'anaconda' || b.type !== 'anaconda' || !a.owner || !b.owner || !sameOwner(a, b)) continue;
+      p.list.push(
+        `${ka}.owner and ${kb}.owner are the same anaconda.org owner (${a.owner} at ${a.url}, ${b.owner} at ` +
+          `${b.url}): ${why[[ka, kb].sort().join(' ')]}`,
+      );
+    }
+  }
 }
 
 /** Validate a parsed config document. Pure: `configPath` only anchors relative paths. */
@@ -262,14 +299,14 @@ export function validateConfig(doc: unknown, configPath: string): { config: Conf
     p.add('quarantine.store', 'a directory for a directory target', root['quarantine']);
   if (quarantineStore.type === 'anaconda' && stagingStore.type !== 'anaconda')
     p.add('staging.store', 'an anaconda owner when the quarantine is on anaconda.org', root['staging']);
-  // The quarantine is private custody that the run sweeps: never a place uploaders write or clients read.
-  for (const [name, other] of [
-    ['staging', stagingStore],
-    ['target', targetStore],
-  ] as const) {
-    if (sharesPlace(quarantineStore, other))
-      p.add('quarantine.store', `a place of its own, apart from ${name}.store`, root['quarantine'] ?? 'the default');
-  }
+  ownerOverlaps(
+    [
+      ['staging.store', stagingStore],
+      ['quarantine.store', quarantineStore],
+      ['target.store', targetStore],
+    ],
+    p,
+  );
 
   const config: Config = {
     configPath,
@@ -315,6 +352,21 @@ export async function loadConfig(path: string): Promise<Config> {
     throw new ForgegateError('FG_CONFIG_INVALID', `config ${configPath} is invalid:\n  - ${errors.join('\n  - ')}`, {
       fix: 'Correct the keys listed above (see README, "Config reference").',
     });
+  }
+  // Before anything reads or writes a store: a config whose staging is the channel would delete the channel.
+  const q = isObj(doc) ? doc['quarantine'] : undefined;
+  const overlaps = await placeOverlaps(folderPlaces(config, q === undefined));
+  if (overlaps.length > 0) {
+    throw new ForgegateError(
+      'FG_CONFIG_INVALID',
+      `config ${configPath} names folders that overlap:\n  - ${overlaps.join('\n  - ')}`,
+      {
+        fix:
+          'Give staging, quarantine, target, reports, registry and the ledger folders of their own, none the same ' +
+          'as another or inside another, as seen through symlinks (see docs/security.md, "Folders that may not ' +
+          'overlap"). Nothing was read or changed.',
+      },
+    );
   }
   return config;
 }

@@ -21,6 +21,16 @@ import {
   type StrayItem,
 } from './types.js';
 
+/**
+ * The longest file name a channel can serve: conda downloads into `<name>.partial` beside the file, and a folder
+ * name holds at most 255 bytes. (An artifact name is ASCII, so characters are bytes.)
+ */
+export const MAX_SERVED_NAME_BYTES = 255 - '.partial'.length;
+
+const longNameDetail = (bytes: number): string =>
+  `file name is ${bytes} bytes; a channel serves at most ${MAX_SERVED_NAME_BYTES} (conda downloads into ` +
+  '<name>.partial and a file name holds 255 bytes): shorten the package name, version or build string';
+
 export function assemblePlan(obs: Observation, settings: PlanSettings): Plan {
   // Only known subdirs hold artifacts: `zz/` or `label/` is no platform, and `label/` is the channel's namespace.
   const known = (a: StagedArtifact): boolean => settings.subdirs.includes(a.subdir);
@@ -238,6 +248,8 @@ function planArtifact(
   // 8. authorization against the registry
   if (parsed === null)
     return reject('SUBJECT_MISMATCH', 'file name is not <name>-<version>-<build>.conda|.tar.bz2', statement);
+  if (artifact.filename.length > MAX_SERVED_NAME_BYTES)
+    return reject('ARTIFACT_INVALID', longNameDetail(artifact.filename.length), statement);
   const auth = authorizeOutput(obs.registry, statement.feedstock, parsed.name);
   if (!auth.ok && auth.reason === 'OUTPUT_NOT_REGISTERED') {
     // The exact command the admin runs, and where to ask for it.

@@ -3,7 +3,9 @@ import type { ItemResult } from '../apply/outcome.js';
 import { reportKey, type Ledger } from '../ledger/ledger.js';
 import type { FailureReport, ReportSink } from '../model.js';
 import { fixFor } from '../reasons.js';
-import { UNVERIFIED_REASONS } from '../reports/attribution.js';
+import { UNATTRIBUTED, UNVERIFIED_REASONS } from '../reports/attribution.js';
+import { groupReports } from '../reports/report-format.js';
+import { boundText } from '../util/bound-text.js';
 import { toUtcString } from '../util/time.js';
 
 /**
@@ -39,7 +41,11 @@ export function failureReports(results: ItemResult[]): FailureReport[] {
   return out;
 }
 
-/** Returns how many reports were delivered; a sink failure leaves them unmarked so the next run tries again. */
+/**
+ * Each report (one feedstock and commit) is its own try: one that fails (GitHub refusing it, a repository gone) is
+ * left unmarked, so the next run sends it again, and never stops the others. Returns how many failures were
+ * delivered, and what went wrong (null: nothing), which makes the run exit 5.
+ */
 export async function sendReports(
   reports: FailureReport[],
   sink: ReportSink,
@@ -47,15 +53,25 @@ export async function sendReports(
   nowMs: number,
 ): Promise<{ sent: number; error: string | null }> {
   const fresh = ledger ? reports.filter((r) => !ledger.wasReported(reportKey(r))) : reports;
-  if (fresh.length === 0) return { sent: 0, error: null };
-  try {
-    await sink.sendFailures(fresh);
-  } catch (e) {
-    return { sent: 0, error: (e as Error).message.split('\n')[0]!.slice(0, 300) };
+  const groups = groupReports(fresh);
+  const failed: string[] = [];
+  let sent = 0;
+  for (const g of groups) {
+    try {
+      await sink.sendFailures(g.reports);
+    } catch (e) {
+      const why = boundText((e as Error).message.split('\n')[0]!, 300);
+      failed.push(`${g.feedstock ?? UNATTRIBUTED}${g.commit ? `@${g.commit.slice(0, 12)}` : ''}: ${why}`);
+      continue;
+    }
+    if (ledger) {
+      const at = toUtcString(nowMs);
+      ledger.db.transaction(() => g.reports.forEach((r) => ledger.markReported(r, at)))();
+    }
+    sent += g.reports.length;
   }
-  if (ledger) {
-    const at = toUtcString(nowMs);
-    ledger.db.transaction(() => fresh.forEach((r) => ledger.markReported(r, at)))();
-  }
-  return { sent: fresh.length, error: null };
+  if (failed.length === 0) return { sent, error: null };
+  const shown = failed.slice(0, 3).join('; ');
+  const more = failed.length > 3 ? `; and ${failed.length - 3} more` : '';
+  return { sent, error: `${failed.length} of ${groups.length} reports not delivered (${shown}${more})` };
 }

@@ -15,6 +15,7 @@ import { LocalChannel } from '../backends/local/local-channel.js';
 import { LocalQuarantine } from '../backends/local/local-quarantine.js';
 import type { Config, RegistrySourceConfig, ReportsConfig, StoreConfig } from '../config/types.js';
 import { ForgegateError } from '../errors.js';
+import { reconcilerRunUrl } from '../reports/run-link.js';
 import type { RegistrySource, ReportSink, Stores } from '../model.js';
 
 export interface StoreDeps {
@@ -96,14 +97,17 @@ export interface ReportDeps {
 }
 
 export function createReportSink(config: ReportsConfig, deps: ReportDeps): ReportSink {
+  // A report past its size budget points here for the failures it only counts.
+  const runLink = reconcilerRunUrl(deps.env);
   switch (config.type) {
     case 'directory':
-      return new DirectoryOutbox(config.path);
+      return new DirectoryOutbox(config.path, { runLink });
     case 'github':
       return new GitHubReports(
         new GitHubGraphQL({ url: config.url, token: githubToken(config.tokenEnv, 'reports', deps.env) }),
         config.repositoryTemplate,
         config.adminRepository,
+        { runLink },
       );
   }
 }

@@ -19,8 +19,11 @@ export function alertMarker(a: Pick<SecurityAlert, 'kind' | 'subdir' | 'filename
   return `<!-- forgegate:alert ${a.kind} ${markerSubject(a.subdir, a.filename)} -->`;
 }
 
+/** A marker names at most this much of a subject (a channel serves 247-byte names, a subdir has 64 characters). */
+const MAX_MARKER_SUBJECT = 320;
+
 function markerSubject(subdir: string, filename: string): string {
-  return isSubdir(subdir) && isArtifactFilename(filename)
+  return isSubdir(subdir) && isArtifactFilename(filename) && subdir.length + 1 + filename.length <= MAX_MARKER_SUBJECT
     ? `${subdir}/${filename}`
     : `sha256:${sha256Hex(`${subdir}/${filename}`).slice(0, 32)}`;
 }
@@ -44,10 +47,13 @@ export function reportHeader(feedstock: string, commit: string | null): string {
   ].join('\n');
 }
 
+const MAX_RUN_URL = 500;
+
 /** One failure. The fix is our own text for the reason code (trusted Markdown); everything else is escaped. */
 export function reportRow(r: FailureReport): string {
+  // The run URL is the uploader's claim: a link only when it is a plain https URL of a sensible length.
   const run =
-    r.runUrl && /^https:\/\/[^\s]+$/.test(r.runUrl)
+    r.runUrl && r.runUrl.length <= MAX_RUN_URL && /^https:\/\/[^\s]+$/.test(r.runUrl)
       ? ` ([CI run](${encodeURI(r.runUrl).replace(/[()]/g, encodeURIComponent)}))`
       : '';
   const what = `${mdCode(`${r.subdir}/${r.filename}`)} label ${mdCode(r.label ?? '-')}`;
@@ -86,29 +92,4 @@ export function groupReports(reports: FailureReport[]): ReportGroup[] {
     groups.set(key, g);
   }
   return [...groups.values()];
-}
-
-/**
- * The markers that end a row of `body`. Only the end counts: a detail is uploader text and may quote a marker, but
- * mdCode keeps it on its row and every row ends with its own marker.
- */
-function rowMarkers(body: string): Set<string> {
-  const markers = new Set<string>();
-  for (const line of body.split('\n')) {
-    const at = line.lastIndexOf('<!-- forgegate:failure ');
-    if (at >= 0) markers.add(line.slice(at).trimEnd());
-  }
-  return markers;
-}
-
-/** The failures not yet listed in `body` (by marker), each once. */
-export function unlisted(body: string, reports: FailureReport[]): FailureReport[] {
-  const listed = rowMarkers(body);
-  const seen = new Set<string>();
-  return reports.filter((r) => {
-    const m = failureMarker(r);
-    if (listed.has(m) || seen.has(m)) return false;
-    seen.add(m);
-    return true;
-  });
 }

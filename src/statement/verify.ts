@@ -2,6 +2,7 @@
 import type { RegistryKey } from '../model.js';
 import type { ReasonCode } from '../reasons.js';
 import { decodeBase64Strict } from '../util/base64.js';
+import { boundText } from '../util/bound-text.js';
 import { parseUtcTime } from '../util/time.js';
 import { pae, parseEnvelope } from './dsse.js';
 import { ed25519Verify } from './ed25519.js';
@@ -33,6 +34,12 @@ export type VerifyResult =
 
 type KeyState = 'usable' | 'revoked' | 'expired';
 
+/** How much of the envelope's claimed key ids a detail shows: a few, each about the length of a real one. */
+const MAX_CLAIMED_SHOWN = 4;
+const MAX_KEYID_SHOWN = 80;
+/** Other claimed text in a detail (a feedstock, a channel, a label): the registry's names are at most 200. */
+const claim = (text: string): string => boundText(text, 200);
+
 function keyState(key: RegistryKey, nowMs: number): KeyState {
   const revokedAt = key.revokedAt == null ? null : parseUtcTime(key.revokedAt);
   if (revokedAt !== null && revokedAt <= nowMs) return 'revoked';
@@ -52,7 +59,8 @@ export function verifySignatureFile(sigBytes: Uint8Array | null, ctx: VerifyCont
 
   // 3. the feedstock has keys
   const keys = ctx.keysFor(statement.feedstock) ?? [];
-  if (keys.length === 0) return fail('KEY_UNKNOWN', `feedstock "${statement.feedstock}" has no keys in the registry`);
+  if (keys.length === 0)
+    return fail('KEY_UNKNOWN', `feedstock "${claim(statement.feedstock)}" has no keys in the registry`);
 
   // 4. one entry verifies under a usable key; remember why unusable keys that did verify were refused
   const message = pae(env.envelope.payloadType, env.envelope.payload);
@@ -71,9 +79,13 @@ export function verifySignatureFile(sigBytes: Uint8Array | null, ctx: VerifyCont
     return fail('KEY_REVOKED', `signature verifies only under revoked key ${refused.keyid}`);
   if (refused?.state === 'expired')
     return fail('KEY_EXPIRED', `signature verifies only under key ${refused.keyid}, which is past notAfter`);
-  // The key ids the envelope claims are the signer's word only, but they tell a maintainer which key CI used.
+  // The key ids the envelope claims are the signer's word only, but they tell a maintainer which key CI used. They
+  // are any strings up to the 64 KiB of the file: bounded here, where they enter a detail (a real one is 64 hex).
   const claimed = [...new Set(env.envelope.signatures.map((e) => e.keyid).filter((k) => k !== ''))];
-  const signedBy = claimed.length === 0 ? 'the signature names no key id' : `signed with key id ${claimed.join(', ')}`;
+  const shown = claimed.slice(0, MAX_CLAIMED_SHOWN).map((k) => boundText(k, MAX_KEYID_SHOWN));
+  const more = claimed.length > MAX_CLAIMED_SHOWN ? ` and ${claimed.length - MAX_CLAIMED_SHOWN} more` : '';
+  const signedBy =
+    claimed.length === 0 ? 'the signature names no key id' : `signed with key id ${shown.join(', ')}${more}`;
   return fail(
     'SIGNATURE_INVALID',
     `no signature verifies under the ${keys.length} key(s) of feedstock "${statement.feedstock}": ${signedBy}; ` +
@@ -103,8 +115,8 @@ function checkFreshnessAndTarget(statement: UploadStatement, keyid: string, ctx:
 /** Step 6's channel and label half: null when both are this gate's, else why not. */
 function checkTarget(statement: UploadStatement, ctx: VerifyContext): string | null {
   if (statement.targetChannel !== ctx.targetChannel)
-    return `statement names channel ${statement.targetChannel}, this gate publishes to ${ctx.targetChannel}`;
+    return `statement names channel ${claim(statement.targetChannel)}, this gate publishes to ${ctx.targetChannel}`;
   if (!ctx.labels.includes(statement.label))
-    return `label "${statement.label}" is not allowed here (allowed: ${ctx.labels.join(', ')})`;
+    return `label "${claim(statement.label)}" is not allowed here (allowed: ${ctx.labels.join(', ')})`;
   return null;
 }

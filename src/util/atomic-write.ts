@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
 import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { faultPoint } from './fault.js';
 import { readStreamNoFollow } from './no-follow.js';
@@ -15,9 +15,19 @@ export interface AtomicOptions {
   tmpDir?: string;
 }
 
+/**
+ * Temp file names: `.forgegate-<24 hex>.tmp`, 39 bytes whatever the destination is called. A name built from the
+ * destination's would pass NAME_MAX (255 bytes) for long artifact names and fail every run that met one.
+ */
+export const TEMP_NAME = /^\.forgegate-[0-9a-f]{24}\.tmp$/;
+
+function tempName(): string {
+  return `.forgegate-${randomBytes(12).toString('hex')}.tmp`;
+}
+
 async function tempPath(dest: string, opts: AtomicOptions): Promise<string> {
   if (opts.tmpDir !== undefined) await mkdir(opts.tmpDir, { recursive: true, mode: 0o700 });
-  return join(opts.tmpDir ?? dirname(dest), `.${basename(dest)}.${randomBytes(6).toString('hex')}.tmp`);
+  return join(opts.tmpDir ?? dirname(dest), tempName());
 }
 
 async function fsyncPath(path: string, flags: number = constants.O_RDONLY): Promise<void> {

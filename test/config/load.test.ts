@@ -21,17 +21,26 @@ policy: { maxSignatureAge: 24h, clockSkew: 5m, stagingGrace: 2h, rejectRetention
 `;
 
 describe('config', () => {
-  it('refuses a quarantine that shares a place with staging or the target', () => {
+  it('refuses a quarantine that shares a place with staging or the target when the config is loaded', async () => {
     const doc = YAML.parse(ISSUE_EXAMPLE) as Record<string, unknown>;
-    for (const path of ['./channel', './staging/q', '.']) {
-      doc['quarantine'] = { store: { type: 'directory', path } };
-      expect(validateConfig(doc, join(work, 'x.yml')).errors).toEqual([
-        expect.stringMatching(/^quarantine\.store: expected a place of its own, apart from (staging|target)\.store/),
-        ...(path === '.' ? [expect.stringContaining('apart from target.store')] : []),
-      ]);
+    const path = join(work, 'q.yml');
+    for (const [quarantine, other] of [
+      ['./channel', 'target'],
+      ['./staging/q', 'staging'],
+      ['.', 'staging'],
+    ] as const) {
+      doc['quarantine'] = { store: { type: 'directory', path: quarantine } };
+      writeFileSync(path, YAML.stringify(doc));
+      await expect(loadConfig(path)).rejects.toMatchObject({
+        code: 'FG_CONFIG_INVALID',
+        message: expect.stringMatching(
+          new RegExp(`quarantine\\.store\\.path .*${other}|${other}\\.store\\.path .*quarantine`),
+        ),
+      });
     }
     doc['quarantine'] = { store: { type: 'directory', path: './private' } };
-    expect(validateConfig(doc, join(work, 'x.yml')).errors).toEqual([]);
+    writeFileSync(path, YAML.stringify(doc));
+    await expect(loadConfig(path)).resolves.toMatchObject({ quarantine: { store: { path: join(work, 'private') } } });
   });
 
   it('loads the documented example, resolving paths against the config file', async () => {

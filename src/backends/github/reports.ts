@@ -5,18 +5,13 @@ import { ForgegateError } from '../../errors.js';
 import type { FailureReport, ReportSink, SecurityAlert } from '../../model.js';
 import { mdCode } from '../../reports/markdown.js';
 import { escapeControl } from '../../util/escape-control.js';
-import {
-  alertMarker,
-  groupReports,
-  reportHeader,
-  reportMarker,
-  reportRow,
-  reportTitle,
-  unlisted,
-} from '../../reports/report-format.js';
+import { renderComment, renderReport } from '../../reports/report-body.js';
+import { alertMarker, groupReports, reportMarker, reportTitle } from '../../reports/report-format.js';
+import { boundText } from '../../util/bound-text.js';
 import { splitRepository, type GitHubGraphQL } from './client.js';
 
 const REPO = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
+const MAX_TITLE_SUBJECT = 180;
 /** Issues scanned for a marker: the bot's own issues, newest first. */
 export const ISSUES_SCANNED = 100;
 
@@ -31,11 +26,19 @@ export class GitHubReports implements ReportSink {
   #template: string;
   #admin: string;
   #viewer: string | null = null;
+  #runLink: string | null;
 
-  constructor(gh: GitHubGraphQL, repositoryTemplate: string, adminRepository: string) {
+  /** `runLink`: where this run's full list can be read (the reconciler's CI run), named when a report overflows. */
+  constructor(
+    gh: GitHubGraphQL,
+    repositoryTemplate: string,
+    adminRepository: string,
+    opts: { runLink?: string | null } = {},
+  ) {
     this.#gh = gh;
     this.#template = repositoryTemplate;
     this.#admin = adminRepository;
+    this.#runLink = opts.runLink ?? null;
   }
 
   /** The repository for a registry feedstock name; null (unattributable) goes to the admins. */
@@ -80,35 +83,29 @@ export class GitHubReports implements ReportSink {
   async sendFailures(reports: FailureReport[]): Promise<void> {
     for (const g of groupReports(reports)) {
       const repository = this.repositoryFor(g.feedstock);
-      const marker = reportMarker(g.feedstock ?? '_unattributed', g.commit);
-      const found = await this.#find(repository, marker);
+      const feedstock = g.feedstock ?? '_unattributed';
+      const found = await this.#find(repository, reportMarker(feedstock, g.commit));
+      // Bodies stay under GitHub's 65,536 characters (it refuses longer ones): past the budget, failures are counted.
+      const ctx = { feedstock, commit: g.commit, runLink: this.#runLink };
+      const rendered = renderReport(found.issue?.body ?? null, g.reports, ctx);
+      if (rendered.added.length === 0) continue;
       if (found.issue === null) {
-        const rows = unlisted('', g.reports).map(reportRow).join('\n');
-        const body = `${reportHeader(g.feedstock ?? '_unattributed', g.commit)}\n${rows}\n`;
         await this.#gh.run(
           'open report issue',
           `mutation($input: CreateIssueInput!) { createIssue(input: $input) { issue { id } } }`,
-          { input: { repositoryId: found.repositoryId, title: reportTitle(g.commit), body } },
+          { input: { repositoryId: found.repositoryId, title: reportTitle(g.commit), body: rendered.body } },
         );
         continue;
       }
-      const fresh = unlisted(found.issue.body, g.reports);
-      if (fresh.length === 0) continue;
-      const rows = fresh.map(reportRow).join('\n');
       await this.#gh.run(
         'update report issue',
         `mutation($input: UpdateIssueInput!) { updateIssue(input: $input) { issue { id } } }`,
-        { input: { id: found.issue.id, body: `${found.issue.body.trimEnd()}\n${rows}\n` } },
+        { input: { id: found.issue.id, body: rendered.body } },
       );
       await this.#gh.run(
         'comment on report issue',
         `mutation($input: AddCommentInput!) { addComment(input: $input) { clientMutationId } }`,
-        {
-          input: {
-            subjectId: found.issue.id,
-            body: `More artifacts from this commit were not published:\n\n${rows.replace(/ <!--.*?-->/g, '')}`,
-          },
-        },
+        { input: { subjectId: found.issue.id, body: renderComment(rendered, ctx) } },
       );
     }
   }
@@ -134,7 +131,11 @@ export class GitHubReports implements ReportSink {
       {
         input: {
           repositoryId: found.repositoryId,
-          title: `forgegate security alert: ${alert.kind} for ${escapeControl(`${alert.subdir}/${alert.filename}`)}`,
+          // GitHub refuses titles over 256 characters; a stray's name can be any length.
+          title: `forgegate security alert: ${alert.kind} for ${boundText(
+            escapeControl(`${alert.subdir}/${alert.filename}`),
+            MAX_TITLE_SUBJECT,
+          )}`,
           body,
         },
       },

@@ -7,15 +7,19 @@ import type { FailureReport, ReportSink, SecurityAlert } from '../../model.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { UNATTRIBUTED } from '../../reports/attribution.js';
 import { mdCode } from '../../reports/markdown.js';
-import { groupReports, reportHeader, reportRow, unlisted } from '../../reports/report-format.js';
+import { renderReport } from '../../reports/report-body.js';
+import { groupReports } from '../../reports/report-format.js';
 
 export class DirectoryOutbox implements ReportSink {
   readonly kind = 'directory';
   #root: string;
+  #runLink: string | null;
   #serial: Promise<unknown> = Promise.resolve();
 
-  constructor(root: string) {
+  /** `runLink`: where this run's full list can be read (the reconciler's CI run), named when a report overflows. */
+  constructor(root: string, opts: { runLink?: string | null } = {}) {
     this.#root = root;
+    this.#runLink = opts.runLink ?? null;
   }
 
   async sendFailures(reports: FailureReport[]): Promise<void> {
@@ -27,11 +31,11 @@ export class DirectoryOutbox implements ReportSink {
       const dir = join(this.#root, feedstock);
       const file = join(dir, `${commit ?? 'unknown'}.md`);
       const existing = await readFile(file, 'utf8').catch(() => null);
-      const body = existing ?? reportHeader(feedstock, commit);
-      const fresh = unlisted(body, reports);
-      if (fresh.length === 0) return;
+      // The same bounded body as an issue: a report file is read by people and forwarded as it is.
+      const { body, added } = renderReport(existing, reports, { feedstock, commit, runLink: this.#runLink });
+      if (added.length === 0) return;
       await mkdir(dir, { recursive: true });
-      await writeFileAtomic(file, `${body.trimEnd()}\n${fresh.map(reportRow).join('\n')}\n`);
+      await writeFileAtomic(file, body);
     });
     this.#serial = next.catch(() => undefined);
     return next;

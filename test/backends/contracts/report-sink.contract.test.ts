@@ -49,6 +49,11 @@ reportSinkContract('DirectoryOutbox (report files)', async () => {
         .flatMap((f) => failuresInReport(readFileSync(join(root, f), 'utf8')));
       return { failures, alerts };
     },
+    readBodies: async () =>
+      filesUnder(root)
+        .filter((f) => f.endsWith('.md'))
+        .sort()
+        .map((f) => readFileSync(join(root, f), 'utf8')),
     close: async () => rmSync(root, { recursive: true, force: true }),
   };
 });
@@ -86,6 +91,7 @@ reportSinkContract('GitHubReports (issues on the GraphQL fake)', async (feedstoc
         });
       return { failures, alerts };
     },
+    readBodies: async () => fake.issues.flatMap((i) => [i.body, ...i.comments]),
     close: async () => server.resetHandlers(),
   };
 });

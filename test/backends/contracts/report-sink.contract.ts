@@ -35,6 +35,8 @@ export interface ReportSinkFixture {
   newSink(): ReportSink;
   /** Everything delivered so far, read from where maintainers and administrators see it. */
   readDelivered(): Promise<Delivered>;
+  /** Every report body as written (issue bodies and comments, or report files), to check their size. */
+  readBodies(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -157,6 +159,24 @@ export function reportSinkContract(
       await fx.sink.sendFailures([unsafe]);
       await fx.newSink().sendFailures([mismatch]);
       expect(await delivered(fx)).toEqual([unsafe, mismatch].map(expected).sort());
+    });
+
+    it('keeps every body under 65,536 characters, listing or counting each failure once, even sent again', async () => {
+      // GitHub refuses longer bodies: one oversized report would fail on every run.
+      const flood = Array.from({ length: 400 }, (_, i) =>
+        failure(`numpy-2.0-junk${i}_0.conda`, { detail: `signed with key id ${'k'.repeat(60_000)}` }),
+      );
+      await fx.sink.sendFailures(flood);
+      const bodies = await fx.readBodies();
+      for (const body of bodies) expect(body.length).toBeLessThanOrEqual(65_536);
+      const listed = await delivered(fx);
+      const counted = bodies
+        .map((b) => Number(/\*\*([\d,]+) more failures are not listed here\*\*/.exec(b)?.[1]?.replace(/,/g, '') ?? 0))
+        .reduce((a, b) => a + b, 0);
+      expect(listed.length).toBeGreaterThan(0);
+      expect(listed.length + counted).toBe(400);
+      await fx.newSink().sendFailures(flood);
+      expect(await fx.readBodies()).toEqual(bodies);
     });
 
     it('delivers a failure repeated within one batch once', async () => {

@@ -16,6 +16,7 @@ import {
   outputPath,
 } from '../../../src/registry/layout.js';
 import { encodeKey } from '../../../src/statement/keys.js';
+import { stageJunkClaims } from '../../helpers/junk-claims.js';
 import { FakeGitHub, GRAPHQL_URL, githubSchema } from './fake.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-gh-e2e-'));
@@ -137,4 +138,72 @@ describe('reconcile with the registry and reports on GitHub', () => {
     expect(readdirSync(sb.channelDir)).toEqual([]);
     fake.hooks.clear();
   });
+});
+
+describe('reports under attack (bounded bodies, one failing report never stops the others)', () => {
+  const runEnv = {
+    ...env,
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_REPOSITORY: 'conda-forge/forgegate-runs',
+    GITHUB_RUN_ID: '4242',
+  };
+  const issueOf = (repo: string) => fake.issues.filter((i) => i.repo === repo);
+
+  it('300 junk uploads claiming a keyed feedstock, two with a 60,000-character key id: one issue, under 65,536', async () => {
+    const sb = await sandbox('flood');
+    await sb.addFeedstock('numpy', []);
+    publishRegistry(sb, { numpy: 'numpy' });
+    await stageJunkClaims(sb, { feedstock: 'numpy', name: 'numpy', count: 300, longKeyIds: 2, keyIdLength: 60_000 });
+    const result = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env: runEnv });
+    expect(result.exitCode).toBe(0);
+    expect(result.reports).toEqual({ sent: 300, error: null });
+    expect(new Set(result.items.map((i) => `${i.outcome} ${i.reason}`))).toEqual(
+      new Set(['rejected SIGNATURE_INVALID']),
+    );
+    // The claimed key id is cut where it enters the detail (the ledger, the summary and the report all see that).
+    const long = result.items.filter((i) => i.detail!.includes('kkkk'));
+    expect(long).toHaveLength(2);
+    for (const i of long) expect(i.detail!.length).toBeLessThan(1_000);
+    const [issue, ...others] = issueOf('conda-forge/numpy-feedstock');
+    expect(others).toEqual([]);
+    expect(issue!.body.length).toBeLessThanOrEqual(65_536);
+    const listed = issue!.body.match(/<!-- forgegate:failure /g)!.length;
+    const counted = Number(/\*\*(\d+) more failures are not listed here\*\*/.exec(issue!.body)![1]);
+    expect(listed + counted).toBe(300);
+    expect(issue!.body).toContain(`- **SIGNATURE_INVALID** × ${counted}: `);
+    expect(issue!.body).toContain('[latest run](https://github.com/conda-forge/forgegate-runs/actions/runs/4242)');
+    process.stdout.write(`flood report: ${issue!.body.length} characters, ${listed} listed, ${counted} counted\n`);
+
+    // The next run reports nothing new; with the ledger lost, the body's own markers and hashes still dedupe.
+    const body = issue!.body;
+    const again = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env: runEnv });
+    expect([again.exitCode, again.reports.sent]).toEqual([0, 0]);
+    rmSync(sb.ledgerPath);
+    const lost = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env: runEnv });
+    expect(lost.exitCode).toBe(0);
+    expect(issueOf('conda-forge/numpy-feedstock')).toEqual([expect.objectContaining({ body, comments: [] })]);
+  }, 120_000);
+
+  it('a report that fails for one feedstock is retried next run; the others are delivered (exit 5, then 0)', async () => {
+    const sb = await sandbox('one-fails');
+    await sb.addFeedstock('aaa', []);
+    await sb.addFeedstock('zzz', []);
+    publishRegistry(sb, { aaa: 'aaa', zzz: 'zzz' });
+    // aaa's repository is missing (renamed, or the token lost access): its report cannot be filed.
+    fake.repos.delete('conda-forge/aaa-feedstock');
+    await stageJunkClaims(sb, { feedstock: 'aaa', name: 'aaa', count: 3, longKeyIds: 0, keyIdLength: 0 });
+    await stageJunkClaims(sb, { feedstock: 'zzz', name: 'zzz', count: 2, longKeyIds: 0, keyIdLength: 0 });
+    const first = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env });
+    expect(first.exitCode).toBe(5);
+    expect(first.reports.sent).toBe(2);
+    expect(first.reports.error).toMatch(/^1 of 2 reports not delivered \(aaa: report repository .*aaa-feedstock/);
+    expect(issueOf('conda-forge/zzz-feedstock')).toHaveLength(1);
+
+    fake.repos.add('conda-forge/aaa-feedstock');
+    const second = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env });
+    expect(second.exitCode).toBe(0);
+    expect(second.reports).toEqual({ sent: 3, error: null });
+    expect(issueOf('conda-forge/aaa-feedstock')).toHaveLength(1);
+    expect(issueOf('conda-forge/zzz-feedstock')).toEqual([expect.objectContaining({ comments: [] })]);
+  }, 120_000);
 });

@@ -33,6 +33,15 @@ interface Issue {
 }
 type Hook = () => Response | undefined;
 
+/** GitHub refuses an issue or comment body over 65,536 characters, and a title over 256, as a GraphQL error. */
+const BODY_LIMIT = 65_536;
+const TITLE_LIMIT = 256;
+function tooLong(field: string, text: string, limit: number): void {
+  // Counted in characters (code points), as GitHub counts them: a surrogate pair is one.
+  const codePoints = text.length - (text.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g)?.length ?? 0);
+  if (codePoints > limit) throw new Error(`${field} is too long (maximum is ${limit} characters)`);
+}
+
 export class FakeGitHub {
   commits = new Map<string, Map<string, string>>();
   head = '';
@@ -160,6 +169,8 @@ export class FakeGitHub {
         return { commit: { oid: this.commit(changes, input.message.headline) } };
       },
       createIssue: ({ input }: { input: { repositoryId: string; title: string; body: string } }) => {
+        tooLong('title', input.title, TITLE_LIMIT);
+        tooLong('body', input.body, BODY_LIMIT);
         const issue: Issue = {
           id: `I_${this.issues.length + 1}`,
           number: this.issues.length + 1,
@@ -173,11 +184,13 @@ export class FakeGitHub {
         return { issue: { id: issue.id } };
       },
       updateIssue: ({ input }: { input: { id: string; body: string } }) => {
+        tooLong('body', input.body, BODY_LIMIT);
         const issue = this.issues.find((i) => i.id === input.id)!;
         issue.body = input.body;
         return { issue: { id: issue.id } };
       },
       addComment: ({ input }: { input: { subjectId: string; body: string } }) => {
+        tooLong('body', input.body, BODY_LIMIT);
         this.issues.find((i) => i.id === input.subjectId)!.comments.push(input.body);
         return { clientMutationId: null };
       },

@@ -90,4 +90,21 @@ describe('failure reports as GitHub issues', () => {
       'forgegate security alert: TARGET_CONFIRMATION_MISMATCH for noarch/a-1-0.conda',
     ]);
   });
+
+  it("opens an alert about a stray with a 100,000-character name and detail within GitHub's limits", async () => {
+    const huge = 'x'.repeat(100_000);
+    await sink().sendAlert({
+      kind: 'STAGING_CHANGED',
+      subdir: 'noarch',
+      filename: huge,
+      feedstock: null,
+      detail: huge,
+    });
+    const issue = fake.issues.at(-1)!;
+    expect(issue.title.length).toBeLessThanOrEqual(256);
+    expect(issue.title).toMatch(
+      /^forgegate security alert: STAGING_CHANGED for noarch\/x+…\(99,\d{3} more characters\)$/,
+    );
+    expect(issue.body.length).toBeLessThan(2_000);
+  });
 });
