@@ -38,7 +38,8 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 export function readSeedEnv(name: string, env: NodeJS.ProcessEnv): KeyPair {
   if (!ENV_NAME.test(name))
-    throw new ForgegateError('FG_USAGE', `--key-env "${name}" is not an environment variable name`, {
+    // Never echo it: what was passed here may be the seed itself (`--key-env "$SEED"`).
+    throw new ForgegateError('FG_USAGE', '--key-env takes the NAME of an environment variable (letters, digits, _)', {
       fix: 'Pass the NAME of the variable that holds the seed (e.g. --key-env FORGEGATE_SEED), not its value.',
     });
   const text = env[name];
