@@ -1,8 +1,8 @@
 // The built CLI laid out as an install is (package.json, dist/src, node_modules with the runtime dependencies only),
 // copied out of the checkout: for tests that run it as another user, or install it from its npm tarball, without
 // touching the checkout's own permissions.
-import { cpSync, existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { REPO_ROOT } from './paths.js';
 
 interface Manifest {
@@ -67,9 +67,20 @@ export function copyBuiltCli(dest: string): string {
   return join(dest, 'dist', 'src', 'cli', 'main.js');
 }
 
-/** Copy the runtime dependencies into `dest/node_modules` (a nested node_modules rides along with its package). */
+/**
+ * Copy the runtime dependencies into `dest/node_modules` (a nested node_modules rides along with its package), with
+ * their `.bin` links: npm takes a package whose bin link is missing for one to install again.
+ */
 export function copyRuntimeModules(dest: string): void {
   const packages = runtimePackages();
   const outermost = packages.filter((p) => !packages.some((q) => q !== p && p.startsWith(q + sep)));
   for (const p of outermost) cpSync(join(REPO_ROOT, p), join(dest, p), { recursive: true });
+  const bin = join(REPO_ROOT, 'node_modules', '.bin');
+  if (!existsSync(bin)) return;
+  mkdirSync(join(dest, 'node_modules', '.bin'), { recursive: true });
+  for (const name of readdirSync(bin)) {
+    const link = readlinkSync(join(bin, name));
+    const target = relative(REPO_ROOT, resolve(bin, link));
+    if (outermost.some((p) => target.startsWith(p + sep))) symlinkSync(link, join(dest, 'node_modules', '.bin', name));
+  }
 }
