@@ -3,38 +3,25 @@
 // checkout into the project first, with an empty npm cache and `--offline`, so npm can only add the tarball itself;
 // anything it would still need to fetch fails the install. `--ignore-scripts` keeps `prepare` (a rebuild with the
 // dev tools) out of `npm pack` and leaves the copied native builds as they are.
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyRuntimeModules } from '../helpers/install.js';
+import { copyRuntimeModules, npmOffline, packCheckout } from '../helpers/install.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-pack-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** npm (or npx) with none of the settings an enclosing `npm test` exports, and an empty cache of its own. */
-function npm(args: string[], cwd: string, command: 'npm' | 'npx' = 'npm'): SpawnSyncReturns<string> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
-  return spawnSync(command, args, {
-    cwd,
-    encoding: 'utf8',
-    env: { ...env, npm_config_cache: join(work, 'empty-cache'), npm_config_update_notifier: 'false' },
-  });
-}
-
 const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 let tarball: string;
 let files: string[];
 const project = join(work, 'feedstock-ci');
+const cache = join(work, 'empty-cache');
+const npm = (args: string[], cwd: string, command: 'npm' | 'npx' = 'npm') => npmOffline(args, { cwd, cache, command });
 
 beforeAll(() => {
-  const pack = npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work], REPO_ROOT);
-  expect(pack.status, pack.stderr).toBe(0);
-  const out = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
-  tarball = join(work, out[0]!.filename);
-  files = out[0]!.files.map((f) => f.path);
+  ({ tarball, files } = packCheckout(work, cache));
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'feedstock-ci', private: true }));
   copyRuntimeModules(project);
@@ -51,17 +38,17 @@ describe('the npm package', () => {
   });
 
   it('installs from the tarball offline, with an empty cache, adding only itself', () => {
-    const install = npm(['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], project);
+    const install = npm(['install', '--no-audit', '--no-fund', '--ignore-scripts', tarball], project);
     expect(install.status, install.stderr).toBe(0);
     expect(install.stdout).toMatch(/added 1 package/);
     expect(existsSync(join(project, 'node_modules', '.bin', 'forgegate'))).toBe(true);
   }, 120_000);
 
   it('runs through npx: the version, and the demo end to end (keys, registry, signing, a reconcile)', () => {
-    const v = npm(['--offline', '--no', 'forgegate', 'version'], project, 'npx');
+    const v = npm(['--no', 'forgegate', 'version'], project, 'npx');
     expect(v.status, v.stderr).toBe(0);
     expect(v.stdout.trim()).toBe(`forgegate ${version}`);
-    const demo = npm(['--offline', '--no', 'forgegate', 'demo', '--dir', join(work, 'demo')], project, 'npx');
+    const demo = npm(['--no', 'forgegate', 'demo', '--dir', join(work, 'demo')], project, 'npx');
     expect(demo.status, demo.stderr).toBe(0);
     expect(demo.stdout).toContain('Every artifact got the decision it should.');
   }, 120_000);

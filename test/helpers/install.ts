@@ -1,6 +1,7 @@
 // The built CLI laid out as an install is (package.json, dist/src, node_modules with the runtime dependencies only),
 // copied out of the checkout: for tests that run it as another user, or install it from its npm tarball, without
 // touching the checkout's own permissions.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { REPO_ROOT } from './paths.js';
@@ -83,4 +84,34 @@ export function copyRuntimeModules(dest: string): void {
     const target = relative(REPO_ROOT, resolve(bin, link));
     if (outermost.some((p) => target.startsWith(p + sep))) symlinkSync(link, join(dest, 'node_modules', '.bin', name));
   }
+}
+
+/**
+ * npm (or npx) without the settings an enclosing `npm test` exports (npm_config_*), with its own cache folder, and
+ * offline: a test never reaches the registry.
+ */
+export function npmOffline(
+  args: string[],
+  opts: { cwd: string; cache: string; command?: 'npm' | 'npx' },
+): SpawnSyncReturns<string> {
+  return spawnSync(opts.command ?? 'npm', args, { cwd: opts.cwd, encoding: 'utf8', env: npmEnv(opts.cache) });
+}
+
+/** The environment npmOffline() runs npm in. */
+export function npmEnv(cache: string): Record<string, string> {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => !/^npm_/i.test(e[0]) && e[1] !== undefined),
+  );
+  return { ...env, npm_config_cache: cache, npm_config_offline: 'true', npm_config_update_notifier: 'false' };
+}
+
+/** `npm pack` of the checkout (as built: `--ignore-scripts` skips `prepare`) into `dest`: the tarball and its files. */
+export function packCheckout(dest: string, cache: string): { tarball: string; files: string[] } {
+  const pack = npmOffline(['pack', '--ignore-scripts', '--json', '--pack-destination', dest], {
+    cwd: REPO_ROOT,
+    cache,
+  });
+  if (pack.status !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);
+  const out = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
+  return { tarball: join(dest, out[0]!.filename), files: out[0]!.files.map((f) => f.path) };
 }

@@ -326,6 +326,8 @@ export const check: Command = {
       for (const r of rows.filter((x) => x.fix)) io.out(`  ${r.artifact}: ${r.fix}`);
       if (target.listing === null)
         io.out(`note: the target was not consulted (${target.error}); TARGET_CONFLICT is not predicted.`);
+      if (pending.length > 0 && pending.every((p) => p.row.signature === null))
+        io.out('note: no ARTIFACT.sig lies beside the artifacts: the signatures were not checked.');
       if (keys.length === 0)
         io.out(
           `note: feedstock "${feedstock}" has no signing keys in the registry yet; uploads would be rejected with ` +
