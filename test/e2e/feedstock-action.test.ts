@@ -14,6 +14,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import YAML from 'yaml';
@@ -23,7 +24,7 @@ import { encodeKey, generateKeyPair, type KeyPair } from '../../src/statement/ke
 import { readAction, runAction, type StepResult } from '../helpers/action.js';
 import { runCli } from '../helpers/cli.js';
 import { copyRuntimeModules, npmEnv, packCheckout } from '../helpers/install.js';
-import { REPO_ROOT } from '../helpers/paths.js';
+import { CLI, REPO_ROOT } from '../helpers/paths.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-action-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -231,4 +232,68 @@ describe("the README's feedstock workflow", () => {
     // The job may read the registry with its own token and write nothing.
     expect(block).toContain('contents: read');
   });
+
+  /** A fenced block of the README, by the HTML comment marking it. */
+  const blockOf = (marker: string): string => {
+    const code = new RegExp(`<!-- ${marker} -->\\n\`\`\`sh\\n([\\s\\S]*?)\`\`\``).exec(readme)?.[1];
+    expect(code, marker).toBeDefined();
+    return code!;
+  };
+
+  it('its shell blocks (sign, check, upload to a folder or to anaconda.org) run as written; the gate publishes', async () => {
+    const dir = join(work, 'readme-feedstock');
+    const built = await sb.build({ name: 'app', version: '2.0', build: 'pyh0_0', subdir: 'noarch' });
+    mkdirSync(join(dir, 'build_artifacts', 'noarch'), { recursive: true });
+    mkdirSync(join(dir, 'build_artifacts', 'src_cache'));
+    copyFileSync(built.path, join(dir, 'build_artifacts', 'noarch', built.filename));
+    writeFileSync(join(dir, 'build_artifacts', 'src_cache', 'app-2.0.tar.bz2'), 'a source archive');
+    const bin = join(work, 'readme-bin');
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, 'forgegate'),
+      `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"\n`,
+    );
+    const log = join(work, 'readme-anaconda.log');
+    writeFileSync(join(bin, 'anaconda'), `#!/bin/sh\necho "$*" >> ${JSON.stringify(log)}\n`);
+    for (const f of ['forgegate', 'anaconda']) chmodSync(join(bin, f), 0o755);
+    // The README's names, for this gate's: feedstock, channel, registry, staging folder.
+    const local = (code: string): string =>
+      code
+        .replaceAll('numpy', 'app')
+        .replaceAll('https://conda.anaconda.org/conda-forge', sb.channel)
+        .replaceAll('github:conda-forge/feedstock-outputs', JSON.stringify(sb.registryDir))
+        .replaceAll('/srv/staging', sb.stagingDir);
+    const run = (...blocks: string[]) =>
+      spawnSync('bash', ['--noprofile', '--norc', '-c', ['set -euo pipefail', ...blocks.map(local)].join('\n')], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: {
+          PATH: `${bin}${delimiter}${process.env['PATH'] ?? ''}`,
+          HOME: work,
+          FORGEGATE_SEED: encodeKey(key.seed),
+          STAGING_BINSTAR_TOKEN: 'staging-token',
+          GITHUB_REPOSITORY: 'conda-forge/app-feedstock',
+          GITHUB_SHA: 'c0ffee0c0ffee0c0ffee0c0ffee0c0ffee0c0ff',
+          GITHUB_SERVER_URL: 'https://github.com',
+          GITHUB_RUN_ID: '43',
+        },
+      });
+    const anaconda = run(blockOf('feedstock-sign'), blockOf('feedstock-upload-anaconda'));
+    expect(anaconda.status, anaconda.stderr).toBe(0);
+    const conda = 'build_artifacts/noarch/app-2.0-pyh0_0.conda';
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+      `upload --user cf-staging --label main --force ${conda}`,
+      `upload --user cf-staging --label main --force --package-type file --package app-signatures --version 2.0 ` +
+        `--summary forgegate upload statements for app ${conda}.sig`,
+    ]);
+    const folder = run(blockOf('feedstock-sign'), blockOf('feedstock-upload-folder'));
+    expect(folder.status, folder.stderr).toBe(0);
+    expect(folder.stdout).toMatch(/app-2\.0-pyh0_0\.conda\.sig verifies/);
+    expect(names(join(sb.stagingDir, 'noarch'))).toEqual(['app-2.0-pyh0_0.conda', 'app-2.0-pyh0_0.conda.sig']);
+    const reconcile = await runCli(['reconcile', '--config', sb.configPath, '--json']);
+    expect(reconcile.code, reconcile.stderr).toBe(0);
+    expect((JSON.parse(reconcile.stdout) as { items: unknown[] }).items).toEqual([
+      expect.objectContaining({ filename: 'app-2.0-pyh0_0.conda', outcome: 'published' }),
+    ]);
+  }, 120_000);
 });
