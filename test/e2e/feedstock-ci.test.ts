@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { check } from '../../src/cli/commands/check.js';
 import type { Io } from '../../src/cli/io.js';
 import { Sandbox } from '../../src/demo/sandbox.js';
-import { ForgegateError } from '../../src/errors.js';
+import { ExitCode, ForgegateError } from '../../src/errors.js';
 import { encodeKey, type KeyPair } from '../../src/statement/keys.js';
 import {
   DEFAULT_REGISTRY_CONFIG,
@@ -61,17 +61,17 @@ describe('sign --key-env', () => {
   it('an unset, empty or wrong variable is an input error naming the variable, never its value', async () => {
     const base = ['sign', '--feedstock', 'app', '--key-env', 'FG_TEST_SEED', ...target(sb.channel), artifact];
     const unset = await runCli(base, { env: { FG_TEST_SEED: '' } });
-    expect(unset.code).toBe(2);
+    expect(unset.code).toBe(ExitCode.USAGE);
     expect(unset.stderr).toContain('error[FG_INPUT_MISSING]: environment variable FG_TEST_SEED is not set or is empty');
     expect(unset.stderr).toContain('secrets.FG_TEST_SEED');
     const wrong = 'bm90IGEgc2VlZCBidXQgYSBzZWNyZXQgYWxsIHRoZSBzYW1l';
     const bad = await runCli(base, { env: { FG_TEST_SEED: wrong } });
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(ExitCode.USAGE);
     expect(bad.stderr).toContain('error[FG_INPUT_INVALID]: environment variable FG_TEST_SEED does not hold');
     expect(bad.stderr).not.toContain(wrong);
     // The value passed where the name belongs (`--key-env "$SEED"`) is refused without being echoed.
     const value = await runCli(['sign', '--feedstock', 'app', '--key-env', seed, ...target(sb.channel), artifact]);
-    expect(value.code).toBe(2);
+    expect(value.code).toBe(ExitCode.USAGE);
     expect(value.stderr).toContain('error[FG_USAGE]: --key-env takes the NAME of an environment variable');
     expect(value.stderr).not.toContain(seed);
   });
@@ -81,10 +81,10 @@ describe('sign --key-env', () => {
       ['sign', '--feedstock', 'app', '--key-env', 'X', '--key-file', 'y', ...target(sb.channel), artifact],
       { env: { X: seed } },
     );
-    expect(both.code).toBe(2);
+    expect(both.code).toBe(ExitCode.USAGE);
     expect(both.stderr).toContain('pass --key-file or --key-env, not both');
     const none = await runCli(['sign', '--feedstock', 'app', ...target(sb.channel), artifact]);
-    expect(none.code).toBe(2);
+    expect(none.code).toBe(ExitCode.USAGE);
     expect(none.stderr).toContain('missing --key-file or --key-env');
   });
 
@@ -163,7 +163,7 @@ describe('check --registry DIR (a registry checkout, no gate config)', () => {
 
   it('a statement for another feedstock, or a key the registry does not hold, fails with the fix', async () => {
     const foreign = await runCli(checkArgs('main', 'other'));
-    expect(foreign.code).toBe(2);
+    expect(foreign.code).toBe(ExitCode.USAGE);
     expect(foreign.stderr).toContain('is signed for feedstock "app", not "other"');
     expect(foreign.stderr).toContain('fix: Check with --feedstock app');
     const newcomer = join(work, 'newcomer');
@@ -186,13 +186,13 @@ describe('check --registry DIR (a registry checkout, no gate config)', () => {
 
   it('says which inputs it needs', async () => {
     const none = await runCli(['check', '--feedstock', 'app', artifact]);
-    expect(none.code).toBe(2);
+    expect(none.code).toBe(ExitCode.USAGE);
     expect(none.stderr).toContain('error[FG_USAGE]: missing --config or --registry');
     expect(none.stderr).toContain('--registry github:OWNER/REPO --channel URL --label L');
     const half = await runCli(['check', '--registry', sb.registryDir, '--feedstock', 'app', artifact]);
     expect(half.stderr).toContain('check --registry needs --channel and --label');
     const both = await runCli(['check', '--config', sb.configPath, '--label', 'main', '--feedstock', 'app', artifact]);
-    expect(both.code).toBe(2);
+    expect(both.code).toBe(ExitCode.USAGE);
     expect(both.stderr).toContain('--config already names the registry, channel and labels: drop --label');
     const gh = await runCli(
       [
@@ -206,7 +206,7 @@ describe('check --registry DIR (a registry checkout, no gate config)', () => {
       ],
       { env: { GITHUB_TOKEN: '' } },
     );
-    expect(gh.code).toBe(2);
+    expect(gh.code).toBe(ExitCode.USAGE);
     expect(gh.stderr).toContain('error[FG_INPUT_MISSING]');
     expect(gh.stderr).toContain('environment variable GITHUB_TOKEN is not set');
     expect(gh.stderr).toContain('${{ github.token }}');
@@ -234,7 +234,7 @@ describe('check --registry github:OWNER/REPO (GitHub GraphQL, schema-validating 
 
   const io = (env: NodeJS.ProcessEnv): Io & { lines: string[] } => {
     const lines: string[] = [];
-    return { out: (t) => lines.push(t), err: (t) => lines.push(t), isTTY: false, env, lines };
+    return { out: (t) => lines.push(t), err: (t) => lines.push(t), isTTY: false, width: undefined, env, lines };
   };
 
   it('reads the public registry with the token named by --token-env, and verifies the .sig', async () => {
