@@ -1,5 +1,5 @@
 // Benchmark (not part of `npm test`): publishing into a channel folder at conda-forge scale. A linux-64 subdir is
-// pre-filled with N realistic records (names, versions and digests from shared/data/artifacts-sample.jsonl, depends
+// pre-filled with N realistic records (names, versions and digests from test/data/artifacts-sample.jsonl, depends
 // lists as conda-forge's look), then 1,000 staged artifacts are published by one reconcile in its own process.
 // Goal (issue 9): at N = 500,000 the run takes at most 3 × (parsing and serialising that repodata once + the same
 // run at N = 0), rewrites the subdir's repodata once, and peaks under 2 GiB.
@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compress } from 'zstd-napi';
 import { Sandbox } from '../src/demo/sandbox.js';
+import { DATA_DIR } from '../test/helpers/paths.js';
 
 interface Sample {
   name: string;
@@ -22,7 +23,7 @@ interface Sample {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SAMPLE = join(here, '..', '..', '..', 'shared', 'data', 'artifacts-sample.jsonl');
+const SAMPLE = join(DATA_DIR, 'artifacts-sample.jsonl');
 const DEPENDS = [
   '__glibc >=2.17,<3.0.a0',
   'libgcc >=14',

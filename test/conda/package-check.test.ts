@@ -272,7 +272,7 @@ describe('resource bounds: a bomb is one ARTIFACT_INVALID, found before the memo
   });
 });
 
-describe('the real corpus (../shared/data/real-packages)', () => {
+describe('the real corpus (test/data/real-packages)', () => {
   const root = join(DATA_DIR, 'real-packages');
   const files = readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory())

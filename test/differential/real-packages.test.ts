@@ -1,4 +1,4 @@
-// The real corpus (../shared/data/real-packages, 44 packages from conda's own test data): every package
+// The real corpus (test/data/real-packages, 51 packages from the test data of conda and its tools): every package
 // conda-package-streaming reads is accepted, read by forgegate exactly as Python, libarchive and GNU tar read it,
 // published end to end through the CLI, and its repodata record holds every key of the info/index.json Python reads.
 import { createHash } from 'node:crypto';

@@ -19,6 +19,7 @@ import { generateKeyPair } from '../../src/statement/keys.js';
 import { runCli } from '../helpers/cli.js';
 import { CLI } from '../helpers/paths.js';
 import { ExitCode } from '../../src/errors.js';
+import { shellCommand } from '../helpers/shell.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-opreports-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -115,14 +116,16 @@ describe('step summary and progress', () => {
       feedstock: 'app',
     });
     // `script` gives the CLI a real terminal.
-    const tty = (args: string): string =>
-      execFileSync('script', ['-qec', `${process.execPath} ${CLI} ${args}`, '/dev/null'], { encoding: 'utf8' });
+    const tty = (args: string[]): string =>
+      execFileSync('script', ['-qec', shellCommand([process.execPath, CLI, ...args]), '/dev/null'], {
+        encoding: 'utf8',
+      });
     // Each line names what it counts, and is erased once its count is complete.
-    const plan = tty(`reconcile --plan --config ${sb.configPath}`);
+    const plan = tty(['reconcile', '--plan', '--config', sb.configPath]);
     expect(plan).toContain('listing staging, target and registry 2/3');
     expect(plan).toContain('reading staged artifacts 0/1');
     expect(plan).not.toContain('3/3');
-    const run = tty(`reconcile --config ${sb.configPath}`);
+    const run = tty(['reconcile', '--config', sb.configPath]);
     expect(run).toContain('listing staging, target and registry 0/3');
     expect(run).toContain('applying decisions 0/1');
     expect(run).not.toContain('1/1');

@@ -4,7 +4,7 @@ import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Sandbox } from '../../src/demo/sandbox.js';
 import { runCli } from '../helpers/cli.js';
 import { channelState } from '../helpers/channel-state.js';
@@ -132,6 +132,8 @@ describe('reconcile --plan', () => {
     handToOperator(ro.root, [work]);
     chmodSync(ro.ledgerPath, 0o444);
     chmodSync(join(ro.root, 'state'), 0o555);
+    // Not root: the test's own user is the one the bits bind, and must be able to remove the folder afterwards.
+    onTestFinished(() => chmodSync(join(ro.root, 'state'), 0o755));
     const r = await runCli(['reconcile', '--config', ro.configPath, '--plan', '--json'], operatorSpawn());
     expect(r.code, r.stderr).toBe(0);
     expect(byFile(JSON.parse(r.stdout) as Result)['app-2.1-h0_0.conda']).toMatchObject({ decision: 'publish' });

@@ -62,8 +62,9 @@ describe('a quarantine someone else could change', () => {
   });
 
   it('owned by another user: refused with the chown', async () => {
-    // Running as root, a folder is given away; otherwise `/` already belongs to someone else.
-    let path = '/';
+    // Running as root, a folder is given away; otherwise a system folder already belongs to someone else (not `/`,
+    // which holds staging and so fails the config check first).
+    let path = ['/usr', '/etc', '/bin'].find((p) => !work.startsWith(`${p}/`) && existsSync(p))!;
     if (process.getuid?.() === 0) {
       path = join(work, 'foreign-q');
       mkdirSync(path, { mode: 0o700 });

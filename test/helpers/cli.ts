@@ -14,7 +14,7 @@ export interface CliResult {
 
 /**
  * `timeoutMs` guards tests of hangs: a run still alive then is killed (signal SIGKILL), so the test fails on its
- * exit code instead of leaving a process behind.
+ * exit code instead of leaving a process behind. `cli` runs another copy of the built CLI (operatorSpawn()'s).
  */
 export function runCli(
   args: string[],
@@ -26,10 +26,11 @@ export function runCli(
     gid?: number;
     /** Called with the process id once it runs (to signal it). */
     started?: (pid: number) => void;
+    cli?: string;
   } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [opts.cli ?? CLI, ...args], {
       cwd: opts.cwd ?? process.cwd(),
       env: { ...process.env, FORGEGATE_FAULT: '', GITHUB_STEP_SUMMARY: '', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],

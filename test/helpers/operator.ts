@@ -1,32 +1,51 @@
-// Permission tests need a user that permission bits bind: root ignores them, so under root the CLI runs as
-// `nobody` over folders handed to it; any other user runs as itself.
-import { chmodSync, chownSync, readdirSync, statSync } from 'node:fs';
+// Permission tests need a user that permission bits bind: root ignores them, so under root the CLI runs as `nobody`
+// over folders handed to it; any other user runs as itself. `nobody` may not be able to enter the checkout (a clone
+// under `mktemp -d` or /root sits below a 0700 folder), and the checkout's permissions are the user's business: so
+// `nobody` runs a copy of the built CLI placed in a fresh temp folder it can read.
+import { chmodSync, chownSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { REPO_ROOT } from './paths.js';
+import { afterAll } from 'vitest';
+import { copyBuiltCli } from './install.js';
 
 const NOBODY = 65534;
 export const isRoot = process.getuid?.() === 0;
 
-/**
- * The operator user must be able to load the CLI from this checkout. A checkout made inside `mktemp -d` (mode 0700,
- * owned by us) is opened to others for traversal and reading; a parent folder that shuts them out is a clear error.
- */
-function letOperatorReadCheckout(): void {
-  for (let dir = REPO_ROOT; ; dir = dirname(dir)) {
-    const st = statSync(dir);
-    if ((st.mode & 0o005) !== 0o005) {
-      if (dir !== REPO_ROOT) throw new Error(`the permission tests run the CLI as nobody, who cannot enter ${dir}`);
-      chmodSync(dir, st.mode | 0o005);
-    }
-    if (dirname(dir) === dir) return;
+let copied: { root: string; main: string } | null = null;
+// Imported only by test files: this registers on the importing file's root suite.
+afterAll(() => {
+  if (copied !== null) rmSync(copied.root, { recursive: true, force: true });
+  copied = null;
+});
+
+/** The CLI copy `nobody` runs: made once per test file, removed after its last test. */
+function operatorCli(): string {
+  if (copied !== null) return copied.main;
+  const root = mkdtempSync(join(tmpdir(), 'fg-operator-cli-'));
+  copied = { root, main: '' };
+  const main = copyBuiltCli(root);
+  // Our own fresh folder, not the checkout: readable and traversable by everyone, written by nobody else.
+  const open = (p: string): void => {
+    const st = lstatSync(p);
+    if (st.isSymbolicLink()) return; // never follow a link out of the copy
+    chmodSync(p, st.isDirectory() || (st.mode & 0o100) !== 0 ? 0o755 : 0o644);
+    if (st.isDirectory()) for (const e of readdirSync(p)) open(join(p, e));
+  };
+  open(root);
+  for (let dir = dirname(root); dirname(dir) !== dir; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0)
+      throw new Error(
+        `the permission tests run the CLI as nobody from ${root}, but nobody cannot enter ${dir}: set TMPDIR`,
+      );
   }
+  copied.main = main;
+  return main;
 }
 
-/** spawn() options that run the CLI as the operator user. */
-export function operatorSpawn(): { uid?: number; gid?: number } {
+/** runCli() options that run the CLI as the operator user: under root, `nobody` running its own copy of the CLI. */
+export function operatorSpawn(): { uid?: number; gid?: number; cli?: string } {
   if (!isRoot) return {};
-  letOperatorReadCheckout();
-  return { uid: NOBODY, gid: NOBODY };
+  return { uid: NOBODY, gid: NOBODY, cli: operatorCli() };
 }
 
 /** Give a folder tree to the operator user (root: chown to nobody), and let it reach the folder's parents. */

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root: the nearest folder above this file with a package.json (works from source and from dist/). */
@@ -10,8 +10,8 @@ function findRoot(from: string): string {
 }
 
 export const REPO_ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
-/** `shared/` sits beside the checkout (../shared), as in CI. */
-export const SHARED_DIR = process.env['FORGEGATE_SHARED_DIR'] ?? resolve(REPO_ROOT, '..', 'shared');
-export const SPEC_DIR = join(SHARED_DIR, 'spec');
-export const DATA_DIR = join(SHARED_DIR, 'data');
+/** Test data kept in the repository (test/data/README.md says where each file came from). */
+export const DATA_DIR = join(REPO_ROOT, 'test', 'data');
+/** The spec's test vectors: upload statement v1 at the top, keyless evidence in `keyless/`. */
+export const VECTORS_DIR = join(DATA_DIR, 'vectors');
 export const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');

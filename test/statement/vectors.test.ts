@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { RegistryKey } from '../../src/model.js';
 import { verifySignatureFile } from '../../src/statement/verify.js';
 import { parseDuration, parseUtcTime } from '../../src/util/time.js';
-import { SPEC_DIR } from '../helpers/paths.js';
+import { VECTORS_DIR } from '../helpers/paths.js';
 
 interface Vector {
   description: string;
@@ -20,7 +20,7 @@ interface Vector {
   expect: { valid: true; keyid: string } | { valid: false; reason: string };
 }
 
-const dir = join(SPEC_DIR, 'vectors');
+const dir = VECTORS_DIR;
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.json') && f !== 'keys.json')
   .sort();

@@ -1,4 +1,4 @@
-// The anaconda.org API calls forgegate makes (contract: shared/reference/anaconda-api.md). Expected outcomes
+// The anaconda.org API calls forgegate makes (contract: docs/anaconda-api.md). Expected outcomes
 // (absent, conflict) are values; everything else is an error from AnacondaHttp.
 import { Readable } from 'node:stream';
 import { ForgegateError } from '../../errors.js';

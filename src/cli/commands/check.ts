@@ -1,27 +1,152 @@
-import { basename, dirname } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import { isSubdir, parseArtifactFilename } from '../../conda/filename.js';
+import { KNOWN_SUBDIRS } from '../../conda/subdirs.js';
 import { verifyArtifactFile } from '../artifact-file.js';
 import { loadConfig } from '../../config/load.js';
 import { ExitCode, ForgegateError } from '../../errors.js';
 import { fixFor, type ReasonCode } from '../../reasons.js';
 import { authorizeOutput } from '../../registry/authorize.js';
 import type { VerifyOptions } from '../../conda/verify-artifact.js';
-import type { Config } from '../../config/types.js';
-import type { Digests, TargetListing } from '../../model.js';
+import { DEFAULT_POLICY, type Config, type Policy, type RegistrySourceConfig } from '../../config/types.js';
+import type { Digests, RegistrySnapshot, TargetListing } from '../../model.js';
 import { createRegistry, createStores } from '../../reconcile/wiring.js';
+import { MAX_SIG_FILE_BYTES } from '../../statement/dsse.js';
+import { verifySignatureFile } from '../../statement/verify.js';
 import { sameDigests } from '../../util/digest.js';
-import { optional, parse, required } from '../args.js';
+import { optional, parse, required, type Values } from '../args.js';
 import type { Command } from '../command.js';
 import { textTable } from '../io.js';
 
-const usage = `forgegate check --config C --feedstock F [--subdir S] [--json] ARTIFACT...
+const usage = `forgegate check --feedstock F (--config C | --registry R --channel URL --label L [--token-env VAR])
+                [--subdir S] [--json] ARTIFACT...
 
-The PR-time dry run: reads each built artifact (same package checks as the gate) and asks the registry, through
-the same authorization code the reconciler uses, whether feedstock F may publish it. The subdir is --subdir, else
-the artifact's folder name when that is a subdir (build_artifacts/linux-64/), else its info/index.json. When the
-target can be read (anonymously is enough), check looks up the named files there: another file under the same name
-is TARGET_CONFLICT, exactly these bytes already published is said so. One row per artifact.
+The dry run of the gate for one feedstock: reads each built artifact (same package checks as the gate) and asks the
+registry, through the same authorization code the reconciler uses, whether feedstock F may publish it. Where
+ARTIFACT.sig lies beside an artifact, check verifies it as the gate will: a registered, usable key of F, fresh,
+naming these bytes, the channel and an allowed label. The subdir is --subdir, else the artifact's folder name when
+that is a subdir (build_artifacts/linux-64/), else its info/index.json. One row per artifact.
+
+Two ways to say what the gate is:
+  --config C      the gate's own config (admins): registry, channel, labels, subdirs and policy come from it; where
+                  the target can be read (anonymously is enough), another file already published under the same
+                  name is TARGET_CONFLICT, and exactly these bytes already published is said so.
+  --registry R    the public registry alone (feedstock CI): R is a folder (a checkout of the registry) or
+                  github:OWNER/REPO[@REF] (REF defaults to main), read through GitHub's GraphQL API with the token
+                  in environment variable VAR (--token-env, default GITHUB_TOKEN: in GitHub Actions the job's own
+                  token reads a public registry). Needs --channel URL and --label L: the channel and label the
+                  statements must name. The target is not consulted, and the gate's default policy is assumed
+                  (24 h signature age, 5 min clock skew, every subdir conda knows).
 Exit 0 when every artifact may be published, 1 when any may not.`;
+
+const GITHUB_GRAPHQL = 'https://api.github.com/graphql';
+const GH_REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const HTTP_URL = /^https?:\/\/[^\s/]+(?:\/\S*)?$/;
+
+/** What check compares against: the gate's config, or the registry alone with the channel and label named. */
+interface Gate {
+  config: Config | null;
+  registry: RegistrySourceConfig;
+  channel: string;
+  labels: readonly string[];
+  subdirs: readonly string[];
+  policy: Policy;
+}
+
+const usageFix = { fix: `Usage: ${usage.split('\n')[0]} (see --help)` };
+
+/** `--registry R`: a folder, or github:OWNER/REPO[@REF]. */
+function registrySource(spec: string, values: Values, env: NodeJS.ProcessEnv): RegistrySourceConfig {
+  if (!spec.startsWith('github:')) return { type: 'directory', path: resolve(spec) };
+  const m = /^github:([^@\s]+)(?:@(\S+))?$/.exec(spec);
+  if (!m || !GH_REPO.test(m[1]!))
+    throw new ForgegateError('FG_USAGE', `--registry "${spec}" is not github:OWNER/REPO[@REF]`, {
+      fix: 'Name the registry repository, e.g. --registry github:conda-forge/feedstock-outputs@main, or a folder.',
+    });
+  const tokenEnv = optional(values, 'token-env') ?? 'GITHUB_TOKEN';
+  if (!ENV_NAME.test(tokenEnv))
+    throw new ForgegateError('FG_USAGE', '--token-env takes the NAME of an environment variable, not a token', {
+      fix: 'Pass e.g. --token-env GITHUB_TOKEN, and export the token in that variable.',
+    });
+  if (!env[tokenEnv])
+    throw new ForgegateError(
+      'FG_INPUT_MISSING',
+      `check --registry ${spec} reads the registry through GitHub's GraphQL API, which needs a token, and ` +
+        `environment variable ${tokenEnv} is not set`,
+      {
+        fix:
+          `Export a GitHub token in ${tokenEnv} (any token reads a public registry; in GitHub Actions: ` +
+          `\`env: { ${tokenEnv}: \${{ github.token }} }\`), pass --token-env VAR, or check against a checkout ` +
+          'of the registry (--registry DIR).',
+      },
+    );
+  return {
+    type: 'github',
+    repository: m[1]!,
+    ref: m[2] ?? 'main',
+    tokenEnv,
+    url: optional(values, 'github-url') ?? GITHUB_GRAPHQL,
+  };
+}
+
+async function gateOf(values: Values, env: NodeJS.ProcessEnv): Promise<Gate> {
+  const configPath = optional(values, 'config');
+  const registry = optional(values, 'registry');
+  const registryOnly = ['channel', 'label', 'token-env', 'github-url'].filter((k) => values[k] !== undefined);
+  if (configPath !== undefined) {
+    if (registry !== undefined || registryOnly.length > 0)
+      throw new ForgegateError(
+        'FG_USAGE',
+        `--config already names the registry, channel and labels: drop ${[
+          ...(registry !== undefined ? ['--registry'] : []),
+          ...registryOnly.map((k) => `--${k}`),
+        ].join(', ')}`,
+        { fix: "Pass --config C (the gate's config), or --registry R --channel URL --label L without a config." },
+      );
+    const config = await loadConfig(configPath);
+    return {
+      config,
+      registry: config.registry,
+      channel: config.target.channel,
+      labels: config.target.labels,
+      subdirs: config.staging.subdirs,
+      policy: config.policy,
+    };
+  }
+  if (registry === undefined)
+    throw new ForgegateError('FG_USAGE', 'missing --config or --registry: check needs to know the gate', {
+      fix:
+        'In feedstock CI: --registry github:OWNER/REPO --channel URL --label L (the public registry); ' +
+        "with the gate's config: --config C.",
+    });
+  const missing = ['channel', 'label'].filter((k) => !optional(values, k));
+  if (missing.length > 0)
+    throw new ForgegateError(
+      'FG_USAGE',
+      `check --registry needs ${missing.map((k) => `--${k}`).join(' and ')}: the channel URL and label the ` +
+        'statements must name',
+      usageFix,
+    );
+  const channel = required(values, 'channel', usage).replace(/\/+$/, '');
+  if (!HTTP_URL.test(channel))
+    throw new ForgegateError('FG_USAGE', `--channel "${channel}" is not an http(s) URL`, {
+      fix: 'Pass the channel URL the gate publishes to, e.g. https://conda.anaconda.org/conda-forge.',
+    });
+  const label = required(values, 'label', usage);
+  if (!/^[A-Za-z0-9_.-]+$/.test(label))
+    throw new ForgegateError('FG_USAGE', `--label "${label}" is not a label name`, {
+      fix: 'Pass the label the artifacts are signed for (main, rc, dev, …).',
+    });
+  return {
+    config: null,
+    registry: registrySource(registry, values, env),
+    channel,
+    labels: [label],
+    subdirs: KNOWN_SUBDIRS,
+    policy: DEFAULT_POLICY,
+  };
+}
 
 interface Row {
   artifact: string;
@@ -30,6 +155,8 @@ interface Row {
   reason: ReasonCode | null;
   detail: string;
   fix: string | null;
+  /** What ARTIFACT.sig says, when one lies beside the artifact: verified, or why not (then `reason` says it too). */
+  signature: { path: string; verified: boolean; keyid: string | null; label: string | null } | null;
 }
 
 /** What verify-artifact says when info/index.json names another subdir than the one expected. */
@@ -49,6 +176,11 @@ export const check: Command = {
   summary: 'PR-time dry run: may this feedstock publish these built artifacts?',
   usage,
   examples: [
+    'forgegate check --registry github:conda-forge/feedstock-outputs \\',
+    '  --channel https://conda.anaconda.org/conda-forge --label main \\',
+    '  --feedstock numpy build_artifacts/*/*.conda   # feedstock CI: GITHUB_TOKEN reads the registry',
+    'forgegate check --registry ./feedstock-outputs --channel https://conda.example.org/forge --label rc \\',
+    '  --feedstock numpy --json build_artifacts/linux-64/numpy-2.1.0-py312h1234567_0.conda   # a registry checkout',
     'forgegate check --config forgegate.yml --feedstock numpy build_artifacts/*/*.conda build_artifacts/*/*.tar.bz2',
     'forgegate check --config forgegate.yml --feedstock numpy --subdir linux-64 dist/numpy-2.1.0-0.conda --json',
   ],
@@ -59,6 +191,11 @@ export const check: Command = {
       argv,
       {
         config: { type: 'string' },
+        registry: { type: 'string' },
+        channel: { type: 'string' },
+        label: { type: 'string' },
+        'token-env': { type: 'string' },
+        'github-url': { type: 'string' },
         feedstock: { type: 'string' },
         subdir: { type: 'string' },
         json: { type: 'boolean' },
@@ -66,15 +203,22 @@ export const check: Command = {
       usage,
       { maxPositionals: Infinity },
     );
-    const config = await loadConfig(required(values, 'config', usage));
     const feedstock = required(values, 'feedstock', usage);
+    const gate = await gateOf(values, io.env);
     if (positionals.length === 0)
       throw new ForgegateError('FG_USAGE', 'no ARTIFACT given', { fix: `Usage: ${usage.split('\n')[0]}` });
 
     const rows: Row[] = [];
-    const pending: { row: Row; name: string; subdir: string; filename: string; digests: Digests }[] = [];
+    const pending: {
+      row: Row;
+      path: string;
+      name: string;
+      subdir: string;
+      filename: string;
+      digests: Digests;
+    }[] = [];
     const limits: VerifyOptions = {
-      limits: { maxUnpackedBytes: config.policy.maxUnpackedBytes, maxUnpackRatio: config.policy.maxUnpackRatio },
+      limits: { maxUnpackedBytes: gate.policy.maxUnpackedBytes, maxUnpackRatio: gate.policy.maxUnpackRatio },
     };
     for (const path of positionals) {
       const filename = basename(path);
@@ -83,11 +227,7 @@ export const check: Command = {
       const subdir =
         optional(values, 'subdir') ??
         // Only a folder named after a subdir this gate publishes says the subdir (`built/` looks like one).
-        (config.staging.subdirs.includes(folder)
-          ? folder
-          : parsed
-            ? await subdirFromIndex(path, filename, limits)
-            : null);
+        (gate.subdirs.includes(folder) ? folder : parsed ? await subdirFromIndex(path, filename, limits) : null);
       const row: Row = {
         artifact: subdir ? `${subdir}/${filename}` : filename,
         name: parsed?.name ?? null,
@@ -95,6 +235,7 @@ export const check: Command = {
         reason: null,
         detail: '',
         fix: null,
+        signature: null,
       };
       rows.push(row);
       if (!parsed || subdir === null) {
@@ -107,7 +248,7 @@ export const check: Command = {
         continue;
       }
       // The gate would leave it in staging as a stray, unpublished.
-      if (!config.staging.subdirs.includes(subdir)) {
+      if (!gate.subdirs.includes(subdir)) {
         Object.assign(row, {
           reason: 'ARTIFACT_INVALID',
           detail: `"${subdir}" is not a subdir this gate publishes (staging.subdirs)`,
@@ -119,22 +260,27 @@ export const check: Command = {
         Object.assign(row, { reason: result.reason, detail: result.detail });
         continue;
       }
-      pending.push({ row, name: parsed.name, subdir, filename, digests: result.facts });
+      pending.push({ row, path, name: parsed.name, subdir, filename, digests: result.facts });
     }
-    const registry = createRegistry(config.registry, { env: io.env, unpinned: true });
+    const registry = createRegistry(gate.registry, { env: io.env, unpinned: true });
     const snapshot = await registry.snapshot({ names: pending.map((p) => p.name), feedstocks: [feedstock] });
+    for (const p of pending) await checkSignature(p, feedstock, gate, snapshot);
     for (const { row, name } of pending) {
+      if (row.reason !== null) continue;
       const auth = authorizeOutput(snapshot, feedstock, name);
       if (auth.ok)
         Object.assign(row, {
           ok: true,
-          detail: auth.register
-            ? `new name: registered on first publish (${auth.via})`
-            : 'registered to this feedstock',
+          detail:
+            (auth.register ? `new name: registered on first publish (${auth.via})` : 'registered to this feedstock') +
+            (row.signature ? `; ${basename(row.signature.path)} verifies (key id ${row.signature.keyid})` : ''),
         });
       else Object.assign(row, { reason: auth.reason, detail: auth.detail });
     }
-    const target = await readTarget(config, io.env, pending);
+    const target =
+      gate.config === null
+        ? { listing: null, error: 'registry-only check: pass --config to look the files up in the target' }
+        : await readTarget(gate.config, io.env, pending);
     for (const p of pending.filter((x) => x.row.ok)) {
       if (target.listing === null) continue;
       const copies = target.listing.files.get(`${p.subdir}/${p.filename}`) ?? [];
@@ -157,6 +303,8 @@ export const check: Command = {
           {
             formatVersion: 1,
             feedstock,
+            channel: gate.channel,
+            labels: gate.labels,
             registryCommit: snapshot.commit,
             feedstockHasKeys: keys.length > 0,
             targetChecked: target.listing !== null,
@@ -178,6 +326,8 @@ export const check: Command = {
       for (const r of rows.filter((x) => x.fix)) io.out(`  ${r.artifact}: ${r.fix}`);
       if (target.listing === null)
         io.out(`note: the target was not consulted (${target.error}); TARGET_CONFLICT is not predicted.`);
+      if (pending.length > 0 && pending.every((p) => p.row.signature === null))
+        io.out('note: no ARTIFACT.sig lies beside the artifacts: the signatures were not checked.');
       if (keys.length === 0)
         io.out(
           `note: feedstock "${feedstock}" has no signing keys in the registry yet; uploads would be rejected with ` +
@@ -189,6 +339,65 @@ export const check: Command = {
 };
 
 const labelsOf = (copies: { label: string }[]): string => copies.map((c) => c.label).join(', ');
+
+/**
+ * ARTIFACT.sig, when it lies beside the artifact, checked as the gate will check it (upload statement v1 steps
+ * 2-6): a failure sets the row's reason. No .sig is no failure: check also runs before signing, in pull requests.
+ */
+async function checkSignature(
+  p: { row: Row; path: string; subdir: string; filename: string; digests: Digests },
+  feedstock: string,
+  gate: Gate,
+  snapshot: RegistrySnapshot,
+): Promise<void> {
+  const sigPath = `${p.path}.sig`;
+  let bytes: Uint8Array | null;
+  try {
+    const st = await stat(sigPath);
+    if (!st.isFile())
+      throw new ForgegateError('FG_INPUT_INVALID', `${sigPath} is not a file`, {
+        fix: 'Remove it, or sign the artifact again with `forgegate sign`.',
+      });
+    bytes = st.size > MAX_SIG_FILE_BYTES ? null : await readFile(sigPath);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  const verified = verifySignatureFile(bytes, {
+    nowMs: Date.now(),
+    maxSignatureAgeMs: gate.policy.maxSignatureAgeMs,
+    clockSkewMs: gate.policy.clockSkewMs,
+    targetChannel: gate.channel,
+    labels: gate.labels,
+    keysFor: (f) => snapshot.keys.get(f) ?? null,
+  });
+  const st = verified.statement;
+  if (st !== null && st.feedstock !== feedstock)
+    throw new ForgegateError(
+      'FG_INPUT_INVALID',
+      `${sigPath} is signed for feedstock "${st.feedstock}", not "${feedstock}"`,
+      { fix: `Check with --feedstock ${st.feedstock}, or sign again with --feedstock ${feedstock}.` },
+    );
+  // The gate checks the bytes before channel and label (spec step 6), so a check does too.
+  let failure: { reason: ReasonCode; detail: string } | null = verified.ok ? null : verified;
+  if (st !== null && (verified.ok || verified.reason === 'TARGET_MISMATCH')) {
+    if (st.name !== p.filename || st.subdir !== p.subdir)
+      failure = {
+        reason: 'SUBJECT_MISMATCH',
+        detail: `the statement names ${st.subdir}/${st.name}, the artifact is ${p.subdir}/${p.filename}`,
+      };
+    else if (!sameDigests({ size: st.size, sha256: st.sha256, md5: st.md5 }, p.digests))
+      failure = { reason: 'DIGEST_MISMATCH', detail: 'the statement was made for other bytes (size, sha256 or md5)' };
+  }
+  p.row.signature = {
+    path: sigPath,
+    verified: failure === null,
+    keyid: verified.ok ? verified.keyid : null,
+    label: st?.label ?? null,
+  };
+  if (failure !== null)
+    Object.assign(p.row, { reason: failure.reason, detail: `${basename(sigPath)}: ${failure.detail}` });
+}
 
 /** The target's copies of the named files, read-only (anonymous where the store allows); null when unreadable. */
 async function readTarget(

@@ -2,14 +2,15 @@ import { ExitCode, ForgegateError } from '../../errors.js';
 import { isRegistryName } from '../../registry/layout.js';
 import { toUtcString } from '../../util/time.js';
 import { didYouMean } from '../../util/suggest.js';
-import { optional, parse, required } from '../args.js';
+import { optional, parse } from '../args.js';
 import type { Command } from '../command.js';
-import { addKeyCommand, keyEntry, readSeedFile, registryKeyPath } from '../key-entry.js';
+import { addKeyCommand, keyEntry, readSeedFrom, registryKeyPath } from '../key-entry.js';
 
-const usage = `forgegate key show --key-file SEED [--feedstock F] [--json]
+const usage = `forgegate key show (--key-file SEED | --key-env VAR) [--feedstock F] [--json]
 
-Prints the public key entry of a seed file written by \`forgegate keygen\` (key id, public key) and the command an
-admin runs to register it. The feedstock defaults to the seed file's name (numpy.seed → numpy).`;
+Prints the public key entry of a seed written by \`forgegate keygen\` (key id, public key) and the command an
+admin runs to register it. --key-env reads the seed from environment variable VAR (a CI secret), never printing it.
+The feedstock defaults to the seed file's name (numpy.seed → numpy).`;
 
 export const keyCommand: Command = {
   name: 'key',
@@ -17,7 +18,7 @@ export const keyCommand: Command = {
   usage,
   examples: [
     'forgegate key show --key-file ~/keys/numpy.seed          # the entry keygen printed',
-    'forgegate key show --key-file "$SEED_FILE" --feedstock numpy --json',
+    'forgegate key show --key-env FORGEGATE_SEED --feedstock numpy --json   # which key is in the CI secret?',
   ],
   exitCodes: [ExitCode.OK, ExitCode.USAGE],
   async run(argv, io) {
@@ -30,12 +31,17 @@ export const keyCommand: Command = {
       );
     const { values } = parse(
       rest,
-      { 'key-file': { type: 'string' }, feedstock: { type: 'string' }, json: { type: 'boolean' } },
+      {
+        'key-file': { type: 'string' },
+        'key-env': { type: 'string' },
+        feedstock: { type: 'string' },
+        json: { type: 'boolean' },
+      },
       usage,
     );
-    const path = required(values, 'key-file', usage);
-    const kp = await readSeedFile(path);
-    const feedstock = optional(values, 'feedstock') ?? /([^/\\]+)\.seed$/.exec(path)?.[1] ?? 'FEEDSTOCK';
+    const path = optional(values, 'key-file');
+    const kp = await readSeedFrom({ keyFile: path, keyEnv: optional(values, 'key-env') }, io.env, usage);
+    const feedstock = optional(values, 'feedstock') ?? /([^/\\]+)\.seed$/.exec(path ?? '')?.[1] ?? 'FEEDSTOCK';
     if (!isRegistryName(feedstock))
       throw new ForgegateError('FG_USAGE', `"${feedstock}" is not a valid feedstock name`, {
         fix: 'Pass --feedstock with the feedstock name as the registry spells it.',

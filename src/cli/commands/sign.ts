@@ -9,24 +9,27 @@ import { parseDuration } from '../../util/time.js';
 import { optional, parse, required } from '../args.js';
 import type { Command } from '../command.js';
 import { fsError } from '../../util/fs-errors.js';
-import { readSeedFile } from '../key-entry.js';
+import { readSeedFrom } from '../key-entry.js';
 
-const usage = `forgegate sign --feedstock F --key-file SEED --channel URL --label L [--subdir S] [--expires-in 24h]
-               [--source-repository R --source-commit C --source-run-url U] [--json] ARTIFACT...
+const usage = `forgegate sign --feedstock F (--key-env VAR | --key-file SEED) --channel URL --label L [--subdir S]
+               [--expires-in 24h] [--source-repository R --source-commit C --source-run-url U] [--json] ARTIFACT...
 
 Reads each artifact (checking it is a sound conda package), then writes ARTIFACT.sig beside it: a DSSE envelope
 around an upload statement v1 binding the file's name, subdir, size, sha256 and md5 to the feedstock, channel
-and label, signed with the seed in SEED. The subdir is --subdir, else the artifact's folder name (conda-build's
-output layout), and must agree with the artifact's info/index.json. Prints the full key id that signed (the id
-\`registry revoke-key --key-id\` takes). A path that does not exist (a glob that matched nothing) is an error.`;
+and label, signed with the Ed25519 seed (what \`forgegate keygen\` wrote to FEEDSTOCK.seed). In CI, keep the seed
+in a secret and pass it in an environment variable: --key-env VAR reads it from VAR, so it is never written to
+disk, and no message ever prints it; --key-file SEED reads it from a file. The subdir is --subdir, else the
+artifact's folder name (conda-build's output layout), and must agree with the artifact's info/index.json. Prints
+the full key id that signed (the id \`registry revoke-key --key-id\` takes). A path that does not exist (a glob
+that matched nothing) is an error.`;
 
 export const sign: Command = {
   name: 'sign',
   summary: 'Write ARTIFACT.sig (a signed upload statement v1) beside each artifact.',
   usage,
   examples: [
-    'forgegate sign --feedstock numpy --key-file "$SEED_FILE" --channel https://conda.example.org/forge \\',
-    '  --label main build_artifacts/*/*.conda build_artifacts/*/*.tar.bz2   # every subdir, noarch too',
+    'forgegate sign --feedstock numpy --key-env FORGEGATE_SEED --channel https://conda.example.org/forge \\',
+    '  --label main build_artifacts/*/*.conda build_artifacts/*/*.tar.bz2   # CI: seed in a secret; every subdir',
     'forgegate sign --feedstock numpy --key-file numpy.seed --channel https://conda.example.org/forge \\',
     '  --label rc --subdir linux-64 dist/numpy-2.1.0-py312h1234567_0.conda  # a file outside its subdir folder',
   ],
@@ -37,6 +40,7 @@ export const sign: Command = {
       {
         feedstock: { type: 'string' },
         'key-file': { type: 'string' },
+        'key-env': { type: 'string' },
         channel: { type: 'string' },
         label: { type: 'string' },
         subdir: { type: 'string' },
@@ -50,12 +54,15 @@ export const sign: Command = {
       { maxPositionals: Infinity },
     );
     const feedstock = required(values, 'feedstock', usage);
-    const keyFile = required(values, 'key-file', usage);
     const channel = required(values, 'channel', usage).replace(/\/+$/, '');
     const label = required(values, 'label', usage);
     if (positionals.length === 0)
       throw new ForgegateError('FG_USAGE', 'no ARTIFACT given', { fix: `Usage: ${usage.split('\n')[0]}` });
-    const key = await readSeedFile(keyFile);
+    const key = await readSeedFrom(
+      { keyFile: optional(values, 'key-file'), keyEnv: optional(values, 'key-env') },
+      io.env,
+      usage,
+    );
     const expiresIn = optional(values, 'expires-in');
     const expiresMs = expiresIn === undefined ? undefined : parseDuration(expiresIn);
     if (expiresMs === null)

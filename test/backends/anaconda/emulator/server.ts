@@ -1,4 +1,4 @@
-// A stateful anaconda.org over node:http on 127.0.0.1, faithful to shared/reference/anaconda-api.md, with fault
+// A stateful anaconda.org over node:http on 127.0.0.1, faithful to docs/anaconda-api.md, with fault
 // injection (faults.ts), a request hook, and byte swaps between two requests (the time-of-check/time-of-use attack).
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
