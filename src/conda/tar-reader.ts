@@ -55,8 +55,8 @@ export const TAR_RULES: RuleTable = {
   'tar.numbers': {
     reason: 'ARTIFACT_INVALID',
     text:
-      'Numeric fields are octal digits, optionally after spaces or tabs, then spaces or NULs up to the first NUL ' +
-      '(bytes after it are ignored); or positive base-256. Nothing else, so every reader reads the same number.',
+      'Numeric fields are octal digits, optionally after spaces (historic tars wrote them), then only spaces or ' +
+      'NULs; or positive base-256. Nothing else, so every reader reads the same number.',
     fix:
       'The tar writer put something other than an octal number in a header field: rebuild with conda-build or ' +
       'rattler-build, and report the writer that made this file to its maintainers.',
@@ -375,13 +375,13 @@ export class TarReader {
       if (!Number.isSafeInteger(v)) throw this.#fail('tar.numbers', `${field} is too large`);
       return v;
     }
-    // Leading spaces or tabs (historic tars wrote them), octal digits, then spaces or NULs up to the first NUL;
-    // bytes after that NUL are ignored. Python strips and stops at the NUL, the Rust tar crate truncates at the
-    // NUL and trims, libarchive skips blanks and stops at the first non-digit, GNU tar needs a blank or NUL
-    // after the digits: on exactly these forms all four read the same number.
+    // Leading spaces (historic tars wrote them), octal digits, then spaces or NULs to the end of the field: on
+    // exactly these forms Python (strip), the Rust tar crate (cut at NUL, trim), GNU tar (skip blanks, need a blank
+    // or NUL after the digits) and libarchive read the same number. libarchive refuses to recognise an archive whose
+    // first header has anything else (tabs, or bytes after a NUL) in a numeric field.
     const end = off + len;
     let i = off;
-    while (i < end && (h[i] === 0x20 || h[i] === 0x09)) i++;
+    while (i < end && h[i] === 0x20) i++;
     const digits = i;
     let v = 0;
     while (i < end && h[i]! >= 0x30 && h[i]! <= 0x37) v = v * 8 + (h[i++]! - 0x30);
@@ -392,8 +392,8 @@ export class TarReader {
         `${field} is not an octal number (${JSON.stringify(h.toString('latin1', off, end))})`,
       );
     }
-    for (; i < end && h[i] !== 0; i++) {
-      if (h[i] !== 0x20) {
+    for (; i < end; i++) {
+      if (h[i] !== 0 && h[i] !== 0x20) {
         throw this.#fail(
           'tar.numbers',
           `${field} has ${JSON.stringify(h.toString('latin1', off, end))}, not octal digits and padding`,
