@@ -48,7 +48,7 @@ export const INDEX_RULES: RuleTable = {
     reason: 'ARTIFACT_INVALID',
     text:
       '`depends`, `constrains` and `flags`, when present, are lists of strings; `extra_depends` is an object of ' +
-      'lists of strings; `purls` a list of strings.',
+      'lists of strings; `purls` a list of package URLs (`pkg:<type>/…<name>`), as rattler parses them.',
     fix: `info/index.json has a dependency list of the wrong type: ${REBUILD}.`,
   },
   'index.features': {
@@ -65,7 +65,9 @@ export const INDEX_RULES: RuleTable = {
   },
   'index.noarch': {
     reason: 'ARTIFACT_INVALID',
-    text: '`noarch`, when present, is `"python"`, `"generic"`, `true`, `false`, `""` or null.',
+    text:
+      '`noarch`, when present, is `"python"`, `"generic"`, `true`, `false` or null (rattler refuses other ' +
+      'spellings, conda lowercases them).',
     fix: 'Set noarch to python or generic (lowercase) in the recipe, and rebuild.',
   },
   'index.run_exports': {
@@ -210,9 +212,21 @@ function findStringEnd(text: string, from: number): number {
 
 const isStringList = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
 const shown = (v: unknown): string => {
-  const s = JSON.stringify(v);
+  const s = v === undefined ? 'nothing' : JSON.stringify(v);
   return s.length > 60 ? `${s.slice(0, 60)}…` : s;
 };
+
+/** A package URL as rattler reads one: `pkg:`, a type, and a non-empty name (`pkg:type/namespace/name@v?q#s`). */
+function isPurl(text: string): boolean {
+  if (!text.startsWith('pkg:')) return false;
+  const path = text.slice(4).split('#')[0]!.split('?')[0]!;
+  const slash = path.indexOf('/');
+  if (slash === -1 || !/^[A-Za-z][A-Za-z0-9.+-]*$/.test(path.slice(0, slash))) return false;
+  const rest = path.slice(slash + 1);
+  const at = rest.lastIndexOf('@');
+  const name = (at === -1 ? rest : rest.slice(0, at)).split('/').pop()!;
+  return name !== '';
+}
 
 /** What verify-artifact expects of the package: its file name and subdir. */
 export interface IndexExpectation {
@@ -270,6 +284,8 @@ export function parseIndex(bytes: Buffer, expect: IndexExpectation): { index: In
     if (has(k) && !isStringList(i[k]))
       fail('index.lists', `info/index.json has ${k} ${shown(i[k])}, not a list of strings`);
   }
+  const badPurl = has('purls') ? (i['purls'] as string[]).find((p) => !isPurl(p)) : undefined;
+  if (badPurl !== undefined) fail('index.lists', `info/index.json has purl ${shown(badPurl)}, not a package URL`);
   if (has('extra_depends')) {
     const e = i['extra_depends'];
     if (typeof e !== 'object' || e === null || Array.isArray(e) || !Object.values(e).every(isStringList)) {
@@ -293,7 +309,7 @@ export function parseIndex(bytes: Buffer, expect: IndexExpectation): { index: In
     }
   }
 
-  if (has('noarch') && ![null, true, false, 'python', 'generic', ''].includes(i['noarch'] as never)) {
+  if (has('noarch') && ![null, true, false, 'python', 'generic'].includes(i['noarch'] as never)) {
     fail('index.noarch', `info/index.json has noarch ${shown(i['noarch'])}`);
   }
 

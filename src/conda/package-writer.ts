@@ -33,7 +33,7 @@ export interface PackageSpec {
   zstdLevel?: number;
   /** Zip64 headers as conda-build (`local`) or rattler-build (`full`) write them; default `local`. */
   zip64?: Zip64Style;
-  /** Tar headers as Python's tarfile (`pax`, default: conda-build, conda-package-handling) or rattler-build write them. */
+  /** Tar headers as Python's tarfile (`pax`, default: conda-build, cph) or rattler-build (`gnu-rust`) write them. */
   tarStyle?: TarStyle;
   /**
    * info/ files (path → content) that conda-package-handling < 2.5 left in the payload part of a .conda (it kept
@@ -41,6 +41,8 @@ export interface PackageSpec {
    * members.
    */
   infoInPayload?: Record<string, string | Uint8Array>;
+  /** info/index.json byte for byte, instead of the one built from the fields above (tests of unusual JSON). */
+  indexJsonText?: string;
   /** The .conda's metadata.json: its exact bytes ('' for an empty one, as old converters wrote), or null for none. */
   metadataJson?: string | null;
 }
@@ -86,7 +88,11 @@ function infoEntries(spec: PackageSpec, payload: TarEntry[]): TarEntry[] {
       size_in_bytes: Buffer.from(e.content ?? '').length,
     }));
   return [
-    { name: 'info/index.json', type: 'file', content: `${JSON.stringify(indexJson(spec), null, 2)}\n` },
+    {
+      name: 'info/index.json',
+      type: 'file',
+      content: spec.indexJsonText ?? `${JSON.stringify(indexJson(spec), null, 2)}\n`,
+    },
     { name: 'info/paths.json', type: 'file', content: `${JSON.stringify({ paths, paths_version: 1 }, null, 2)}\n` },
     { name: 'info/files', type: 'file', content: `${files.join('\n')}\n` },
   ];
