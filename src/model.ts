@@ -35,7 +35,16 @@ export interface ArtifactFacts extends Digests {
 
 export type ArtifactCheck =
   | { ok: true; facts: ArtifactFacts }
-  | { ok: false; reason: 'ARTIFACT_INVALID' | 'ARTIFACT_UNSAFE'; detail: string; digests: Digests | null };
+  | {
+      ok: false;
+      reason: 'ARTIFACT_INVALID' | 'ARTIFACT_UNSAFE';
+      /** `<rule>: what broke it — fix: <the rule's fix>` (the detail is what plans, the ledger and reports keep). */
+      detail: string;
+      digests: Digests | null;
+      /** The rule id (`tar.strings`, `index.subdir`, …) and its fix, where verification names one. */
+      rule?: string;
+      fix?: string;
+    };
 
 // ---------------------------------------------------------------- staging
 

@@ -30,12 +30,13 @@ export const REASONS = {
     'The statement names another channel or a label this channel does not allow. Sign with the configured channel ' +
     'URL and an allowed label.',
   ARTIFACT_INVALID:
-    'The artifact is not a conda package every client reads the same way (the detail names the rule it breaks; ' +
-    'see "What forgegate accepts" in the forgegate README), or info/index.json disagrees with the file name or ' +
-    'statement. Rebuild it with current conda-build or rattler-build.',
+    'The artifact breaks a rule of what every conda client reads the same way, or its info/index.json disagrees ' +
+    'with the file name or statement. The detail names the rule, what in the file broke it and the fix for that ' +
+    'rule (docs/package-rules.md explains each).',
   ARTIFACT_UNSAFE:
-    'The artifact holds absolute paths, `..` components, links that lead outside the install prefix, device ' +
-    'nodes or setuid/setgid files. Fix the recipe so every path stays inside the prefix as plain files and links.',
+    'Installing the artifact would harm the prefix or the machine: a path or link that leads outside the install ' +
+    'prefix, a device node, a setuid/setgid file, names that collide on macOS or Windows. The detail names the ' +
+    'rule, the file and the fix.',
   OUTPUT_NOT_ALLOWED:
     'The package name is registered to other feedstocks. Ask an admin to add your feedstock to the output ' +
     '(registry add-output) or rename the output.',

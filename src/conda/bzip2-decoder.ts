@@ -10,20 +10,27 @@ export const BZIP2_RULES: RuleTable = {
   'bzip2.stream': {
     reason: 'ARTIFACT_INVALID',
     text:
-      'Exactly one bzip2 stream (`BZh1`–`BZh9`) and nothing after it: concatenated streams (pbzip2) and trailing ' +
-      'bytes are refused.',
+      'Exactly one bzip2 stream (`BZh1`–`BZh9`) and nothing after it: concatenated streams (pbzip2, lbzip2) and ' +
+      'trailing bytes are refused (rattler reads only the first stream, conda and libarchive read on).',
+    fix:
+      'pbzip2 and lbzip2 write several concatenated streams, which rattler and pixi read only the first of: ' +
+      'compress with bzip2 (or let conda-build write the .tar.bz2), or build a .conda instead; bytes after the ' +
+      'stream mean the upload was altered or concatenated.',
   },
   'bzip2.randomised': {
     reason: 'ARTIFACT_INVALID',
-    text: 'No randomised blocks (deprecated since bzip2 0.9.5; no current encoder writes them).',
+    text: 'No randomised blocks (deprecated since bzip2 0.9.5, 1999; forgegate does not decode them).',
+    fix: 'Recompress the tar with a current bzip2 (any release since 0.9.5, 1999, writes no randomised blocks).',
   },
   'bzip2.data': {
     reason: 'ARTIFACT_INVALID',
     text: 'Every block is well formed as libbz2 checks it (tables, selectors, Huffman codes, sizes) and complete.',
+    fix: 'The file is corrupt or truncated: re-download it from the build, or re-upload it.',
   },
   'bzip2.crc': {
     reason: 'ARTIFACT_INVALID',
     text: 'Every block CRC and the stream CRC match the decoded bytes.',
+    fix: 'The file is corrupt: re-download it from the build, or re-upload it.',
   },
 };
 

@@ -1,6 +1,29 @@
 // Resource bounds for reading one artifact. A bomb or a poison package is one item's ARTIFACT_INVALID: each bound
 // below is checked while reading, before the memory or time it guards is spent.
-import { invalid } from './problem.js';
+import { broke, type RuleTable } from './problem.js';
+
+/** The bounds as rules: what one package may unpack to. Each is a limit, not a format question. */
+export const LIMIT_RULES: RuleTable = {
+  'limit.unpacked': {
+    reason: 'ARTIFACT_INVALID',
+    text:
+      'Everything the package unpacks to stays within `policy.maxUnpackedSize` (32 GiB) and, above a 64 MiB ' +
+      'floor, `policy.maxUnpackRatio` (1000) times the file size.',
+    fix:
+      'If the package really is this large (or compresses this well), ask the gate admin to raise ' +
+      'policy.maxUnpackedSize or policy.maxUnpackRatio; otherwise rebuild it without the padding or generated data.',
+  },
+  'limit.members': {
+    reason: 'ARTIFACT_INVALID',
+    text: 'At most 500,000 members in one package (both archives of a .conda together).',
+    fix: "Split the output into several packages: conda-forge's largest packages hold about 150,000 files.",
+  },
+  'limit.paths': {
+    reason: 'ARTIFACT_INVALID',
+    text: 'At most 64 MiB of member paths and link targets in one package.',
+    fix: 'Split the output into several packages, or shorten its paths.',
+  },
+};
 
 /** Longest path Linux accepts (PATH_MAX), in UTF-8 bytes: for member paths and link targets. */
 export const MAX_PATH_BYTES = 4096;
@@ -59,18 +82,24 @@ export class UnpackBudget {
   /** Decompressed bytes from any layer. */
   unpack(bytes: number): void {
     this.unpacked += bytes;
-    if (this.unpacked > this.#allowed) throw invalid(`the package unpacks to ${this.#why}; refused as a bomb`);
+    if (this.unpacked > this.#allowed)
+      throw broke(LIMIT_RULES, 'limit.unpacked', `the package unpacks to ${this.#why}; refused as a bomb`);
   }
 
   member(): void {
-    if (++this.members > MAX_MEMBERS) throw invalid(`the package holds more than ${MAX_MEMBERS} members`);
+    if (++this.members > MAX_MEMBERS)
+      throw broke(LIMIT_RULES, 'limit.members', `the package holds more than ${MAX_MEMBERS} members`);
   }
 
   /** Bytes of a path or link target kept until the package-wide checks. */
   keepPath(bytes: number): void {
     this.pathBytes += bytes;
     if (this.pathBytes > MAX_PATH_TOTAL_BYTES) {
-      throw invalid(`the package's paths and link targets take more than ${show(MAX_PATH_TOTAL_BYTES)}`);
+      throw broke(
+        LIMIT_RULES,
+        'limit.paths',
+        `the package's paths and link targets take more than ${show(MAX_PATH_TOTAL_BYTES)}`,
+      );
     }
   }
 }

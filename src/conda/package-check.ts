@@ -11,50 +11,87 @@ export const PACKAGE_RULES: RuleTable = {
     text:
       'A .conda holds `info-<stem>.tar.zst` and `pkg-<stem>.tar.zst`, and may hold `metadata.json`; nothing else, ' +
       'each once.',
+    fix:
+      'Upload the .conda exactly as conda-package-handling or rattler-build wrote it: the zip holds other entries ' +
+      '(rattler extracts every *.tar.zst entry, conda only the info- and pkg- parts), or the parts are named for ' +
+      'another file name (a renamed .conda: rebuild, never rename).',
   },
   'conda.metadata': {
     reason: 'ARTIFACT_INVALID',
-    text: '`metadata.json`, when present, is a JSON object with `"conda_pkg_format_version": 2` (at most 4 KiB).',
+    text:
+      '`metadata.json`, when present and not empty, is a JSON object with `"conda_pkg_format_version": 2` (at most ' +
+      '4 KiB). An empty one is treated as absent, with a note in the publish detail.',
+    fix:
+      'metadata.json names another .conda format version or is not JSON: rebuild with conda-package-handling or ' +
+      'rattler-build, which write {"conda_pkg_format_version": 2}.',
   },
   'pkg.parts': {
     reason: 'ARTIFACT_INVALID',
-    text: 'The info archive holds only `info/…`; the payload archive holds nothing under `info/`.',
+    text:
+      'The info archive holds only `info/…`. The payload archive holds nothing under `info/` but files and ' +
+      'folders under `info/licenses/` and `info/prelink_messages/` (conda-package-handling < 2.5 put them there; ' +
+      'conda and rattler extract both archives into one folder, and no tool reads them from the info archive alone).',
+    fix:
+      'Move metadata files into the info archive: rebuild (or `cph transmute`) with conda-package-handling >= 2.5 ' +
+      'or rattler-build, which put every info/ file in the info-… part.',
   },
   'pkg.unique': {
     reason: 'ARTIFACT_INVALID',
     text: 'Each path appears once in the package (both archives of a .conda together).',
+    fix:
+      'The archive lists a path twice (listing readers see both, extracting readers keep the last): rebuild with ' +
+      'conda-build or rattler-build, and report the writer that made this file to its maintainers.',
   },
   'pkg.parents': {
     reason: 'ARTIFACT_UNSAFE',
     text: 'No member lies below a file, hard link or symlink of the package.',
+    fix: 'A file is packaged below a symlink or file of the same package: fix the recipe so each path is one thing.',
   },
   'pkg.symlinks': {
     reason: 'ARTIFACT_UNSAFE',
     text: 'Every symlink, followed through the package’s own symlinks (at most 40 hops), stays inside the prefix.',
+    fix: 'Fix the recipe so every symlink points inside the install prefix (use relative targets).',
   },
   'pkg.index': {
     reason: 'ARTIFACT_INVALID',
     text: 'Exactly one `info/index.json`, a regular file.',
+    fix: 'The package has no info/index.json file (or it is a link): rebuild with conda-build or rattler-build.',
   },
   'pkg.lists': {
     reason: 'ARTIFACT_UNSAFE',
     text:
       'Every path in `info/paths.json`, `info/files`, `info/has_prefix` and `info/no_link` follows the path rules; ' +
       'the lists parse as conda parses them.',
+    fix:
+      'A path list in info/ names a path outside the prefix or cannot be parsed: rebuild with conda-build or ' +
+      'rattler-build instead of editing the lists by hand.',
   },
   'pkg.case': {
     reason: 'ARTIFACT_INVALID',
     text:
       'On `osx-*`, `win-*` and `noarch`: no two paths equal ignoring case and Unicode normalisation; no payload ' +
       'path under `INFO/` or any other spelling of `info/`.',
+    fix:
+      'Two paths are one file on macOS and Windows: rename one in the recipe (or build the package for linux-* ' +
+      'only).',
   },
   'pkg.windows': {
     reason: 'ARTIFACT_INVALID',
     text:
       'On `win-*` and `noarch`: no component ending in `.` or space, no reserved device name (CON, PRN, AUX, NUL, ' +
       'COM1–9, LPT1–9, with any extension), none of `<>:"|?*`.',
+    fix: 'Rename the file in the recipe: Windows cannot create it under that name.',
   },
 };
+
+/**
+ * info/ paths the payload archive of a .conda may hold. conda-package-handling < 2.5 sorted info/ files into the
+ * info part by a fixed list of names and left the rest in the payload; of what conda-build writes, that was the
+ * license files and pre-link messages. Both are read only from the folder conda and rattler extract both parts
+ * into, never from the info part alone, so where they travel changes nothing. Every other info/ path could be read
+ * from the info part by one tool (conda-index, this gate) and from the merged folder by another (conda, rattler).
+ */
+const PAYLOAD_INFO = /^info\/(licenses|prelink_messages)(\/|$)/;
 
 const MAX_LINK_HOPS = 40;
 const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
@@ -85,7 +122,15 @@ export function checkPart(members: TarMember[], part: Part): void {
   for (const m of members) {
     const inInfo = m.path === 'info' || m.path.startsWith('info/');
     if (part === 'info' && !inInfo) fail('pkg.parts', `the info archive holds ${m.path}, outside info/`);
-    if (part === 'pkg' && inInfo) fail('pkg.parts', `the payload archive holds ${m.path}, inside info/`);
+    if (part !== 'pkg' || !inInfo) continue;
+    const allowed = m.type === 'directory' ? m.path === 'info' || PAYLOAD_INFO.test(m.path) : PAYLOAD_INFO.test(m.path);
+    if (!allowed || m.type === 'symlink' || m.type === 'hardlink') {
+      fail(
+        'pkg.parts',
+        `the payload archive holds ${m.type} ${m.path}, inside info/ (only files under info/licenses/ and ` +
+          'info/prelink_messages/ may travel there)',
+      );
+    }
   }
 }
 

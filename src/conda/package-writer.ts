@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { compress } from 'zstd-napi';
 import type { Digests } from '../model.js';
 import { sha256Hex } from '../util/digest.js';
-import { tarOf, type TarEntry } from './tar-write.js';
+import { tarOf, type TarEntry, type TarStyle } from './tar-write.js';
 import { zipStored, type Zip64Style } from './zip-write.js';
 
 const require = createRequire(import.meta.url);
@@ -33,6 +33,18 @@ export interface PackageSpec {
   zstdLevel?: number;
   /** Zip64 headers as conda-build (`local`) or rattler-build (`full`) write them; default `local`. */
   zip64?: Zip64Style;
+  /** Tar headers as Python's tarfile (`pax`, default: conda-build, cph) or rattler-build (`gnu-rust`) write them. */
+  tarStyle?: TarStyle;
+  /**
+   * info/ files (path → content) that conda-package-handling < 2.5 left in the payload part of a .conda (it kept
+   * only a fixed list of names in the info part): e.g. `info/licenses/LICENSE`. In a .tar.bz2 they are ordinary
+   * members.
+   */
+  infoInPayload?: Record<string, string | Uint8Array>;
+  /** info/index.json byte for byte, instead of the one built from the fields above (tests of unusual JSON). */
+  indexJsonText?: string;
+  /** The .conda's metadata.json: its exact bytes ('' for an empty one, as old converters wrote), or null for none. */
+  metadataJson?: string | null;
 }
 
 const MTIME_MS = Date.parse('2026-01-01T00:00:00Z');
@@ -76,40 +88,62 @@ function infoEntries(spec: PackageSpec, payload: TarEntry[]): TarEntry[] {
       size_in_bytes: Buffer.from(e.content ?? '').length,
     }));
   return [
-    { name: 'info/index.json', type: 'file', content: `${JSON.stringify(indexJson(spec), null, 2)}\n` },
+    {
+      name: 'info/index.json',
+      type: 'file',
+      content: spec.indexJsonText ?? `${JSON.stringify(indexJson(spec), null, 2)}\n`,
+    },
     { name: 'info/paths.json', type: 'file', content: `${JSON.stringify({ paths, paths_version: 1 }, null, 2)}\n` },
     { name: 'info/files', type: 'file', content: `${files.join('\n')}\n` },
   ];
+}
+
+/** A package's file name and bytes, built in memory. */
+export function packageBytes(spec: PackageSpec): { filename: string; bytes: Buffer } {
+  const files = spec.files ?? { [`share/${spec.name}/README`]: `${spec.name} ${spec.version}\n` };
+  const listed: TarEntry[] = Object.entries(files).map(([name, content]): TarEntry => ({
+    name,
+    type: 'file',
+    content,
+  }));
+  const strayInfo: TarEntry[] = Object.entries(spec.infoInPayload ?? {}).map(([name, content]): TarEntry => ({
+    name,
+    type: 'file',
+    content,
+  }));
+  const payload: TarEntry[] = [...listed, ...(spec.extraEntries ?? [])];
+  const info = infoEntries(spec, listed);
+  const style = spec.tarStyle ?? 'pax';
+  const stem = `${spec.name}-${spec.version}-${spec.build}`;
+  const filename = `${stem}.${spec.format}`;
+  let bytes: Buffer;
+  if (spec.format === 'tar.bz2') {
+    bytes = Buffer.from(Bzip2.compressFile(tarOf([...info, ...strayInfo, ...payload], style)));
+  } else {
+    bytes = zipStored(
+      [
+        ...(spec.metadataJson === null
+          ? []
+          : [
+              {
+                name: 'metadata.json',
+                data: Buffer.from(spec.metadataJson ?? JSON.stringify({ conda_pkg_format_version: 2 })),
+              },
+            ]),
+        { name: `info-${stem}.tar.zst`, data: compressZstd(tarOf(info, style), spec.zstdLevel) },
+        { name: `pkg-${stem}.tar.zst`, data: compressZstd(tarOf([...strayInfo, ...payload], style), spec.zstdLevel) },
+      ],
+      spec.zip64 ?? 'local',
+    );
+  }
+  return { filename, bytes };
 }
 
 export async function writeCondaPackage(
   dir: string,
   spec: PackageSpec,
 ): Promise<{ path: string; filename: string; digests: Digests }> {
-  const files = spec.files ?? { [`share/${spec.name}/README`]: `${spec.name} ${spec.version}\n` };
-  const payload: TarEntry[] = [
-    ...Object.entries(files).map(([name, content]): TarEntry => ({ name, type: 'file', content })),
-    ...(spec.extraEntries ?? []),
-  ];
-  const info = infoEntries(
-    spec,
-    payload.filter((e) => !(spec.extraEntries ?? []).includes(e)),
-  );
-  const stem = `${spec.name}-${spec.version}-${spec.build}`;
-  const filename = `${stem}.${spec.format}`;
-  let bytes: Buffer;
-  if (spec.format === 'tar.bz2') {
-    bytes = Buffer.from(Bzip2.compressFile(tarOf([...info, ...payload])));
-  } else {
-    bytes = zipStored(
-      [
-        { name: 'metadata.json', data: Buffer.from(JSON.stringify({ conda_pkg_format_version: 2 })) },
-        { name: `info-${stem}.tar.zst`, data: compressZstd(tarOf(info), spec.zstdLevel) },
-        { name: `pkg-${stem}.tar.zst`, data: compressZstd(tarOf(payload), spec.zstdLevel) },
-      ],
-      spec.zip64 ?? 'local',
-    );
-  }
+  const { filename, bytes } = packageBytes(spec);
   const path = join(dir, filename);
   await writeFile(path, bytes);
   return {

@@ -8,18 +8,26 @@ export const PATH_RULES: RuleTable = {
   'path.relative': {
     reason: 'ARTIFACT_UNSAFE',
     text: 'Relative: no leading `/`, no drive letter (`C:`), no `..` component.',
+    fix: 'Fix the recipe so every file and link target stays inside the install prefix (relative, no `..` out).',
   },
   'path.canonical': {
     reason: 'ARTIFACT_INVALID',
     text: 'Canonical: no empty or `.` component (`a//b`, `./a`), no trailing `/` except once on a directory.',
+    fix:
+      'Rebuild with conda-build or rattler-build: the archive spells a path with `./`, `//` or a trailing `/`, ' +
+      'which readers normalise differently.',
   },
   'path.characters': {
     reason: 'ARTIFACT_UNSAFE',
     text: 'Valid UTF-8 with no NUL, no control character (U+0000–U+001F, U+007F) and no backslash.',
+    fix:
+      'Rename the file in the recipe: control characters and backslashes in paths are refused (a backslash ' +
+      'is a path separator on Windows).',
   },
   'path.length': {
     reason: 'ARTIFACT_INVALID',
     text: `At most ${MAX_PATH_BYTES} bytes (PATH_MAX), each component at most ${MAX_COMPONENT_BYTES} bytes (NAME_MAX).`,
+    fix: 'Shorten the path in the recipe: it is longer than Linux allows (4096 bytes, 255 per name).',
   },
 };
 

@@ -4,87 +4,151 @@
 // with write(); memory is one header plus one bounded extension record, whatever the archive holds.
 import { createHash, type Hash } from 'node:crypto';
 import { MAX_PATH_BYTES, MAX_PAX_HEADER_BYTES, type UnpackBudget } from './limits.js';
-import { canonicalPath, checkLinkTarget, utf8Length } from './path-safety.js';
+import { badCharacter, canonicalPath, checkLinkTarget, utf8Length } from './path-safety.js';
 import { ArtifactProblem, broke, type RuleTable } from './problem.js';
 
-/** The accepted subset, one rule per row. Every rule has a test (test/conda/tar-reader.test.ts). */
+/**
+ * The accepted subset, one rule per row. Every rule has a test (test/conda/tar-reader.test.ts); why each rule
+ * refuses, which readers differ and which writers are known to break it is in docs/package-rules.md.
+ */
 export const TAR_RULES: RuleTable = {
   'tar.blocks': {
     reason: 'ARTIFACT_INVALID',
     text: 'The archive is whole 512-byte blocks and ends with two zero blocks; after them, only zero bytes.',
+    fix:
+      'The archive is truncated or has bytes after its end: re-download or re-upload the file; if the builder ' +
+      'wrote it so, rebuild with conda-build or rattler-build.',
   },
   'tar.checksum': {
     reason: 'ARTIFACT_INVALID',
     text:
       'Every header checksum is the unsigned sum of its bytes ' +
-      '(the signed sum some readers also accept is refused).',
+      '(the signed sum, which Python and GNU tar accept but the Rust tar crate refuses, is refused).',
+    fix:
+      'The file is corrupt, or its tar writer computes signed checksums (pre-1988 tars did): rebuild with ' +
+      'conda-build or rattler-build.',
   },
   'tar.magic': {
     reason: 'ARTIFACT_INVALID',
     text: 'Every header is POSIX ustar (`ustar\\0` `00`, with pax) or GNU (`ustar  \\0`); no V7 or other headers.',
+    fix:
+      'The archive was written in the V7 or another pre-POSIX tar format: rebuild with conda-build, ' +
+      'conda-package-handling or rattler-build, which write ustar, pax or GNU headers.',
   },
   'tar.gnu-fields': {
     reason: 'ARTIFACT_INVALID',
     text: 'A GNU header has no atime, ctime, multi-volume offset or sparse map (bytes 345–500 are zero).',
+    fix:
+      'The archive was written with GNU tar options (--atime-preserve with incremental dumps, --sparse, ' +
+      '--multi-volume) that conda packages never need: rebuild with conda-build or rattler-build.',
   },
   'tar.strings': {
     reason: 'ARTIFACT_INVALID',
-    text: 'Text fields end at their first NUL and hold only NULs after it; names and link names are valid UTF-8.',
+    text:
+      'Member names and link names, where they give the path or target, are valid UTF-8; each text field ' +
+      '(name, link name, uname, gname, prefix) ends at its first NUL and the bytes after it are ignored, as every ' +
+      'reader ignores them.',
+    fix:
+      'A file name in the package is not UTF-8 (a Latin-1 or other legacy encoding): rename the file in the ' +
+      'recipe (or convert its name to UTF-8) and rebuild.',
   },
   'tar.numbers': {
     reason: 'ARTIFACT_INVALID',
-    text: 'Numeric fields are plain octal digits then NUL/space padding (or positive base-256); no leading spaces.',
+    text:
+      'Numeric fields are octal digits, optionally after spaces (historic tars wrote them), then only spaces or ' +
+      'NULs; or positive base-256. Nothing else, so every reader reads the same number.',
+    fix:
+      'The tar writer put something other than an octal number in a header field: rebuild with conda-build or ' +
+      'rattler-build, and report the writer that made this file to its maintainers.',
   },
   'tar.type': {
     reason: 'ARTIFACT_INVALID',
     text:
       'Types are file (`0`), hard link (`1`), symlink (`2`), directory (`5`), plus `x`, `L`, `K`; no global pax, ' +
-      'sparse, multi-volume, contiguous or vendor types.',
+      'sparse, multi-volume, contiguous or vendor types; only a directory ends in `/`.',
+    fix:
+      'The package holds a sparse, contiguous or vendor-specific member: rebuild without GNU tar --sparse (or ' +
+      'the tool that wrote it); conda packages hold only files, directories and links.',
   },
   'tar.device': {
     reason: 'ARTIFACT_UNSAFE',
     text: 'No device nodes or FIFOs (`3`, `4`, `6`).',
+    fix: 'Remove the device node or FIFO from the package (the build copied it from the build machine).',
   },
   'tar.mode': {
     reason: 'ARTIFACT_UNSAFE',
-    text: 'Modes are permission bits only (≤ 0o777): no setuid, setgid or sticky bit, no file-type bits.',
+    text:
+      'No setuid or setgid bit. The sticky bit is accepted, and file-type bits in the mode field are ignored ' +
+      '(forgegate keeps the low 12 bits), as every reader ignores them.',
+    fix:
+      'Remove the setuid/setgid bit in the recipe (chmod u-s,g-s): a conda install must never create ' +
+      'privileged executables.',
   },
   'tar.size': {
     reason: 'ARTIFACT_INVALID',
     text: 'Only regular files carry data: links and directories have size 0.',
+    fix: 'The tar writer gave a link or directory a data size: rebuild with conda-build or rattler-build.',
   },
   'tar.pax': {
     reason: 'ARTIFACT_INVALID',
     text:
       `A pax header (\`x\`) is at most ${MAX_PAX_HEADER_BYTES} bytes of well-formed \`<len> <key>=<value>\\n\` ` +
-      'records, each key once, keys only path, linkpath, size, mtime, atime, ctime, uid, gid, uname, gname, ' +
-      'comment; numbers plain decimal.',
+      'records, each key once. Keys readers act on: path, linkpath, size, mtime, atime, ctime, uid, gid, uname, ' +
+      'gname, comment (values non-empty, numbers plain decimal). Keys readers ignore or keep as metadata, any ' +
+      'value: SCHILY.dev, SCHILY.ino, SCHILY.nlink, LIBARCHIVE.creationtime, and extended attributes ' +
+      '(SCHILY.xattr.*, LIBARCHIVE.xattr.*) outside the security., trusted. and system. namespaces.',
+    fix:
+      'The archive carries a pax key that changes what some reader extracts (sparse maps, a header charset, ' +
+      'ACLs, file flags, security extended attributes such as file capabilities): rebuild without them ' +
+      '(conda-build, conda-package-handling and rattler-build never write them; bsdtar --no-xattrs --no-acls ' +
+      '--no-fflags).',
   },
   'tar.pax-global': {
     reason: 'ARTIFACT_INVALID',
     text: 'No pax global header (`g`): it would change every later member for some readers only.',
+    fix:
+      'The archive starts with a pax global header (git archive writes one): rebuild the package with ' +
+      'conda-build or rattler-build instead of repacking an existing tar.',
   },
   'tar.longname': {
     reason: 'ARTIFACT_INVALID',
-    text: 'A GNU long name or long link (`L`, `K`) is named `././@LongLink` and holds one NUL-terminated path.',
+    text:
+      'A GNU long name or long link (`L`, `K`) holds one path ended by one NUL, its last byte (the Rust tar ' +
+      'crate drops only that last NUL where other readers stop at the first).',
+    fix:
+      'The tar writer put bytes after the NUL of a GNU long name: rebuild with conda-build or rattler-build, and ' +
+      'report the writer that made this file to its maintainers.',
   },
   'tar.extensions': {
     reason: 'ARTIFACT_INVALID',
     text:
       'A member has at most one pax header or at most one `L` and one `K`, never pax mixed with `L`/`K`, and an ' +
       'extension is always followed by its member.',
+    fix:
+      'Two extension headers name one member differently (readers pick different ones): rebuild with ' +
+      'conda-build or rattler-build instead of concatenating or patching archives.',
   },
   'tar.prefix': {
     reason: 'ARTIFACT_INVALID',
-    text: 'The ustar prefix is empty when a pax path or GNU long name gives the path.',
+    text:
+      'Where the ustar prefix gives the path, it is valid UTF-8 and joined to the name with `/`; beside a pax ' +
+      'path or GNU long name the prefix (and the name field) is ignored, as every reader ignores it.',
+    fix: 'The ustar prefix is not valid UTF-8: rename the file in the recipe and rebuild.',
   },
   'tar.links': {
     reason: 'ARTIFACT_INVALID',
-    text: 'Only links have a link name; a hard link names an earlier regular file of the same archive.',
+    text:
+      'Only links have a link name, and a link has a non-empty one; a hard link names an earlier regular file ' +
+      'of the same archive.',
+    fix:
+      'A link has no target, a file has a link name, or a hard link points forward or at a non-file: rebuild ' +
+      'with conda-build or rattler-build (old Anaconda conversion tooling wrote empty symlink targets; the ' +
+      '.tar.bz2 of such a build is usually fine).',
   },
   'tar.pax-size': {
     reason: 'ARTIFACT_INVALID',
     text: 'A pax size equals the header size (or the header says 0 because the size needs more than 11 octal digits).',
+    fix: 'The pax size and the header size disagree: rebuild with conda-build or rattler-build.',
   },
 };
 
@@ -117,6 +181,7 @@ export interface TarReaderOptions {
 const BLOCK = 512;
 const ZERO_BLOCK = new Uint8Array(BLOCK);
 const MAX_OCTAL_SIZE = 0o77777777777;
+/** pax keys readers act on: their values are checked. */
 const PAX_KEYS = new Set([
   'path',
   'linkpath',
@@ -130,6 +195,12 @@ const PAX_KEYS = new Set([
   'gname',
   'comment',
 ]);
+/** pax keys every reader ignores or keeps as metadata only (libarchive writes them): any value. */
+const PAX_IGNORED_KEYS = new Set(['SCHILY.dev', 'SCHILY.ino', 'SCHILY.nlink', 'LIBARCHIVE.creationtime']);
+/** Extended attributes, as GNU tar / star (`SCHILY.xattr.`) and libarchive (`LIBARCHIVE.xattr.`) write them. */
+const XATTR_PREFIXES = ['SCHILY.xattr.', 'LIBARCHIVE.xattr.'];
+/** Namespaces whose attributes grant privileges or set policy when bsdtar (or GNU tar --xattrs) restores them. */
+const PRIVILEGED_XATTR = /^(security|trusted|system)\./;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 const PAX_TIME = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -263,15 +334,6 @@ export class TarReader {
     }
     this.#number(h, 329, 8, 'devmajor', false, true);
     this.#number(h, 337, 8, 'devminor', false, true);
-    for (const [off, len, field] of [
-      [0, 100, 'name'],
-      [157, 100, 'linkname'],
-      [265, 32, 'uname'],
-      [297, 32, 'gname'],
-      [345, 155, 'prefix'],
-    ] as const) {
-      if (!gnu || field !== 'prefix') this.#stringField(h, off, len, field);
-    }
     if (type === 'x' || type === 'L' || type === 'K') {
       this.#startExtension(h, type, size);
       return;
@@ -313,42 +375,52 @@ export class TarReader {
       if (!Number.isSafeInteger(v)) throw this.#fail('tar.numbers', `${field} is too large`);
       return v;
     }
+    // Leading spaces (historic tars wrote them), octal digits, then spaces or NULs to the end of the field: on
+    // exactly these forms Python (strip), the Rust tar crate (cut at NUL, trim), GNU tar (skip blanks, need a blank
+    // or NUL after the digits) and libarchive read the same number. libarchive refuses to recognise an archive whose
+    // first header has anything else (tabs, or bytes after a NUL) in a numeric field.
+    const end = off + len;
     let i = off;
+    while (i < end && h[i] === 0x20) i++;
+    const digits = i;
     let v = 0;
-    while (i < off + len && h[i]! >= 0x30 && h[i]! <= 0x37) v = v * 8 + (h[i++]! - 0x30);
-    if (i === off && !(emptyIsZero && h.subarray(off, off + len).every((b) => b === 0))) {
+    while (i < end && h[i]! >= 0x30 && h[i]! <= 0x37) v = v * 8 + (h[i++]! - 0x30);
+    if (i === digits) {
+      if (emptyIsZero && i === off && h.subarray(off, end).every((b) => b === 0)) return 0;
       throw this.#fail(
         'tar.numbers',
-        `${field} is not an octal number (${JSON.stringify(h.toString('latin1', off, off + len))})`,
+        `${field} is not an octal number (${JSON.stringify(h.toString('latin1', off, end))})`,
       );
     }
-    for (; i < off + len; i++) {
+    for (; i < end; i++) {
       if (h[i] !== 0 && h[i] !== 0x20) {
         throw this.#fail(
           'tar.numbers',
-          `${field} has ${JSON.stringify(h.toString('latin1', off, off + len))}, not octal digits and padding`,
+          `${field} has ${JSON.stringify(h.toString('latin1', off, end))}, not octal digits and padding`,
         );
       }
     }
     return v;
   }
 
-  /** A NUL-terminated text field: only NULs after the first NUL. Returns the raw bytes before it. */
-  #stringField(h: Buffer, off: number, len: number, field: string): Buffer {
+  /** A NUL-terminated text field: the bytes before its first NUL (every reader ignores the rest). */
+  #stringField(h: Buffer, off: number, len: number): Buffer {
     const end = h.indexOf(0, off);
-    const stop = end === -1 || end >= off + len ? off + len : end;
-    for (let i = stop; i < off + len; i++) {
-      if (h[i] !== 0) throw this.#fail('tar.strings', `the ${field} field holds bytes after its terminating NUL`);
-    }
-    return h.subarray(off, stop);
+    return h.subarray(off, end === -1 || end >= off + len ? off + len : end);
   }
 
-  #text(bytes: Buffer, what: string): string {
+  #text(bytes: Buffer, rule: 'tar.strings' | 'tar.prefix' | 'tar.longname' | 'tar.pax', what: string): string {
     try {
       return decoder.decode(bytes);
     } catch {
-      throw this.#fail('tar.strings', `${what} is not valid UTF-8`);
+      throw this.#fail(rule, `${what} is not valid UTF-8`);
     }
+  }
+
+  /** The path a ustar or GNU header gives by itself: prefix (already read) and name. */
+  #headerPath(h: Buffer, prefix: string): string {
+    const name = this.#text(this.#stringField(h, 0, 100), 'tar.strings', 'the member name');
+    return prefix === '' ? name : `${prefix}/${name}`;
   }
 
   #startExtension(h: Buffer, type: 'x' | 'L' | 'K', size: number): void {
@@ -363,9 +435,6 @@ export class TarReader {
       if (p.pax !== null) throw this.#fail('tar.extensions', 'a GNU long name mixed with a pax header');
       if ((type === 'L' ? p.longName : p.longLink) !== null)
         throw this.#fail('tar.extensions', `two GNU ${type} records for one member`);
-      if (this.#stringField(h, 0, 100, 'name').toString('latin1') !== '././@LongLink') {
-        throw this.#fail('tar.longname', 'a GNU long name record not named ././@LongLink');
-      }
       if (size < 2 || size > MAX_PATH_BYTES + 1)
         throw this.#fail('tar.longname', `a GNU long name record of ${size} bytes`);
     }
@@ -378,7 +447,7 @@ export class TarReader {
       if (body[body.length - 1] !== 0 || body.indexOf(0) !== body.length - 1) {
         throw this.#fail('tar.longname', 'a GNU long name record is not one path ended by one NUL');
       }
-      const name = this.#text(body.subarray(0, body.length - 1), 'a GNU long name');
+      const name = this.#text(body.subarray(0, body.length - 1), 'tar.strings', 'a GNU long name');
       if (type === 'L') this.#pending.longName = name;
       else this.#pending.longLink = name;
     }
@@ -399,10 +468,16 @@ export class TarReader {
       const record = body.subarray(space + 1, end - 1);
       const eq = record.indexOf(0x3d);
       if (eq <= 0) throw this.#fail('tar.pax', 'a pax record has no key=value');
-      const key = this.#text(record.subarray(0, eq), 'a pax key');
-      const value = this.#text(record.subarray(eq + 1), `pax ${key}`);
-      if (!PAX_KEYS.has(key)) throw this.#fail('tar.pax', `pax key ${JSON.stringify(key)} is not accepted`);
+      const key = this.#text(record.subarray(0, eq), 'tar.pax', 'a pax key');
       if (records.has(key)) throw this.#fail('tar.pax', `pax key ${key} appears twice`);
+      if (!PAX_KEYS.has(key)) {
+        // Metadata no reader uses to decide what it extracts: the value may be any bytes (xattr values are binary).
+        this.#ignoredPaxKey(key);
+        records.set(key, '');
+        at = end;
+        continue;
+      }
+      const value = this.#text(record.subarray(eq + 1), 'tar.pax', `pax ${key}`);
       if (value.length === 0 || value.includes('\n') || value.includes('\u0000')) {
         throw this.#fail('tar.pax', `pax ${key} is empty or holds a newline or NUL`);
       }
@@ -418,19 +493,36 @@ export class TarReader {
     return records;
   }
 
+  /** A pax key outside PAX_KEYS is accepted only when every reader ignores it or keeps it as harmless metadata. */
+  #ignoredPaxKey(key: string): void {
+    if (PAX_IGNORED_KEYS.has(key)) return;
+    const prefix = XATTR_PREFIXES.find((p) => key.startsWith(p));
+    const name = prefix === undefined ? '' : key.slice(prefix.length);
+    // libarchive %-decodes LIBARCHIVE.xattr names and GNU tar SCHILY.xattr ones: judge the raw and decoded name.
+    const decoded = percentDecode(name);
+    if (prefix === undefined || name === '' || badCharacter(decoded) !== null || decoded.includes('\u0000')) {
+      throw this.#fail('tar.pax', `pax key ${JSON.stringify(key)} is not accepted`);
+    }
+    if (PRIVILEGED_XATTR.test(name) || PRIVILEGED_XATTR.test(decoded)) {
+      throw this.#fail(
+        'tar.pax',
+        `pax key ${JSON.stringify(key)}: the extended attribute would be restored as root (file capabilities, ACLs, ` +
+          'security labels)',
+      );
+    }
+  }
+
   #onMember(h: Buffer, gnu: boolean, typeFlag: '0' | '1' | '2' | '5', headerSize: number, mode: number): void {
     const { pax, longName, longLink } = this.#pending;
     this.#pending = { pax: null, longName: null, longLink: null };
     const type: MemberType = { '0': 'file', '1': 'hardlink', '2': 'symlink', '5': 'directory' }[typeFlag] as MemberType;
     this.#opts.budget.member();
 
-    const name = this.#text(this.#stringField(h, 0, 100, 'name'), 'the member name');
-    const prefix = gnu ? '' : this.#text(this.#stringField(h, 345, 155, 'prefix'), 'the member name prefix');
-    const paxPath = pax?.get('path') ?? null;
-    if ((paxPath !== null || longName !== null) && prefix !== '') {
-      throw this.#fail('tar.prefix', 'a ustar prefix beside a pax path or GNU long name');
-    }
-    const raw = paxPath ?? longName ?? (prefix ? `${prefix}/${name}` : name);
+    // A pax path or GNU long name replaces the header's prefix and name in every reader: those are read only when used.
+    const raw =
+      pax?.get('path') ??
+      longName ??
+      this.#headerPath(h, gnu ? '' : this.#text(this.#stringField(h, 345, 155), 'tar.prefix', 'the ustar prefix'));
     if (raw.endsWith('/') && type !== 'directory') {
       // Python's tarfile makes such a member a directory; other readers do not.
       throw broke(
@@ -442,8 +534,8 @@ export class TarReader {
     const path = canonicalPath(raw, 'member', type === 'directory');
     if (path instanceof ArtifactProblem) throw path;
 
-    if (mode & 0o7000) throw this.#fail('tar.mode', `${path} has mode ${mode.toString(8)} (setuid, setgid or sticky)`);
-    if (mode > 0o7777) throw this.#fail('tar.mode', `${path} has mode ${mode.toString(8)}, not permission bits`);
+    // File-type bits in the mode field are dropped by every reader (the type comes from the type flag).
+    if (mode & 0o6000) throw this.#fail('tar.mode', `${path} has mode ${mode.toString(8)} (setuid or setgid)`);
 
     const paxSize = pax?.get('size');
     let size = headerSize;
@@ -456,8 +548,11 @@ export class TarReader {
     }
     if (type !== 'file' && size !== 0) throw this.#fail('tar.size', `${type} ${path} carries ${size} bytes of data`);
 
-    const linkField = this.#text(this.#stringField(h, 157, 100, 'linkname'), 'the link name');
-    const linkRaw = pax?.get('linkpath') ?? longLink ?? (linkField === '' ? null : linkField);
+    const linkField = (): string | null => {
+      const bytes = this.#stringField(h, 157, 100);
+      return bytes.length === 0 ? null : this.#text(bytes, 'tar.strings', 'the link name');
+    };
+    const linkRaw = pax?.get('linkpath') ?? longLink ?? linkField();
     let linkTarget: string | null = null;
     if (type === 'symlink' || type === 'hardlink') {
       if (linkRaw === null) throw this.#fail('tar.links', `${type} ${path} has an empty target`);
@@ -479,7 +574,7 @@ export class TarReader {
     }
     this.#opts.budget.keepPath(utf8Length(path));
 
-    const member: TarMember = { path, type, size, linkTarget, mode, sha256: null };
+    const member: TarMember = { path, type, size, linkTarget, mode: mode & 0o7777, sha256: null };
     this.members.push(member);
     this.#opts.onMember?.(member);
     if (type !== 'file') return;
@@ -500,6 +595,11 @@ export class TarReader {
     if (size === 0) this.#endData(s);
     else this.#state = s;
   }
+}
+
+/** %XX escapes decoded as libarchive's url_decode does; anything else kept as it is. */
+function percentDecode(text: string): string {
+  return text.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
 function padding(size: number): number {

@@ -1,6 +1,8 @@
-// A small tar writer: canonical POSIX headers, a pax header only when a path or link is too long for ustar —
-// what Python's tarfile writes. Used to build real packages (demo, tests, benchmarks); `tarHeader` is exported so
-// tests can build malformed archives field by field.
+// A small tar writer in the two shapes real conda writers emit: `pax` (Python's tarfile, as conda-build and
+// conda-package-handling use it: POSIX headers, a pax header only when a path or link is too long for ustar) and
+// `gnu-rust` (the Rust tar crate, as rattler-build uses it: GNU headers, `././@LongLink` records for long names,
+// and a name field that keeps the tail of `././@LongLink` after the NUL of a shorter name). Used to build real
+// packages (demo, tests, benchmarks); `tarHeader` is exported so tests can build malformed archives field by field.
 export type TarEntryType = 'file' | 'directory' | 'symlink' | 'link' | 'character-device' | 'fifo';
 
 export interface TarEntry {
@@ -109,8 +111,33 @@ const TYPEFLAG: Record<TarEntryType, string> = {
   fifo: '6',
 };
 
-/** A canonical archive of `entries`, in order. */
-export function tarOf(entries: TarEntry[]): Buffer {
+export type TarStyle = 'pax' | 'gnu-rust';
+
+const LONG_LINK = '././@LongLink';
+
+/** A GNU `L`/`K` record as the Rust tar crate writes it: the path and one NUL, in a GNU header. */
+function gnuLongRecord(type: 'L' | 'K', value: string): Buffer {
+  const body = Buffer.from(`${value}\0`, 'utf8');
+  return Buffer.concat([
+    tarHeader({ name: LONG_LINK, typeflag: type, size: body.length, magic: 'gnu' }),
+    tarData(body),
+  ]);
+}
+
+/**
+ * A name field as the Rust tar crate leaves it: the crate's GNU header starts from one that held `././@LongLink`
+ * and copies the name and its NUL over it, so a name shorter than 12 bytes keeps the tail (`k`, `gLink`, …).
+ */
+function rustNameField(name: Uint8Array): Buffer {
+  const field = Buffer.alloc(100);
+  field.write(LONG_LINK, 'latin1');
+  Buffer.from(name).copy(field);
+  if (name.length < field.length) field[name.length] = 0;
+  return field;
+}
+
+/** A canonical archive of `entries`, in order, in the shape of one real writer. */
+export function tarOf(entries: TarEntry[], style: TarStyle = 'pax'): Buffer {
   const parts: Buffer[] = [];
   let written = 0;
   const push = (b: Buffer): void => {
@@ -121,6 +148,22 @@ export function tarOf(entries: TarEntry[]): Buffer {
     const body = e.content === undefined ? Buffer.alloc(0) : Buffer.from(e.content);
     const name = e.type === 'directory' && !e.name.endsWith('/') ? `${e.name}/` : e.name;
     const link = e.linkname ?? '';
+    if (style === 'gnu-rust') {
+      if (Buffer.byteLength(name) > 100) push(gnuLongRecord('L', name));
+      if (Buffer.byteLength(link) > 100) push(gnuLongRecord('K', link));
+      push(
+        tarHeader({
+          name: rustNameField(Buffer.from(name).subarray(0, 100)),
+          mode: e.mode ?? (e.type === 'directory' ? 0o755 : 0o644),
+          size: body.length,
+          typeflag: TYPEFLAG[e.type],
+          linkname: Buffer.from(link).subarray(0, 100),
+          magic: 'gnu',
+        }),
+      );
+      if (body.length > 0) push(tarData(body));
+      continue;
+    }
     const pax: [string, string][] = [];
     if (Buffer.byteLength(name) > 99) pax.push(['path', name]);
     if (Buffer.byteLength(link) > 99) pax.push(['linkpath', link]);
@@ -140,6 +183,7 @@ export function tarOf(entries: TarEntry[]): Buffer {
     );
     if (body.length > 0) push(tarData(body));
   }
-  push(tarEnd(written));
+  // The Rust tar crate ends with the two zero blocks alone; tarfile and GNU tar pad to a 10 KiB record.
+  push(style === 'gnu-rust' ? Buffer.alloc(2 * BLOCK) : tarEnd(written));
   return Buffer.concat(parts);
 }

@@ -2,14 +2,15 @@
 // package-wide rules, index.json. Each layer accepts only its canonical subset (see the rules tables and README).
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { ArtifactCheck, ArtifactFacts, IndexJson } from '../model.js';
+import type { ArtifactCheck, ArtifactFacts } from '../model.js';
 import { ByteSource, Truncated } from './byte-source.js';
 import { Bzip2Decoder } from './bzip2-decoder.js';
 import { artifactStem, parseArtifactFilename } from './filename.js';
+import { parseIndex } from './index-json.js';
 import { DEFAULT_UNPACK_LIMITS, KEPT_FILE_LIMITS, UnpackBudget, type UnpackLimits } from './limits.js';
 import { packageContent } from './package-content.js';
 import { checkPackage, checkPart, PACKAGE_RULES, type PackageMember, type Part } from './package-check.js';
-import { ArtifactProblem, broke, invalid } from './problem.js';
+import { ArtifactProblem, broke, type RuleTable } from './problem.js';
 import { TarReader } from './tar-reader.js';
 import { readZipStream, type ZipEntrySink } from './zip-reader.js';
 import { ZstdFrameDecoder } from './zstd-decoder.js';
@@ -37,11 +38,27 @@ export interface VerifyOptions {
   content?: boolean;
 }
 
+/** The file as a whole, before any format is read. */
+export const FILE_RULES: RuleTable = {
+  'file.name': {
+    reason: 'ARTIFACT_INVALID',
+    text: 'The file is named `<name>-<version>-<build>.conda` or `.tar.bz2`.',
+    fix: 'Upload the artifact under the file name its builder gave it.',
+  },
+  'file.truncated': {
+    reason: 'ARTIFACT_INVALID',
+    text: 'The file is complete: every structure it starts ends inside it.',
+    fix: 'The file is truncated: re-download it from the build, or re-upload it.',
+  },
+};
+
 const MAX_METADATA_JSON = 4096;
 
 interface Read {
   members: PackageMember[];
   kept: Map<string, Buffer>;
+  /** What an admin should know but is no reason to refuse. */
+  notes: string[];
 }
 
 function tarPart(budget: UnpackBudget, part: Part, opts: VerifyOptions, into: Read): TarReader {
@@ -61,9 +78,9 @@ function tarPart(budget: UnpackBudget, part: Part, opts: VerifyOptions, into: Re
 }
 
 async function readConda(src: ByteSource, stem: string, budget: UnpackBudget, opts: VerifyOptions): Promise<Read> {
-  const read: Read = { members: [], kept: new Map() };
+  const read: Read = { members: [], kept: new Map(), notes: [] };
   const seen = new Set<string>();
-  await readZipStream(src, {
+  const zipNotes = await readZipStream(src, {
     open(name): ZipEntrySink {
       if (seen.has(name)) throw broke(PACKAGE_RULES, 'conda.entries', `zip entry ${name} appears twice`);
       seen.add(name);
@@ -83,7 +100,8 @@ async function readConda(src: ByteSource, stem: string, budget: UnpackBudget, op
           },
           end() {
             done();
-            checkMetadataJson(Buffer.concat(parts));
+            const note = checkMetadataJson(Buffer.concat(parts));
+            if (note !== null) read.notes.push(note);
           },
         };
       }
@@ -122,10 +140,13 @@ async function readConda(src: ByteSource, stem: string, budget: UnpackBudget, op
   for (const required of [`info-${stem}.tar.zst`, `pkg-${stem}.tar.zst`]) {
     if (!seen.has(required)) throw broke(PACKAGE_RULES, 'conda.entries', `the .conda zip has no ${required}`);
   }
+  read.notes.push(...zipNotes);
   return read;
 }
 
-function checkMetadataJson(bytes: Buffer): void {
+/** metadata.json: empty is taken as absent (no client reads it), with a note; else it must say format 2. */
+function checkMetadataJson(bytes: Buffer): string | null {
+  if (bytes.length === 0) return 'metadata.json is empty; taken as absent (no client reads it)';
   let doc: unknown;
   try {
     doc = JSON.parse(bytes.toString('utf8'));
@@ -135,47 +156,16 @@ function checkMetadataJson(bytes: Buffer): void {
   if ((doc as { conda_pkg_format_version?: unknown } | null)?.conda_pkg_format_version !== 2) {
     throw broke(PACKAGE_RULES, 'conda.metadata', 'metadata.json does not say conda_pkg_format_version 2');
   }
+  return null;
 }
 
 async function readTarBz2(src: ByteSource, budget: UnpackBudget, opts: VerifyOptions): Promise<Read> {
-  const read: Read = { members: [], kept: new Map() };
+  const read: Read = { members: [], kept: new Map(), notes: [] };
   const tar = tarPart(budget, 'tar', opts, read);
   await new Bzip2Decoder((c) => tar.write(c), budget, 'the .tar.bz2').decode(src);
   tar.end();
   for (const [k, v] of tar.kept) read.kept.set(k, v);
   return read;
-}
-
-function parseIndex(bytes: Buffer | undefined, expect: ArtifactExpectation): IndexJson {
-  if (bytes === undefined) throw invalid('the package has no info/index.json');
-  let index: unknown;
-  try {
-    index = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw invalid('info/index.json is not valid JSON');
-  }
-  if (typeof index !== 'object' || index === null || Array.isArray(index)) {
-    throw invalid('info/index.json is not a JSON object');
-  }
-  const i = index as Record<string, unknown>;
-  for (const f of ['name', 'version', 'build', 'subdir']) {
-    if (typeof i[f] !== 'string') throw invalid(`info/index.json has no string "${f}"`);
-  }
-  if (!Number.isSafeInteger(i['build_number'])) throw invalid('info/index.json has no integer "build_number"');
-  const parsed = parseArtifactFilename(expect.filename)!;
-  for (const f of ['name', 'version', 'build'] as const) {
-    if (i[f] !== parsed[f]) {
-      throw invalid(
-        `info/index.json says ${f} ${JSON.stringify(i[f])}, the file name says ${JSON.stringify(parsed[f])}`,
-      );
-    }
-  }
-  if (i['subdir'] !== expect.subdir) {
-    throw invalid(
-      `info/index.json says subdir ${JSON.stringify(i['subdir'])}, expected ${JSON.stringify(expect.subdir)}`,
-    );
-  }
-  return i as IndexJson;
 }
 
 /**
@@ -190,7 +180,9 @@ export async function verifyArtifact(
   const parsed = parseArtifactFilename(expect.filename);
   const src = new ByteSource(source);
   const budget = new UnpackBudget(opts.limits ?? DEFAULT_UNPACK_LIMITS, expect.size);
-  let problem: ArtifactProblem | null = parsed ? null : invalid(`${expect.filename} is not a conda artifact file name`);
+  let problem: ArtifactProblem | null = parsed
+    ? null
+    : broke(FILE_RULES, 'file.name', `${expect.filename} is not a conda artifact file name`);
   let read: Read | null = null;
   if (parsed) {
     try {
@@ -200,7 +192,7 @@ export async function verifyArtifact(
           : await readTarBz2(src, budget, opts);
     } catch (e) {
       if (e instanceof ArtifactProblem) problem = e;
-      else if (e instanceof Truncated) problem = invalid(e.message);
+      else if (e instanceof Truncated) problem = broke(FILE_RULES, 'file.truncated', e.message);
       else throw e;
     }
   }
@@ -208,9 +200,12 @@ export async function verifyArtifact(
   const digests = src.digests();
   if (problem === null && read !== null) {
     try {
-      const notes = checkPackage({ subdir: expect.subdir, members: read.members, kept: read.kept });
-      const index = parseIndex(read.kept.get('info/index.json'), expect);
+      const notes = [...read.notes, ...checkPackage({ subdir: expect.subdir, members: read.members, kept: read.kept })];
+      // checkPackage made sure there is exactly one info/index.json, a regular file, so it was kept.
+      const parsedIndex = parseIndex(read.kept.get('info/index.json')!, expect);
+      notes.push(...parsedIndex.notes);
       const paths = read.members.filter((m) => m.type !== 'directory').map((m) => m.path);
+      const index = parsedIndex.index;
       const facts: ArtifactFacts = { ...digests, format: parsed!.format, index, paths, notes };
       if (opts.content === true) facts.content = packageContent(index, read.members, read.kept);
       return { ok: true, facts };
@@ -219,6 +214,14 @@ export async function verifyArtifact(
       problem = e;
     }
   }
-  problem ??= invalid('the package could not be read');
-  return { ok: false, reason: problem.reason, detail: problem.message, digests };
+  problem ??= broke(FILE_RULES, 'file.truncated', 'the package could not be read');
+  // The detail carries the rule's fix: plans, the ledger and reports keep only the detail.
+  return {
+    ok: false,
+    reason: problem.reason,
+    detail: `${problem.message} — fix: ${problem.fix}`,
+    digests,
+    rule: problem.rule,
+    fix: problem.fix,
+  };
 }

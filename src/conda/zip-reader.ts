@@ -13,44 +13,69 @@ export const ZIP_RULES: RuleTable = {
     text:
       'Local entries from byte 0, then the central directory, then (zip64) its end record and locator, then the ' +
       'end record: nothing before, between or after, no archive comment.',
+    fix:
+      'The .conda was changed after it was built (bytes prepended, appended or a comment added): upload the file ' +
+      'exactly as conda-package-handling or rattler-build wrote it.',
   },
   'zip.flags': {
     reason: 'ARTIFACT_INVALID',
     text:
       'General-purpose flags are 0 or UTF-8 names (bit 11) only: no encryption, no data descriptors; version ' +
       'needed ≤ 4.5.',
+    fix:
+      'The .conda was re-zipped by a tool that streams entries with data descriptors or encrypts them: rebuild ' +
+      'it with conda-package-handling (cph transmute) or rattler-build instead of re-zipping.',
   },
   'zip.stored': {
     reason: 'ARTIFACT_INVALID',
     text: 'Every entry is stored (method 0) with equal compressed and uncompressed sizes.',
+    fix:
+      'The .conda was re-zipped with compression (a .conda stores its entries; the parts are zstd already): ' +
+      'rebuild it with conda-package-handling or rattler-build instead of re-zipping.',
   },
   'zip.zip64': {
     reason: 'ARTIFACT_INVALID',
     text:
-      'A zip64 extra appears exactly where a 32-bit field says 0xFFFFFFFF (local: both sizes; central: the ' +
-      'saturated fields in order) and its values are the real ones.',
+      'A 32-bit size or offset that says 0xFFFFFFFF has its value in the zip64 extra (in APPNOTE order) and that ' +
+      'value is the real one. Values no reader needs are ignored, whatever they hold, except that a zip64 extra ' +
+      'of 24 bytes or more must start with the real sizes and offset (the Rust zip crate reads them from there).',
+    fix:
+      'The zip writer put sizes or offsets in the zip64 extra field that readers take differently: rebuild the ' +
+      '.conda with conda-package-handling or rattler-build, and report the writer that made this file to its ' +
+      'maintainers.',
   },
   'zip.extra': {
     reason: 'ARTIFACT_INVALID',
     text:
       'Extra fields are well-formed records, each id once, ids only zip64 (0x0001), extended time (0x5455), Unix ' +
       'uid/gid (0x7875), NTFS times (0x000a); no Unicode path (0x7075) or others.',
+    fix:
+      'The .conda was re-zipped by a tool that adds extra fields readers interpret differently (a Unicode path ' +
+      'renames the entry for some): rebuild it with conda-package-handling or rattler-build.',
   },
   'zip.crc': {
     reason: 'ARTIFACT_INVALID',
     text: 'Every entry’s CRC-32 matches its bytes.',
+    fix: 'The file is corrupt: re-download it from the build, or re-upload it.',
   },
   'zip.central': {
     reason: 'ARTIFACT_INVALID',
     text:
       'The central directory lists exactly the local entries, in order, with the same name, flags, method, CRC, ' +
-      'sizes and offset; no entry comment; a regular-file (or empty) external mode.',
+      'sizes and offset; a regular-file (or empty) external mode. Entry comments are ignored, as every reader ' +
+      'ignores them.',
+    fix:
+      'The central directory disagrees with the entries (the zip was edited in place or assembled by hand): ' +
+      'rebuild the .conda with conda-package-handling or rattler-build.',
   },
   'zip.end': {
     reason: 'ARTIFACT_INVALID',
     text:
       'The end records (and the zip64 ones, when present) give the real count, size and offset of the central ' +
       'directory, on disk 0 of 1.',
+    fix:
+      'The end of the zip disagrees with its central directory (edited or split archive): rebuild the .conda ' +
+      'with conda-package-handling or rattler-build.',
   },
 };
 
@@ -125,15 +150,70 @@ function checkFlags(flags: number, version: number, where: string): void {
   if (version > 45) fail('zip.flags', `${where} needs zip version ${version / 10}`);
 }
 
-/** Read the zip stream to its end, handing each entry's bytes to the handler's sink. */
-export async function readZipStream(src: ByteSource, handler: ZipEntryHandler): Promise<void> {
+interface Fields32 {
+  usize32: number;
+  csize32: number;
+  /** null in a local header, which has no offset. */
+  offset32: number | null;
+}
+
+/**
+ * The sizes (and offset) of one header, with its zip64 extra read as readers read it. Python's zipfile and
+ * libarchive take one value per saturated field, in order, and ignore the rest; the Rust zip crate does the same
+ * unless the extra holds 24 bytes or more, when it takes the first three values whatever the 32-bit fields say;
+ * astral_async_zip takes the saturated ones and refuses the rest. Where two readings could differ, they must agree.
+ */
+function zip64(
+  extra: Buffer | undefined,
+  f: Fields32,
+  where: string,
+  notes: string[],
+): { usize: number; csize: number; offset: number } {
+  const saturated = [f.usize32 === MAX32, f.csize32 === MAX32, f.offset32 === MAX32];
+  const wanted = saturated.filter(Boolean).length;
+  const length = extra?.length ?? 0;
+  if (length < wanted * 8)
+    fail('zip.zip64', `${where}: a field says 0xFFFFFFFF but its zip64 extra has no value for it`);
+  let at = 0;
+  const take = (v32: number, isSaturated: boolean, what: string): number =>
+    isSaturated ? u64(extra!, (at += 8) - 8, `${where} ${what}`) : v32;
+  const usize = take(f.usize32, saturated[0]!, 'size');
+  const csize = take(f.csize32, saturated[1]!, 'compressed size');
+  const offset = take(f.offset32 ?? 0, saturated[2]!, 'offset');
+  if (extra !== undefined && length >= 24) {
+    const zipCrate = [u64(extra, 0, where), u64(extra, 8, where), u64(extra, 16, where)];
+    if (zipCrate[0] !== usize || zipCrate[1] !== csize || (f.offset32 !== null && zipCrate[2] !== offset)) {
+      fail('zip.zip64', `${where}: the Rust zip crate reads other sizes or offset from its ${length}-byte zip64 extra`);
+    }
+  }
+  // astral_async_zip (rattler's central-directory reader) refuses values nobody needs, except a local 16-byte
+  // extra that repeats the 32-bit sizes: it fails closed, so this is worth an admin's note, not a refusal.
+  const repeatsSizes =
+    f.offset32 === null &&
+    wanted === 0 &&
+    length === 16 &&
+    extra!.readBigUInt64LE(0) === BigInt(usize) &&
+    extra!.readBigUInt64LE(8) === BigInt(csize);
+  const note =
+    'zip64 extra fields hold values no reader needs (ignored; astral_async_zip, which rattler uses to read single ' +
+    'files from a .conda, refuses such entries)';
+  if (length > wanted * 8 && !repeatsSizes && !notes.includes(note)) notes.push(note);
+  return { usize, csize, offset };
+}
+
+/** Read the zip stream to its end, handing each entry's bytes to the handler's sink. Returns notes for the admin. */
+export async function readZipStream(src: ByteSource, handler: ZipEntryHandler): Promise<string[]> {
+  const notes: string[] = [];
   const locals: LocalEntry[] = [];
   for (;;) {
     const offset = src.position;
     const sigBytes = await src.exact(4);
     if (sigBytes === null) fail('zip.layout', 'the zip archive ends without a central directory');
     const sig = sigBytes.readUInt32LE(0);
-    if (sig === CENTRAL && locals.length > 0) return readCentral(src, locals, offset);
+    if (sig === CENTRAL && locals.length > 0) {
+      await readCentral(src, locals, offset, notes);
+      return notes;
+    }
     if (sig !== LOCAL) fail('zip.layout', offset === 0 ? 'not a zip archive' : `unexpected data at byte ${offset}`);
     if (locals.length >= MAX_ENTRIES) fail('zip.layout', 'too many zip entries');
     const h = await need(src, 26, 'a local header');
@@ -149,17 +229,7 @@ export async function readZipStream(src: ByteSource, handler: ZipEntryHandler): 
     const where = `zip entry ${JSON.stringify(name)}`;
     checkFlags(flags, version, where);
     if (method !== 0) fail('zip.stored', `${where} is compressed (method ${method}); .conda entries are stored`);
-    let csize = csize32;
-    let usize = usize32;
-    const z64 = extras.get(0x0001);
-    if (csize32 === MAX32 || usize32 === MAX32) {
-      if (csize32 !== MAX32 || usize32 !== MAX32) fail('zip.zip64', `${where}: only one local size says zip64`);
-      if (z64?.length !== 16) fail('zip.zip64', `${where}: a zip64 local header needs an extra of both sizes`);
-      usize = u64(z64, 0, `${where} size`);
-      csize = u64(z64, 8, `${where} size`);
-    } else if (z64 !== undefined) {
-      fail('zip.zip64', `${where}: a zip64 extra beside 32-bit sizes`);
-    }
+    const { usize, csize } = zip64(extras.get(0x0001), { usize32, csize32, offset32: null }, where, notes);
     if (csize !== usize) fail('zip.stored', `${where}: compressed size ${csize} ≠ size ${usize}`);
     if (locals.some((l) => l.name === name)) fail('zip.central', `${where} appears twice`);
     const sink = handler.open(name);
@@ -174,7 +244,7 @@ export async function readZipStream(src: ByteSource, handler: ZipEntryHandler): 
   }
 }
 
-async function readCentral(src: ByteSource, locals: LocalEntry[], cdStart: number): Promise<void> {
+async function readCentral(src: ByteSource, locals: LocalEntry[], cdStart: number, notes: string[]): Promise<void> {
   let sig = CENTRAL;
   let i = 0;
   while (sig === CENTRAL) {
@@ -197,17 +267,8 @@ async function readCentral(src: ByteSource, locals: LocalEntry[], cdStart: numbe
     const local = locals[i++];
     const where = `central directory entry ${JSON.stringify(nameBytes.toString('latin1'))}`;
     if (local === undefined) fail('zip.central', `${where} has no local entry`);
-    // The zip64 extra holds exactly the fields that say 0xFFFFFFFF, in this order (APPNOTE 4.5.3).
-    const wanted = [usize32 === MAX32, csize32 === MAX32, offset32 === MAX32].filter(Boolean).length;
-    const z64 = extras.get(0x0001);
     if (disk === MAX16) fail('zip.end', `${where} is on another disk`);
-    if ((z64?.length ?? 0) !== wanted * 8)
-      fail('zip.zip64', `${where}: its zip64 extra does not hold exactly the saturated fields`);
-    let at = 0;
-    const next = (v32: number, what: string): number => (v32 === MAX32 ? u64(z64!, (at += 8) - 8, what) : v32);
-    const usize = next(usize32, 'size');
-    const csize = next(csize32, 'size');
-    const offset = next(offset32, 'offset');
+    const { usize, csize, offset } = zip64(extras.get(0x0001), { usize32, csize32, offset32 }, where, notes);
     const mode = external >>> 16;
     const same =
       nameBytes.equals(local.nameBytes) &&
@@ -220,10 +281,11 @@ async function readCentral(src: ByteSource, locals: LocalEntry[], cdStart: numbe
       offset === local.offset &&
       disk === 0;
     if (!same) fail('zip.central', `${where} disagrees with the archive's local entry`);
-    if (commentLength !== 0) fail('zip.central', `${where} has a comment`);
     if ((external & 0xffff) !== 0 || (mode !== 0 && (mode & 0o170000) !== 0o100000 && (mode & 0o170000) !== 0)) {
       fail('zip.central', `${where} has external attributes 0x${external.toString(16)} (not a regular file)`);
     }
+    // Entry comments: every reader frames them by their length and ignores them.
+    if (commentLength > 0) await need(src, commentLength, 'an entry comment');
     const nextSig = await need(src, 4, 'the central directory');
     sig = nextSig.readUInt32LE(0);
   }

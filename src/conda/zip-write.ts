@@ -1,7 +1,9 @@
 // A minimal zip writer for STORED entries: the container format of `.conda` (conda writes it uncompressed), in the
-// three shapes real writers emit: plain 32-bit headers; `local` zip64 (conda-package-handling's force_zip64:
+// shapes real writers emit: plain 32-bit headers; `local` zip64 (conda-package-handling's force_zip64:
 // 0xFFFFFFFF sizes and a zip64 extra in each local header only); `full` zip64 (the zip crate's large_file, as
-// rattler-build uses it: zip64 extras in local and central headers, a zip64 end record and locator).
+// rattler-build uses it: zip64 extras in local and central headers, a zip64 end record and locator);
+// `central-zero` (the writer of pixi's foobar-0.1.0-pyhbf21a9e_0.conda: zip64 local headers, and central headers
+// with the real 32-bit sizes beside a zip64 extra whose two sizes are zero).
 import { crc32 } from 'node:zlib';
 
 export interface ZipEntry {
@@ -9,7 +11,7 @@ export interface ZipEntry {
   data: Uint8Array;
 }
 
-export type Zip64Style = 'none' | 'local' | 'full';
+export type Zip64Style = 'none' | 'local' | 'full' | 'central-zero';
 
 const DOS_TIME = 0; // 00:00:00
 const DOS_DATE = ((2020 - 1980) << 9) | (1 << 5) | 1; // 2020-01-01: fixed, so output is reproducible
@@ -52,7 +54,12 @@ export function centralHeader(
   const full = style === 'full';
   const sizes = full || size >= MAX32;
   const off = full || offset >= MAX32;
-  const extra = sizes || off ? zip64Extra([...(sizes ? [size, size] : []), ...(off ? [offset] : [])]) : Buffer.alloc(0);
+  const extra =
+    sizes || off
+      ? zip64Extra([...(sizes ? [size, size] : []), ...(off ? [offset] : [])])
+      : style === 'central-zero'
+        ? zip64Extra([0, 0])
+        : Buffer.alloc(0);
   const h = Buffer.alloc(46);
   h.writeUInt32LE(0x02014b50, 0);
   h.writeUInt16LE((3 << 8) | (localZip64 ? 45 : 20), 4);

@@ -15,16 +15,23 @@ export const ZSTD_RULES: RuleTable = {
     text:
       'Exactly one standard zstd frame (magic `28 b5 2f fd`), no skippable frames, no dictionary, ' +
       'nothing after it.',
+    fix:
+      'Write each .conda part as one zstd frame (conda-package-handling, rattler-build and the zstd CLI do); ' +
+      'do not concatenate frames, add skippable frames or use a dictionary.',
   },
   'zstd.window': {
     reason: 'ARTIFACT_INVALID',
     text:
       `A window of at most 2^${ZSTD_WINDOW_LOG_MAX} bytes ` +
       '(128 MiB: what the zstd CLI and python-zstandard accept without --long).',
+    fix:
+      'Recompress without --long or a window over 128 MiB (conda-package-handling and rattler-build stay under it ' +
+      'at every level they use).',
   },
   'zstd.data': {
     reason: 'ARTIFACT_INVALID',
     text: 'The frame decodes without error, its content checksum (when present) matches, and it is complete.',
+    fix: 'The file is corrupt or truncated: re-download it from the build, or re-upload it.',
   },
 };
 

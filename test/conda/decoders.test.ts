@@ -41,7 +41,7 @@ async function rule(run: () => unknown): Promise<string> {
   try {
     await run();
   } catch (e) {
-    if (e instanceof ArtifactProblem) return e.rule ?? '(no rule)';
+    if (e instanceof ArtifactProblem) return e.rule;
     throw e;
   }
   throw new Error('accepted');

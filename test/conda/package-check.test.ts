@@ -1,13 +1,13 @@
 // Package-wide rules (PACKAGE_RULES), resource bounds, and the real corpus of conda's own test packages.
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { compress } from 'zstd-napi';
 import { verifyArtifactFile } from '../../src/cli/artifact-file.js';
-import { MAX_MEMBERS, MAX_PATH_TOTAL_BYTES, UnpackBudget } from '../../src/conda/limits.js';
+import { LIMIT_RULES, MAX_MEMBERS, MAX_PATH_TOTAL_BYTES, UnpackBudget } from '../../src/conda/limits.js';
 import { PACKAGE_RULES } from '../../src/conda/package-check.js';
 import { ArtifactProblem } from '../../src/conda/problem.js';
 import { paxRecords, tarData, tarEnd, tarHeader, tarOf, type TarEntry } from '../../src/conda/tar-write.js';
@@ -83,7 +83,13 @@ const CASES: Record<string, [string, () => Built][]> = {
     ],
   ],
   'pkg.parts': [
-    ['payload smuggled into info/', () => conda({ pkg: [f('info/index.json', '{}')] })],
+    ['an info/index.json in the payload', () => conda({ pkg: [f('info/index.json', '{}')] })],
+    ['an info/paths.json the info archive lacks, in the payload', () => conda({ pkg: [f('info/paths.json', '{}')] })],
+    ['an info/link.json in the payload', () => conda({ pkg: [f('info/link.json', '{}')] })],
+    ['an info/run_exports.json in the payload', () => conda({ pkg: [f('info/run_exports.json', '{}')] })],
+    ['an info/test/ script in the payload', () => conda({ pkg: [f('info/test/run_test.sh', 'exit 0')] })],
+    ['a payload info/licenses that is a symlink', () => conda({ pkg: [link('info/licenses', '../lib')] })],
+    ['an info/LICENSES/ spelling in the payload', () => conda({ pkg: [f('info/LICENSES/x')] })],
     ['an info file outside info/', () => conda({ info: [index('linux-64'), f('bin/evil')] })],
   ],
   'pkg.unique': [
@@ -162,6 +168,82 @@ describe('package-wide rules refuse what breaks them', () => {
     for (const [name, make] of cases) {
       it(`${rule}: refuses ${name}`, async () => {
         expect(await refusal(make())).toBe(rule);
+      });
+    }
+  }
+});
+
+/** For every rule: the borderline forms it accepts, with the notes the publish detail carries. */
+const ACCEPTED: Record<string, [string, () => Built, string[]?][]> = {
+  'conda.entries': [['metadata.json and the two parts', () => conda({})]],
+  'conda.metadata': [
+    ['no metadata.json', () => conda({ metadata: null })],
+    [
+      'an empty metadata.json (linux-64/conda_gc_test-2.2.1-py27_3.conda)',
+      () => conda({ metadata: '' }),
+      ['metadata.json is empty; taken as absent (no client reads it)'],
+    ],
+  ],
+  'pkg.parts': [
+    [
+      'info/licenses/ and info/prelink_messages/ in the payload (conda-package-handling < 2.5)',
+      () =>
+        conda({
+          pkg: [
+            { name: 'info', type: 'directory' },
+            { name: 'info/licenses', type: 'directory' },
+            f('info/licenses/LICENSE'),
+            f('info/licenses/vendored/COPYING'),
+            f('info/prelink_messages/message.txt'),
+            f('lib/a'),
+          ],
+        }),
+    ],
+  ],
+  'pkg.unique': [
+    [
+      'distinct paths under info/licenses/ in both archives',
+      () => conda({ info: [index('linux-64'), f('info/licenses/A')], pkg: [f('info/licenses/B')] }),
+    ],
+  ],
+  'pkg.parents': [['files below directories', () => conda({ pkg: [{ name: 'lib', type: 'directory' }, f('lib/a')] })]],
+  'pkg.symlinks': [
+    [
+      'a symlink chain that stays inside',
+      () => conda({ pkg: [f('lib/a'), link('lib/b', 'a'), link('bin/c', '../lib/b')] }),
+    ],
+  ],
+  'pkg.index': [['info/index.json as a regular file', () => conda({})]],
+  'pkg.lists': [
+    [
+      'path lists that name paths inside the prefix',
+      () =>
+        conda({
+          info: [
+            index('linux-64'),
+            f('info/files', 'lib/a\n'),
+            f('info/has_prefix', '/opt/anaconda1anaconda2anaconda3 text lib/a\n'),
+            f(
+              'info/paths.json',
+              JSON.stringify({ paths: [{ _path: 'lib/a', path_type: 'hardlink', size_in_bytes: 1 }] }),
+            ),
+          ],
+        }),
+    ],
+  ],
+  'pkg.case': [['paths equal ignoring case on linux-64', () => conda({ pkg: [f('share/A.txt'), f('share/a.txt')] })]],
+  'pkg.windows': [['Windows device names on linux-64', () => conda({ pkg: [f('con'), f('lib/aux.h')] })]],
+};
+
+describe('package-wide rules accept their borderline forms', () => {
+  it('has a case for every rule', () => {
+    expect(Object.keys(ACCEPTED).sort()).toEqual(Object.keys(PACKAGE_RULES).sort());
+  });
+  for (const [rule, cases] of Object.entries(ACCEPTED)) {
+    for (const [name, make, notes] of cases) {
+      it(`${rule}: accepts ${name}`, async () => {
+        const r = await verify(make());
+        expect(r.ok ? r.facts.notes : r.detail).toEqual(notes ?? []);
       });
     }
   }
@@ -258,7 +340,8 @@ describe('resource bounds: a bomb is one ARTIFACT_INVALID, found before the memo
       limits: { maxUnpackedBytes: 1024 * 1024, maxUnpackRatio: 1000 },
     });
     expect(!r.ok && r.detail).toBe(
-      'the package unpacks to more than 1 MiB (policy.maxUnpackedSize); refused as a bomb',
+      'limit.unpacked: the package unpacks to more than 1 MiB (policy.maxUnpackedSize); refused as a bomb — fix: ' +
+        LIMIT_RULES['limit.unpacked']!.fix,
     );
   });
 
@@ -278,20 +361,34 @@ describe('the real corpus (test/data/real-packages)', () => {
     .filter((d) => d.isDirectory())
     .flatMap((d) => readdirSync(join(root, d.name)).map((name) => ({ subdir: d.name, name })));
 
-  it('holds the 44 packages its manifest lists', () => {
-    expect(files).toHaveLength(44);
+  it('holds the 51 packages its manifest lists', () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8')) as { file: string }[];
+    expect(files.map((x) => `${x.subdir}/${x.name}`).sort()).toEqual(manifest.map((m) => m.file).sort());
+    expect(files).toHaveLength(51);
   });
 
   it('accepts every package but the two zlib .conda conversions with empty symlink targets', async () => {
     const refused: string[] = [];
+    const notes: Record<string, string[]> = {};
     for (const { subdir, name } of files) {
       const r = await verifyArtifactFile(join(root, subdir, name), { filename: name, subdir });
-      if (!r.ok) refused.push(`${subdir}/${name}: ${r.detail}`);
-      else expect(r.facts.index['name'], name).toBe(name.replace(/-[^-]+-[^-]+\.(conda|tar\.bz2)$/, ''));
+      if (!r.ok) refused.push(`${subdir}/${name}: ${r.detail.split(' — fix: ')[0]}`);
+      else {
+        expect(r.facts.index['name'], name).toBe(name.replace(/-[^-]+-[^-]+\.(conda|tar\.bz2)$/, ''));
+        if (r.facts.notes.length > 0) notes[`${subdir}/${name}`] = r.facts.notes;
+      }
     }
     expect(refused).toEqual([
       'linux-64/zlib-1.2.11-h7b6447c_3.conda: tar.links: the payload archive, at byte 134144: symlink lib/libz.so.1 has an empty target',
       'osx-64/zlib-1.2.11-h1de35cc_3.conda: tar.links: the payload archive, at byte 220160: symlink lib/libz.1.dylib has an empty target',
+    ]);
+    // What the seven packages added for issue 16 carry in their publish detail.
+    expect(notes['linux-64/conda_gc_test-2.2.1-py27_3.conda']).toEqual([
+      'metadata.json is empty; taken as absent (no client reads it)',
+    ]);
+    expect(notes['noarch/foobar-0.1.0-pyhbf21a9e_0.conda']).toEqual([
+      'zip64 extra fields hold values no reader needs (ignored; astral_async_zip, which rattler uses to read single ' +
+        'files from a .conda, refuses such entries)',
     ]);
   });
 });

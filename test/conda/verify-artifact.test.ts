@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compressZstd, writeCondaPackage, type PackageSpec } from '../../src/conda/package-writer.js';
 import { tarOf, type TarEntry } from '../../src/conda/tar-write.js';
 import { verifyArtifact } from '../../src/conda/verify-artifact.js';
+import { ZIP_RULES } from '../../src/conda/zip-reader.js';
 import { zipStored } from '../../src/conda/zip-write.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-verify-'));
@@ -104,7 +105,9 @@ describe('verifyArtifact refuses invalid packages (ARTIFACT_INVALID)', () => {
     expect(await check(path, 'pkg-1.0-h0_0.conda')).toMatchObject({
       ok: false,
       reason: 'ARTIFACT_INVALID',
-      detail: 'zip.layout: not a zip archive',
+      rule: 'zip.layout',
+      detail: `zip.layout: not a zip archive — fix: ${ZIP_RULES['zip.layout']!.fix}`,
+      fix: ZIP_RULES['zip.layout']!.fix,
     });
   });
 
@@ -168,13 +171,15 @@ describe('verifyArtifact refuses invalid packages (ARTIFACT_INVALID)', () => {
     const none = await customConda([{ name: 'info/files', type: 'file', content: '' }], []);
     expect(await check(none, 'pkg-1.0-h0_0.conda')).toMatchObject({
       ok: false,
-      detail: 'pkg.index: the package has no info/index.json file',
+      rule: 'pkg.index',
+      detail: expect.stringMatching(/^pkg\.index: the package has no info\/index\.json file — fix: /),
     });
     const junk = await customConda([{ name: 'info/index.json', type: 'file', content: '{nope' }], []);
     expect(await check(junk, 'pkg-1.0-h0_0.conda')).toMatchObject({
       ok: false,
       reason: 'ARTIFACT_INVALID',
-      detail: 'info/index.json is not valid JSON',
+      rule: 'index.json',
+      detail: expect.stringMatching(/^index\.json: info\/index\.json is not valid JSON/),
     });
   });
 

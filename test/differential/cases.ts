@@ -3,6 +3,7 @@
 // breaks a rule (forgegate must refuse it, with the rule named here).
 import { createRequire } from 'node:module';
 import { compress } from 'zstd-napi';
+import { packageBytes, type PackageSpec } from '../../src/conda/package-writer.js';
 import { paxRecords, tarData, tarEnd, tarHeader, type TarHeaderFields } from '../../src/conda/tar-write.js';
 import {
   centralHeader,
@@ -257,6 +258,106 @@ export function generateCases(): Case[] {
     }),
   });
 
+  // ---------------------------------------------------------------- real writers' habits, by the project's writers
+  const spec = (over: Partial<PackageSpec>): PackageSpec => ({
+    name: 'pkg',
+    version: '1.0',
+    build: 'h0_0',
+    subdir: 'linux-64',
+    format: 'conda',
+    zstdLevel: 3,
+    files: {
+      'lib/libpkg.so': 'elf',
+      [`share/pkg/${'long-directory/'.repeat(8)}data.txt`]: 'deep',
+      'bin/p': '#!/bin/sh\n',
+    },
+    ...over,
+  });
+  const built = (id: string, why: string, expect: string, s: PackageSpec): Case => {
+    const { filename, bytes } = packageBytes(s);
+    return { id, why, expect, filename, subdir: s.subdir, bytes };
+  };
+  for (const format of ['conda', 'tar.bz2'] as const) {
+    add(
+      built(
+        `rattler-build: Rust tar headers with stale name bytes, GNU long names, no depends (.${format})`,
+        'clobber-1-0.1.0-h4616a5c_0.tar.bz2, dummy-a-0.1.0-hb0f4dca_0.conda',
+        'accept',
+        spec({ format, tarStyle: 'gnu-rust', zip64: 'full', indexOverrides: { depends: null } }),
+      ),
+    );
+    add(
+      built(
+        `conda-package-handling < 2.5: info/licenses in the payload (.${format})`,
+        'bzip2-1.0.8-hd590300_5.conda, tzdata-2025b-h78e105d_0.conda',
+        'accept',
+        spec({ format, infoInPayload: { 'info/licenses/LICENSE': 'BSD', 'info/licenses/sub/NOTICE': 'n' } }),
+      ),
+    );
+    add(
+      built(`info/index.json without subdir (.${format})`, 'old conda-build, hand-made packages', 'accept', {
+        ...spec({ format }),
+        indexOverrides: { subdir: null },
+      }),
+    );
+  }
+  add(
+    built(
+      'zip64 extras with zero sizes beside real 32-bit sizes',
+      'pixi foobar-0.1.0-pyhbf21a9e_0.conda',
+      'accept',
+      spec({ zip64: 'central-zero' }),
+    ),
+  );
+  add(
+    built(
+      'empty metadata.json',
+      'conda_gc_test-2.2.1-py27_3.conda (old converter)',
+      'accept',
+      spec({ metadataJson: '' }),
+    ),
+  );
+  add(
+    built(
+      'info/paths.json in the payload',
+      'installers would read it, the gate and indexers not',
+      'pkg.parts',
+      spec({ infoInPayload: { 'info/paths.json': '{"paths": [], "paths_version": 1}' } }),
+    ),
+  );
+  add(
+    built(
+      'info/link.json in the payload',
+      'conda reads entry points from the merged folder',
+      'pkg.parts',
+      spec({ infoInPayload: { 'info/link.json': '{}' } }),
+    ),
+  );
+  add(
+    built(
+      'index.json subdir other than the statement',
+      'published into the wrong subdir',
+      'index.subdir',
+      spec({ indexOverrides: { subdir: 'osx-64' } }),
+    ),
+  );
+  add(
+    built(
+      'depends that is a string',
+      'rattler cannot read the record',
+      'index.lists',
+      spec({ indexOverrides: { depends: 'python' } }),
+    ),
+  );
+  add(
+    built(
+      'timestamp written as a float',
+      'rattler reads i64 only',
+      'index.timestamp',
+      spec({ indexOverrides: { timestamp: 1700000000.5 } }),
+    ),
+  );
+
   // ---------------------------------------------------------------- tar tricks: readers differ or rules break
   add(
     both('pax path and GNU long name on one member', 'readers pick different names', 'tar.extensions', [
@@ -292,8 +393,24 @@ export function generateCases(): Case[] {
     ),
   );
   add(
-    both('size with a leading space', 'Python strips, libarchive parses digits', 'tar.numbers', [
-      file('a', 'abc', { size: ' 0000000003\0' }),
+    both(
+      'numeric fields with leading spaces',
+      'historic tars wrote `   644 ` modes; every reader skips blanks',
+      'accept',
+      [file('a', 'abc', { size: ' 0000000003\0', mode: '   644 \0', uid: '     0 \0' })],
+    ),
+  );
+  add(
+    both(
+      'a number with bytes after its NUL',
+      'libarchive does not recognise the archive when its first header has one',
+      'tar.numbers',
+      [file('a', 'abc', { size: '0000000003\0x' })],
+    ),
+  );
+  add(
+    both('a number with a leading NUL', 'GNU tar skips one leading NUL, Python reads 0', 'tar.numbers', [
+      file('a', 'abc', { size: '\u00000000000003' }),
     ]),
   );
   add(
@@ -372,9 +489,14 @@ export function generateCases(): Case[] {
     ]),
   );
   add(
-    both('ustar prefix beside a pax path', 'which one names the member?', 'tar.prefix', [
+    both('ustar prefix beside a pax path', "libarchive's pax writer; every reader takes the pax path", 'accept', [
       pax([['path', 'share/pax']]),
       file('name', 'x', { prefix: 'share/prefix' }),
+    ]),
+  );
+  add(
+    both('ustar prefix that is not UTF-8', 'decoded differently per reader', 'tar.prefix', [
+      file('name', 'x', { prefix: Buffer.from([0x73, 0xe9]) }),
     ]),
   );
   add(
@@ -435,8 +557,65 @@ export function generateCases(): Case[] {
     ]),
   );
   add(
-    both('bytes after the name terminator', 'hidden text a reader might use', 'tar.strings', [
+    both('%-encoded libarchive xattr naming a capability', 'libarchive decodes %73 to s', 'tar.pax', [
+      pax([['LIBARCHIVE.xattr.%73ecurity.capability', 'AQAAAg']]),
+      file('bin/a'),
+    ]),
+  );
+  add(
+    both('macOS extended attributes and libarchive metadata keys', 'cph 1.x (libarchive) on macOS', 'accept', [
+      pax([
+        ['LIBARCHIVE.creationtime', '1700000000'],
+        ['LIBARCHIVE.xattr.com.apple.quarantine', 'MDA4MTs2NTRhYmNkZTtTYWZhcmk7'],
+        ['SCHILY.dev', '16777220'],
+        ['SCHILY.ino', '1234567'],
+        ['SCHILY.nlink', '1'],
+        ['SCHILY.xattr.com.apple.provenance', '\u0001\u0002\u0000\n\u0003'],
+      ]),
+      file('lib/libfoo.dylib', 'macho'),
+      pax([['SCHILY.xattr.user.origin', 'builder']]),
+      file('share/doc.txt', 'doc'),
+    ]),
+  );
+  add(
+    both('sticky directory and file-type bits in a mode', 'every reader keeps the low 12 bits', 'accept', [
+      dir('share/tmp', { mode: 0o1777 }),
+      file('share/tmp/a', 'x', { mode: 0o100644 }),
+    ]),
+  );
+  add(
+    both('setgid file', 'installed as root, a privilege escalation', 'tar.mode', [
+      file('bin/sg', 'x', { mode: 0o2755 }),
+    ]),
+  );
+  add(
+    both('bytes after the name terminator', 'every reader stops the name at its first NUL', 'accept', [
       file('share/a', 'x', { name: Buffer.from('share/a\0bin/evil') }),
+    ]),
+  );
+  add(
+    both(
+      'bytes after the NUL of link name, uname, gname and prefix',
+      'every reader stops each field at its NUL',
+      'accept',
+      [
+        file('share/a'),
+        symlink('share/l', 'a', {
+          linkname: Buffer.from('a\0../../etc/passwd'),
+          uname: Buffer.from('root\0evil'),
+          gname: Buffer.from('wheel\0evil'),
+          prefix: Buffer.from('\0bin'),
+        }),
+      ],
+    ),
+  );
+  add(
+    both('a GNU long name with bytes after its NUL', 'the Rust tar crate drops only the last NUL', 'tar.longname', [
+      Buffer.concat([
+        tarHeader({ name: '././@LongLink', typeflag: 'L', size: 17, magic: 'gnu' }),
+        tarData(Buffer.from('share/a\0bin/evil\0')),
+      ]),
+      file('share/a', 'x', { magic: 'gnu' }),
     ]),
   );
   add(
@@ -596,6 +775,43 @@ export function generateCases(): Case[] {
         c.writeUInt16LE(h.readUInt16LE(28) + up.length, 28);
         return c;
       },
+    }),
+  });
+  const withCentralExtra = (h: Buffer, extra: Buffer): Buffer => {
+    const c = Buffer.concat([h, extra]);
+    c.writeUInt16LE(extra.length, 30);
+    return c;
+  };
+  const zip64Values = (...values: number[]): Buffer => {
+    const b = Buffer.alloc(4 + 8 * values.length);
+    b.writeUInt16LE(1, 0);
+    b.writeUInt16LE(8 * values.length, 2);
+    values.forEach((v, i) => b.writeBigUInt64LE(BigInt(v), 4 + 8 * i));
+    return b;
+  };
+  add({
+    id: 'entry comments in the central directory',
+    why: 'every reader frames them by length and ignores them',
+    expect: 'accept',
+    subdir: 'linux-64',
+    filename: `${STEM}.conda`,
+    bytes: zipWith(entries(), {
+      central: (h) => {
+        const comment = Buffer.from('built by hand');
+        const c = Buffer.concat([h, comment]);
+        c.writeUInt16LE(comment.length, 32);
+        return c;
+      },
+    }),
+  });
+  add({
+    id: 'a 24-byte zip64 extra whose offset disagrees with the 32-bit one',
+    why: 'the Rust zip crate reads the extra, Python and libarchive the 32-bit field',
+    expect: 'zip.zip64',
+    subdir: 'linux-64',
+    filename: `${STEM}.conda`,
+    bytes: zipWith(entries(), {
+      central: (h, i) => (i === 1 ? withCentralExtra(h, zip64Values(h.readUInt32LE(24), h.readUInt32LE(20), 0)) : h),
     }),
   });
   add({

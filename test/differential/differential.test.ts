@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyArtifact, type PackageListing } from '../../src/conda/verify-artifact.js';
 import { generateCases, type Case } from './cases.js';
-import { bsdtar, gnuTar, listingOf, missingTools, python, type Listing, type Verdict } from './readers.js';
+import { bsdtar, cph, gnuTar, listingOf, missingTools, python, type Listing, type Verdict } from './readers.js';
 
 const cases = generateCases();
 const work = mkdtempSync(join(tmpdir(), 'fg-diff-'));
@@ -22,13 +22,14 @@ interface Outcome {
 const outcomes = new Map<Case, Outcome>();
 const pythonPackage = new Map<Case, Verdict>();
 const pythonZip = new Map<Case, Verdict>();
+const pythonExtract = new Map<Case, Verdict>();
 
 beforeAll(async () => {
   const missing = missingTools();
   if (missing.length > 0) {
     throw new Error(
       `the differential suite needs ${missing.join(', ')}: apt-get install -y python3 python3-conda-package-streaming ` +
-        'libarchive-tools tar zstd unzip (.ci/run does this)',
+        'conda-package-handling libarchive-tools tar zstd unzip (.ci/run does this)',
     );
   }
   for (const [i, c] of cases.entries()) {
@@ -57,12 +58,18 @@ beforeAll(async () => {
     'zip',
     condas.map(([, o]) => o.path),
   ).forEach((v, i) => pythonZip.set(condas[i]![0], v));
+  // Extraction writes files: only packages forgegate accepted are extracted (a refused one may aim outside the folder).
+  const accepted = all.filter(([, o]) => o.rule === 'accept');
+  python(
+    'extract',
+    accepted.map(([, o]) => o.path),
+  ).forEach((v, i) => pythonExtract.set(accepted[i]![0], v));
 }, 300_000);
 
-type Layer = 'zip' | 'info' | 'pkg' | 'tar';
+type Layer = 'zip' | 'info' | 'pkg' | 'tar' | 'extracted';
 
-/** What each reader saw of a case, with the layers it reads. */
-function readers(c: Case, o: Outcome): [string, Verdict, Layer[]][] {
+/** What each reader saw of a case, with the layers it reads (extracting readers only for accepted cases). */
+function readers(c: Case, o: Outcome, extract = false): [string, Verdict, Layer[]][] {
   const conda = c.filename.endsWith('.conda');
   const parts: Layer[] = conda ? ['info', 'pkg'] : ['tar'];
   const all: Layer[] = conda ? ['zip', 'info', 'pkg'] : ['tar'];
@@ -73,6 +80,10 @@ function readers(c: Case, o: Outcome): [string, Verdict, Layer[]][] {
     list.push(['bsdtar (zip local headers, from a pipe)', bsdtar(o.path, 'stream'), all]);
   } else list.push(['bsdtar', bsdtar(o.path, 'seek'), all]);
   list.push(['GNU tar (with unzip and zstd for .conda)', gnuTar(o.path), all]);
+  if (extract) {
+    list.push(['conda extraction (conda_package_streaming.extract)', pythonExtract.get(c)!, ['extracted']]);
+    list.push(['cph x (conda-package-handling)', cph(o.path), ['extracted']]);
+  }
   return list;
 }
 
@@ -104,7 +115,7 @@ describe('differential: forgegate refuses it, or every reader sees exactly what 
       const o = outcomes.get(c)!;
       expect(o.rule, c.why).toBe(c.expect);
       if (o.rule !== 'accept') return;
-      for (const [reader, verdict, layers] of readers(c, o)) {
+      for (const [reader, verdict, layers] of readers(c, o, true)) {
         expect('error' in verdict ? verdict.error : null, `${reader} failed to read an accepted package`).toBeNull();
         if ('error' in verdict) continue;
         const [theirs, ours] = sides(o.ours, verdict.members, layers);
@@ -136,5 +147,5 @@ describe('differential: forgegate refuses it, or every reader sees exactly what 
       });
     // Not every refusal is a disagreement (an absolute path is read the same way by all): most are.
     expect(disagreements.length).toBeGreaterThan(10);
-  });
+  }, 600_000);
 });

@@ -1,9 +1,20 @@
 // The third-party readers the differential tests compare forgegate with, each reduced to one listing shape:
-// Python (conda-package-streaming, tarfile, zipfile), libarchive's bsdtar (seeking and streaming zip modes), and
-// GNU tar (with Info-ZIP's unzip and the zstd CLI for the .conda layers). Debian packages: python3,
-// python3-conda-package-streaming, libarchive-tools, tar, zstd, unzip.
+// Python (conda-package-streaming, tarfile, zipfile), libarchive's bsdtar (seeking and streaming zip modes),
+// GNU tar (with Info-ZIP's unzip and the zstd CLI for the .conda layers), and two extractions as conda installs
+// (conda_package_streaming.extract and conda-package-handling's `cph x`: both parts into one folder). Debian
+// packages: python3, python3-conda-package-streaming, conda-package-handling, libarchive-tools, tar, zstd, unzip.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PackageListing } from '../../src/conda/verify-artifact.js';
@@ -26,6 +37,8 @@ export interface Listing {
   tar?: Member[];
   /** info/index.json (mode `index`). */
   index?: Record<string, unknown>;
+  /** The extracted folder: every file and symlink, sorted by path (a hard link is a file with its target's bytes). */
+  extracted?: Member[];
 }
 
 export type Verdict = { members: Listing } | { error: string };
@@ -42,9 +55,18 @@ export function listingOf(listing: PackageListing, conda: boolean): Listing {
         size: m.type === 'file' ? m.size : 0,
         ...(m.type === 'file' ? { sha256: m.sha256 ?? '' } : {}),
       }));
+  const files = new Map(listing.members.filter((m) => m.type === 'file').map((m) => [m.path, m]));
+  const extracted = listing.members
+    .filter((m) => m.type !== 'directory')
+    .map((m): Member => {
+      if (m.type === 'symlink') return { path: m.path, type: 'symlink', link: m.linkTarget, size: 0 };
+      const f = m.type === 'hardlink' ? files.get(m.linkTarget!)! : m;
+      return { path: m.path, type: 'file', link: null, size: f.size, sha256: f.sha256 ?? '' };
+    })
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return conda
-    ? { zip: listing.zipEntries.map((e) => ({ ...e })), info: byPart('info'), pkg: byPart('pkg') }
-    : { tar: byPart('tar') };
+    ? { zip: listing.zipEntries.map((e) => ({ ...e })), info: byPart('info'), pkg: byPart('pkg'), extracted }
+    : { tar: byPart('tar'), extracted };
 }
 
 /** Debian's python3 (where python3-conda-package-streaming installs), unless told otherwise. */
@@ -60,7 +82,7 @@ const run = (cmd: string, args: string[], input?: Buffer): Buffer => {
 };
 
 /** Python readers for many files at once (one process): `package` is exactly conda's own read path. */
-export function python(mode: 'package' | 'zip' | 'tar' | 'index', paths: string[]): Verdict[] {
+export function python(mode: 'package' | 'zip' | 'tar' | 'index' | 'extract', paths: string[]): Verdict[] {
   if (paths.length === 0) return [];
   return JSON.parse(execFileSync(PYTHON, [LIST_PY, mode, ...paths], { maxBuffer: 1 << 30 }).toString()) as Verdict[];
 }
@@ -203,6 +225,40 @@ export function gnuTar(path: string): Verdict {
   }
 }
 
+/** Every file and symlink below `root` (directories left out: extraction makes every parent), sorted by path. */
+function walkTree(root: string): Member[] {
+  const out: Member[] = [];
+  const visit = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const full = join(dir, name);
+      const rel = full.slice(root.length + 1);
+      const st = lstatSync(full);
+      if (st.isSymbolicLink()) out.push({ path: rel, type: 'symlink', link: readlinkSync(full), size: 0 });
+      else if (st.isDirectory()) visit(full);
+      else if (st.isFile()) {
+        const data = readFileSync(full);
+        const sha256 = createHash('sha256').update(data).digest('hex');
+        out.push({ path: rel, type: 'file', link: null, size: data.length, sha256 });
+      } else out.push({ path: rel, type: 'other', link: null, size: 0 });
+    }
+  };
+  visit(root);
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** conda-package-handling's CLI (`cph x`), as conda extracts a package into its cache: one folder, both parts. */
+export function cph(path: string): Verdict {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-cph-'));
+  try {
+    run('cph', ['x', path, '--dest', join(dir, 'out')]);
+    return { members: { extracted: walkTree(join(dir, 'out')) } };
+  } catch (e) {
+    return { error: (e as Error).message };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Are the tools there? The suite says what is missing instead of failing obscurely. */
 export function missingTools(): string[] {
   const missing: string[] = [];
@@ -211,6 +267,7 @@ export function missingTools(): string[] {
     ['tar', ['--version']],
     ['zstd', ['--version']],
     ['unzip', ['-v']],
+    ['cph', ['--version']],
     [PYTHON, ['-c', 'import conda_package_streaming, zstandard']],
   ] as const) {
     if (spawnSync(cmd, [...args]).status !== 0) missing.push(cmd);

@@ -1,6 +1,8 @@
-// The real corpus (test/data/real-packages, 51 packages from the test data of conda and its tools): every package
-// conda-package-streaming reads is accepted, read by forgegate exactly as Python, libarchive and GNU tar read it,
-// published end to end through the CLI, and its repodata record holds every key of the info/index.json Python reads.
+// The real corpus (test/data/real-packages, 51 packages from the test data of six projects): every package
+// conda-package-streaming reads is accepted (but the two its README says may be refused), read by forgegate exactly
+// as Python, libarchive, GNU tar and conda's extraction read it, published end to end through the CLI, and its
+// repodata record holds every key of the info/index.json Python reads, and rattler reads it.
+import { PackageRecord, type PackageRecordJson } from '@conda-org/rattler';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +15,7 @@ import type { PackageListing } from '../../src/conda/verify-artifact.js';
 import { Sandbox } from '../../src/demo/sandbox.js';
 import { runCli } from '../helpers/cli.js';
 import { DATA_DIR } from '../helpers/paths.js';
-import { bsdtar, gnuTar, listingOf, missingTools, python, type Listing, type Verdict } from './readers.js';
+import { bsdtar, cph, gnuTar, listingOf, missingTools, python, type Listing, type Verdict } from './readers.js';
 
 const ROOT = join(DATA_DIR, 'real-packages');
 const corpus = readdirSync(ROOT, { withFileTypes: true })
@@ -32,6 +34,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 let readable: Verdict[] = [];
 let indexes: Verdict[] = [];
+let extracted: Verdict[] = [];
 beforeAll(() => {
   const missing = missingTools();
   if (missing.length > 0) throw new Error(`the differential suite needs ${missing.join(', ')} (see .ci/run)`);
@@ -43,14 +46,23 @@ beforeAll(() => {
     'index',
     corpus.map((c) => c.path),
   );
-});
+  extracted = python(
+    'extract',
+    corpus.map((c) => c.path),
+  );
+}, 300_000);
 
 const key = (c: { subdir: string; filename: string }): string => `${c.subdir}/${c.filename}`;
 
 describe('the real corpus, read by forgegate and by the readers conda clients use', () => {
-  it('conda-package-streaming reads all 44', () => {
-    expect(corpus).toHaveLength(44);
+  it('conda-package-streaming reads all 51', () => {
+    expect(corpus).toHaveLength(51);
     expect(readable.filter((v) => 'error' in v)).toEqual([]);
+  });
+
+  it('conda extracts all but the two refused ones: an empty symlink target stops its extraction', () => {
+    const failed = corpus.filter((_, i) => 'error' in extracted[i]!).map(key);
+    expect(failed.sort()).toEqual([...REFUSED].sort());
   });
 
   for (const [i, c] of corpus.entries()) {
@@ -60,13 +72,13 @@ describe('the real corpus, read by forgegate and by the readers conda clients us
       const r = await verifyArtifactFile(c.path, c, { hashContents: true, listing });
       if (refused) {
         expect(r.ok ? 'accepted' : r.detail).toMatch(
-          /^tar\.links: the payload archive, .*: symlink lib\/\S+ has an empty target$/,
+          /^tar\.links: the payload archive, .*: symlink lib\/\S+ has an empty target — fix: /,
         );
         return;
       }
       expect(r.ok ? 'accepted' : r.detail).toBe('accepted');
       const conda = c.filename.endsWith('.conda');
-      const { zip: _zip, ...ours } = listingOf(listing, conda);
+      const { zip: _zip, extracted: files, ...ours } = listingOf(listing, conda);
       const py = readable[i]!;
       expect('members' in py && py.members).toEqual(ours);
       for (const [name, v] of [
@@ -77,6 +89,14 @@ describe('the real corpus, read by forgegate and by the readers conda clients us
         if ('error' in v) continue;
         const theirs = conda ? { info: v.members.info, pkg: v.members.pkg } : { tar: v.members.tar };
         expect(theirs, name).toEqual(ours);
+      }
+      // conda's extraction (both parts into one folder) and cph's install exactly the files forgegate read.
+      for (const [name, v] of [
+        ['conda_package_streaming.extract', extracted[i]!],
+        ['cph x', cph(c.path)],
+      ] as const) {
+        expect('error' in v ? v.error : null, name).toBeNull();
+        if (!('error' in v)) expect(v.members.extracted, name).toEqual(files);
       }
     });
   }
@@ -136,7 +156,8 @@ describe('the real corpus, published end to end', () => {
         });
         // Every key Python reads from info/index.json, but the ones conda-index filters, exactly as stated.
         const expected = Object.fromEntries(Object.entries(index).filter(([k]) => !FILTERED_INDEX_KEYS.has(k)));
-        expect(fromIndex, key(f)).toEqual({ depends: [], ...expected });
+        expect(fromIndex, key(f)).toEqual(expected);
+        expect(() => new PackageRecord(record as unknown as PackageRecordJson), key(f)).not.toThrow();
       }
     });
   }

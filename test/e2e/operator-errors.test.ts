@@ -50,8 +50,10 @@ describe('input files', () => {
     const glob = await runCli([...sign, ...target, join(work, 'empty', 'linux-64', '*.conda')]);
     notABug(glob);
     expect(glob.code).toBe(ExitCode.USAGE);
-    expect(glob.stderr).toMatch(/error\[FG_INPUT_MISSING\]: cannot read the artifact: .*\*\.conda does not exist/);
-    expect(glob.stderr).toContain('fix: Check the path (did a shell glob match nothing?)');
+    expect(glob.stderr).toMatch(/error\[FG_INPUT_MISSING\]: .*\*\.conda matched no file/);
+    expect(glob.stderr).toContain(
+      'fix: The shell found no match and passed the pattern on as it was: run `shopt -s nullglob`',
+    );
     const dir = await runCli([...sign, ...target, join(work, 'empty', 'linux-64')]);
     notABug(dir);
     expect(dir.code).toBe(ExitCode.USAGE);

@@ -6,7 +6,8 @@ export interface RepodataRecord extends Digests {
   version: string;
   build: string;
   build_number: number;
-  depends: string[];
+  /** Absent where info/index.json has none (rattler-build omits an empty list): conda-index adds no key. */
+  depends?: string[];
   subdir: string;
   [key: string]: unknown;
 }
@@ -42,12 +43,14 @@ export function emptyRepodata(subdir: string): Repodata {
   return { info: { subdir }, packages: {}, 'packages.conda': {}, removed: [], repodata_version: 1 };
 }
 
-/** The record clients read: every index.json key but the filtered ones, as the package states it, plus digests. */
+/**
+ * The record clients read, as conda-index makes it: every index.json key but the filtered ones, as the package
+ * states it, plus md5, sha256 and size, and nothing else (a package without `depends` gets none; conda and rattler
+ * read a missing list as empty). verify-artifact has already written an absent `subdir` in, as spec step 7 says.
+ */
 export function recordFor(facts: ArtifactFacts): RepodataRecord {
   const record: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(facts.index)) if (!FILTERED_INDEX_KEYS.has(key)) record[key] = value;
-  // A package without depends depends on nothing; conda and rattler read a missing list the same way.
-  record['depends'] ??= [];
   return { ...record, md5: facts.md5, sha256: facts.sha256, size: facts.size } as RepodataRecord;
 }
 

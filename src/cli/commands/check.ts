@@ -2,12 +2,13 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { isSubdir, parseArtifactFilename } from '../../conda/filename.js';
 import { KNOWN_SUBDIRS } from '../../conda/subdirs.js';
-import { verifyArtifactFile } from '../artifact-file.js';
+import { lstat } from 'node:fs/promises';
+import { missingInput, verifyArtifactFile } from '../artifact-file.js';
 import { loadConfig } from '../../config/load.js';
-import { ExitCode, ForgegateError } from '../../errors.js';
+import { ExitCode, ForgegateError, isForgegateError, type ErrorCode } from '../../errors.js';
 import { fixFor, type ReasonCode } from '../../reasons.js';
 import { authorizeOutput } from '../../registry/authorize.js';
-import type { VerifyOptions } from '../../conda/verify-artifact.js';
+import { FILE_RULES, type VerifyOptions } from '../../conda/verify-artifact.js';
 import { DEFAULT_POLICY, type Config, type Policy, type RegistrySourceConfig } from '../../config/types.js';
 import type { Digests, RegistrySnapshot, TargetListing } from '../../model.js';
 import { createRegistry, createStores } from '../../reconcile/wiring.js';
@@ -37,7 +38,9 @@ Two ways to say what the gate is:
                   token reads a public registry). Needs --channel URL and --label L: the channel and label the
                   statements must name. The target is not consulted, and the gate's default policy is assumed
                   (24 h signature age, 5 min clock skew, every subdir conda knows).
-Exit 0 when every artifact may be published, 1 when any may not.`;
+Each artifact is decided on its own: a refused package names the rule it breaks and its fix; a path that does not
+exist (a glob that matched nothing) is FG_INPUT_MISSING. Exit 0 when every artifact may be published, 1 when any may
+not, 64 when none could be read.`;
 
 const GITHUB_GRAPHQL = 'https://api.github.com/graphql';
 const GH_REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
@@ -153,6 +156,10 @@ interface Row {
   name: string | null;
   ok: boolean;
   reason: ReasonCode | null;
+  /** An input error instead of a verdict (FG_INPUT_MISSING: the path does not exist; FG_INPUT_INVALID: a folder). */
+  error: ErrorCode | null;
+  /** The rule a refused package breaks (`tar.strings`, `index.subdir`, …). */
+  rule: string | null;
   detail: string;
   fix: string | null;
   /** What ARTIFACT.sig says, when one lies beside the artifact: verified, or why not (then `reason` says it too). */
@@ -160,7 +167,7 @@ interface Row {
 }
 
 /** What verify-artifact says when info/index.json names another subdir than the one expected. */
-const INDEX_SUBDIR = /^info\/index\.json says subdir ("(?:[^"\\]|\\.)*"), expected /;
+const INDEX_SUBDIR = /^index\.subdir: info\/index\.json says subdir ("(?:[^"\\]|\\.)*"), expected /;
 
 /** The subdir info/index.json names, for a file outside a subdir folder: read once without knowing it. */
 async function subdirFromIndex(path: string, filename: string, limits: VerifyOptions): Promise<string | null> {
@@ -220,30 +227,63 @@ export const check: Command = {
     const limits: VerifyOptions = {
       limits: { maxUnpackedBytes: gate.policy.maxUnpackedBytes, maxUnpackRatio: gate.policy.maxUnpackRatio },
     };
+    const inputError = (e: unknown): ForgegateError => {
+      // A path that is not an artifact file is that row's answer; anything else (I/O, a bug) stops the command.
+      if (isForgegateError(e) && (e.code === 'FG_INPUT_MISSING' || e.code === 'FG_INPUT_INVALID')) return e;
+      throw e;
+    };
     for (const path of positionals) {
       const filename = basename(path);
       const folder = basename(dirname(path));
       const parsed = parseArtifactFilename(filename);
-      const subdir =
-        optional(values, 'subdir') ??
-        // Only a folder named after a subdir this gate publishes says the subdir (`built/` looks like one).
-        (gate.subdirs.includes(folder) ? folder : parsed ? await subdirFromIndex(path, filename, limits) : null);
       const row: Row = {
-        artifact: subdir ? `${subdir}/${filename}` : filename,
+        artifact: filename,
         name: parsed?.name ?? null,
         ok: false,
         reason: null,
+        error: null,
+        rule: null,
         detail: '',
         fix: null,
         signature: null,
       };
       rows.push(row);
-      if (!parsed || subdir === null) {
+      const exists = await lstat(path).then(
+        () => true,
+        () => false,
+      );
+      if (!exists) {
+        const e = missingInput(path);
+        Object.assign(row, { artifact: path, error: e.code, detail: e.message, fix: e.fix ?? null });
+        continue;
+      }
+      let subdir: string | null;
+      try {
+        subdir =
+          optional(values, 'subdir') ??
+          // Only a folder named after a subdir this gate publishes says the subdir (`built/` looks like one).
+          (gate.subdirs.includes(folder) ? folder : parsed ? await subdirFromIndex(path, filename, limits) : null);
+      } catch (e) {
+        const err = inputError(e);
+        Object.assign(row, { artifact: path, error: err.code, detail: err.message, fix: err.fix ?? null });
+        continue;
+      }
+      if (subdir) row.artifact = `${subdir}/${filename}`;
+      if (!parsed) {
+        const rule = FILE_RULES['file.name']!;
         Object.assign(row, {
-          reason: 'ARTIFACT_INVALID',
-          detail: !parsed
-            ? 'not a <name>-<version>-<build>.conda|.tar.bz2 file name'
-            : 'unknown subdir: info/index.json names none; pass --subdir or keep the file in its subdir folder',
+          reason: rule.reason,
+          rule: 'file.name',
+          detail: `file.name: ${filename} is not a <name>-<version>-<build>.conda|.tar.bz2 name — fix: ${rule.fix}`,
+          fix: rule.fix,
+        });
+        continue;
+      }
+      if (subdir === null) {
+        Object.assign(row, {
+          error: 'FG_USAGE',
+          detail: 'unknown subdir: info/index.json names none and the folder is not a subdir',
+          fix: 'Pass --subdir, or keep the file in its subdir folder (build_artifacts/linux-64/).',
         });
         continue;
       }
@@ -255,9 +295,22 @@ export const check: Command = {
         });
         continue;
       }
-      const result = await verifyArtifactFile(path, { filename, subdir }, limits);
+      let result;
+      try {
+        result = await verifyArtifactFile(path, { filename, subdir }, limits);
+      } catch (e) {
+        const err = inputError(e);
+        Object.assign(row, { error: err.code, detail: err.message, fix: err.fix ?? null });
+        continue;
+      }
       if (!result.ok) {
-        Object.assign(row, { reason: result.reason, detail: result.detail });
+        // The detail ends with the rule's fix; the row's fix is that same text, for --json readers.
+        Object.assign(row, {
+          reason: result.reason,
+          rule: result.rule ?? null,
+          detail: result.detail,
+          fix: result.fix ?? null,
+        });
         continue;
       }
       pending.push({ row, path, name: parsed.name, subdir, filename, digests: result.facts });
@@ -294,7 +347,16 @@ export const check: Command = {
       else if (copies.length > 0)
         p.row.detail += `; the channel already holds these exact bytes (label ${labelsOf(copies)})`;
     }
-    for (const row of rows) row.fix = row.reason ? fixFor(row.reason) : null;
+    for (const row of rows) if (row.reason && row.fix === null) row.fix = fixFor(row.reason);
+    if (rows.every((r) => r.error !== null)) {
+      // Nothing could be read at all: an input error, as for any command given no usable input.
+      const first = rows[0]!;
+      throw new ForgegateError(
+        first.error!,
+        rows.length === 1 ? first.detail : `no artifact could be read (${rows.length} given)`,
+        { fix: first.fix ?? 'Check the paths.' },
+      );
+    }
     const keys = snapshot.keys.get(feedstock) ?? [];
     const allOk = rows.every((r) => r.ok);
     if (values['json']) {
@@ -320,10 +382,13 @@ export const check: Command = {
       io.out(
         textTable(
           ['artifact', 'verdict', 'detail'],
-          rows.map((r) => [r.artifact, r.ok ? 'ok' : (r.reason ?? 'refused'), r.detail]),
+          rows.map((r) => [r.artifact, r.ok ? 'ok' : (r.reason ?? r.error ?? 'refused'), r.detail]),
         ),
       );
-      for (const r of rows.filter((x) => x.fix)) io.out(`  ${r.artifact}: ${r.fix}`);
+      // A refused package's detail already ends with its rule's fix.
+      for (const r of rows.filter((x) => x.fix !== null && !x.detail.includes(' — fix: '))) {
+        io.out(`  ${r.artifact}: ${r.fix}`);
+      }
       if (target.listing === null)
         io.out(`note: the target was not consulted (${target.error}); TARGET_CONFLICT is not predicted.`);
       if (pending.length > 0 && pending.every((p) => p.row.signature === null))

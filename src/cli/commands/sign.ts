@@ -1,8 +1,9 @@
-import { writeFile } from 'node:fs/promises';
+import { lstat, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { isSubdir } from '../../conda/filename.js';
-import { verifyArtifactFile } from '../artifact-file.js';
-import { ExitCode, ForgegateError } from '../../errors.js';
+import { missingInput, verifyArtifactFile } from '../artifact-file.js';
+import { ExitCode, ForgegateError, isForgegateError, type ErrorCode } from '../../errors.js';
+import type { ReasonCode } from '../../reasons.js';
 import { buildStatement, signEnvelope } from '../../statement/sign.js';
 import type { StatementSource } from '../../statement/statement.js';
 import { parseDuration } from '../../util/time.js';
@@ -20,8 +21,11 @@ and label, signed with the Ed25519 seed (what \`forgegate keygen\` wrote to FEED
 in a secret and pass it in an environment variable: --key-env VAR reads it from VAR, so it is never written to
 disk, and no message ever prints it; --key-file SEED reads it from a file. The subdir is --subdir, else the
 artifact's folder name (conda-build's output layout), and must agree with the artifact's info/index.json. Prints
-the full key id that signed (the id \`registry revoke-key --key-id\` takes). A path that does not exist (a glob
-that matched nothing) is an error.`;
+the full key id that signed (the id \`registry revoke-key --key-id\` takes).
+Each artifact is decided on its own: the sound ones are signed, and every other one is named with what is wrong
+(the rule it breaks, or FG_INPUT_MISSING for a path that does not exist, such as a glob that matched nothing) and
+its fix. Exit 0 when every artifact was signed, 1 when some were not (the others were), 64 when none could be
+read.`;
 
 export const sign: Command = {
   name: 'sign',
@@ -34,6 +38,7 @@ export const sign: Command = {
     '  --label rc --subdir linux-64 dist/numpy-2.1.0-py312h1234567_0.conda  # a file outside its subdir folder',
   ],
   exitCodes: [ExitCode.OK, ExitCode.USAGE, ExitCode.PERMISSION],
+  extraExits: [[1, 'at least one artifact was not signed (each is named with its reason and fix); the others were']],
   async run(argv, io) {
     const { values, positionals } = parse(
       argv,
@@ -78,19 +83,52 @@ export const sign: Command = {
     if (runUrl) source.runUrl = runUrl;
 
     const signed: { artifact: string; signature: string; keyid: string }[] = [];
+    const failed: NotSigned[] = [];
+    const json = values['json'] === true;
     for (const path of positionals) {
       const filename = basename(path);
       const folder = basename(dirname(path));
       const subdir = optional(values, 'subdir') ?? (isSubdir(folder) ? folder : null);
-      if (subdir === null)
-        throw new ForgegateError('FG_USAGE', `cannot tell the subdir of ${path}`, {
-          fix: 'Pass --subdir (e.g. linux-64), or keep the artifact in its subdir folder.',
+      const notSigned = (f: Omit<NotSigned, 'path'>): void => {
+        failed.push({ path, ...f });
+        if (!json)
+          io.out(`not signed ${path}: ${f.code}: ${f.detail}${f.rule === undefined ? ` — fix: ${f.fix}` : ''}`);
+      };
+      if (subdir === null) {
+        const exists = await lstat(path).then(
+          () => true,
+          () => false,
+        );
+        const missing = missingInput(path);
+        notSigned(
+          exists
+            ? {
+                code: 'FG_USAGE',
+                detail: `cannot tell the subdir of ${path}`,
+                fix: 'Pass --subdir (e.g. linux-64), or keep the artifact in its subdir folder.',
+              }
+            : { code: missing.code, detail: missing.message, fix: missing.fix ?? '' },
+        );
+        continue;
+      }
+      let check;
+      try {
+        check = await verifyArtifactFile(path, { filename, subdir });
+      } catch (e) {
+        // An input that is not an artifact file is this file's failure; anything else (I/O, a bug) stops the batch.
+        if (!isForgegateError(e) || (e.code !== 'FG_INPUT_MISSING' && e.code !== 'FG_INPUT_INVALID')) throw e;
+        notSigned({ code: e.code, detail: e.message, fix: e.fix ?? '' });
+        continue;
+      }
+      if (!check.ok) {
+        notSigned({
+          code: check.reason,
+          detail: check.detail,
+          fix: check.fix ?? '',
+          ...(check.rule ? { rule: check.rule } : {}),
         });
-      const check = await verifyArtifactFile(path, { filename, subdir });
-      if (!check.ok)
-        throw new ForgegateError('FG_INPUT_INVALID', `${path}: ${check.reason}: ${check.detail}`, {
-          fix: 'Fix the package before signing: the gate would reject it.',
-        });
+        continue;
+      }
       const now = Date.now();
       const payload = buildStatement({
         filename,
@@ -107,9 +145,43 @@ export const sign: Command = {
         throw fsError(e, `${path}.sig`, 'write the signature');
       });
       signed.push({ artifact: `${subdir}/${filename}`, signature: `${path}.sig`, keyid: key.keyid });
-      if (!values['json']) io.out(`signed ${subdir}/${filename} → ${path}.sig (key id ${key.keyid})`);
+      if (!json) {
+        io.out(`signed ${subdir}/${filename} → ${path}.sig (key id ${key.keyid})`);
+        for (const note of check.facts.notes) io.out(`  note: ${note}`);
+      }
     }
-    if (values['json']) io.out(JSON.stringify({ formatVersion: 1, signed }, null, 2));
-    return ExitCode.OK;
+    // Nothing could be read at all: an input error, as for any command given no usable input.
+    const noneRead = signed.length === 0 && failed.every((f) => f.code.startsWith('FG_'));
+    if (json && !noneRead) {
+      io.out(JSON.stringify({ formatVersion: 1, ok: failed.length === 0, signed, notSigned: failed }, null, 2));
+    }
+    if (failed.length === 0) return ExitCode.OK;
+    if (!json) {
+      const codes = [...new Set(failed.map((f) => f.code))].map(
+        (c) => `${failed.filter((f) => f.code === c).length} ${c}`,
+      );
+      io.out(
+        `signed ${signed.length} of ${positionals.length} artifact${positionals.length === 1 ? '' : 's'}; ` +
+          `not signed: ${codes.join(', ')} (each named above with its fix)`,
+      );
+    }
+    if (noneRead) {
+      throw new ForgegateError(
+        failed[0]!.code as ErrorCode,
+        failed.length === 1 ? failed[0]!.detail : `no artifact could be read (${failed.length} given)`,
+        { fix: failed[0]!.fix },
+      );
+    }
+    return ExitCode.NOT_PUBLISHABLE;
   },
 };
+
+/** An artifact `sign` did not sign: the reason code or input error, the rule it broke, what happened and the fix. */
+interface NotSigned {
+  path: string;
+  code: ReasonCode | ErrorCode;
+  rule?: string;
+  /** For a refused package, `<rule>: what broke it — fix: …` as the gate reports it. */
+  detail: string;
+  fix: string;
+}

@@ -44,3 +44,23 @@ describe('repodata records', () => {
     });
   }
 });
+
+describe('repodata records add only what conda-index adds', () => {
+  it('give a package without depends (rattler-build writes none) no depends key, and digests', async () => {
+    const built = await writeCondaPackage(work, {
+      name: 'nodeps',
+      version: '1.0',
+      build: 'h0_0',
+      subdir: 'noarch',
+      format: 'conda',
+      indexOverrides: { depends: null, noarch: 'generic' },
+    });
+    const check = await verifyArtifactFile(built.path, { filename: built.filename, subdir: 'noarch' });
+    if (!check.ok) throw new Error(check.detail);
+    const record = recordFor(check.facts);
+    expect(record).not.toHaveProperty('depends');
+    expect(Object.keys(record).sort()).toEqual(
+      [...Object.keys(check.facts.index).filter((k) => !FILTERED_INDEX_KEYS.has(k)), 'md5', 'sha256', 'size'].sort(),
+    );
+  });
+});

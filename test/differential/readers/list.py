@@ -1,15 +1,19 @@
 """List conda packages, zips and tars the way Python-based clients read them, as JSON on stdout.
 
 Usage: list.py MODE PATH...   MODE is `package` (conda-package-streaming: what conda itself uses),
-`zip` (zipfile: names, sizes, content digests), `tar` (a plain, uncompressed tar through tarfile) or
-`index` (info/index.json as conda reads it).
+`zip` (zipfile: names, sizes, content digests), `tar` (a plain, uncompressed tar through tarfile),
+`index` (info/index.json as conda reads it) or `extract` (conda_package_streaming.extract, as conda
+installs a package: both parts of a .conda into one folder, then every file and symlink in it).
 One JSON object per PATH, in order: {"members": {...}} or {"error": "..."}.
 """
 
 import hashlib
 import json
+import os
+import shutil
 import sys
 import tarfile
+import tempfile
 import zipfile
 
 
@@ -74,9 +78,38 @@ def read_index(path):
     raise LookupError("no info/index.json")
 
 
+def walk(root):
+    """Every file and symlink below root, as members (directories are left out: extraction makes parents)."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in sorted(dirnames + filenames):
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, root)
+            if os.path.islink(full):
+                out.append({"path": rel, "type": "symlink", "link": os.readlink(full), "size": 0})
+            elif os.path.isfile(full):
+                with open(full, "rb") as f:
+                    data = f.read()
+                out.append(
+                    {"path": rel, "type": "file", "link": None, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                )
+    return sorted(out, key=lambda m: m["path"])
+
+
+def extract(path):
+    from conda_package_streaming.extract import extract as cps_extract
+
+    dest = tempfile.mkdtemp(prefix="fg-cps-")
+    try:
+        cps_extract(path, dest)
+        return {"extracted": walk(dest)}
+    finally:
+        shutil.rmtree(dest)
+
+
 def main():
     mode, paths = sys.argv[1], sys.argv[2:]
-    read = {"package": list_package, "zip": list_zip, "tar": list_tar, "index": read_index}[mode]
+    read = {"package": list_package, "zip": list_zip, "tar": list_tar, "index": read_index, "extract": extract}[mode]
     results = []
     for p in paths:
         try:
