@@ -5,17 +5,12 @@ import pLimit from 'p-limit';
 import type { UnpackLimits } from '../conda/limits.js';
 import { verifyArtifact } from '../conda/verify-artifact.js';
 import type { Ledger } from '../ledger/ledger.js';
-import type {
-  ArtifactFacts,
-  PublishOutcome,
-  Quarantine,
-  RegistrySource,
-  ReportSink,
-  StagedArtifact,
-  StagedItem,
-  StagingStore,
-  TargetStore,
-} from '../model.js';
+import type { ArtifactFacts } from '../model.js';
+import type { Quarantine } from '../ports/quarantine.js';
+import type { RegistrySource } from '../ports/registry.js';
+import type { ReportSink } from '../ports/reports.js';
+import type { StagedArtifact, StagedItem, StagingStore } from '../ports/staging.js';
+import type { PublishOutcome, TargetStore } from '../ports/target.js';
 import { parseArtifactFilename } from '../conda/filename.js';
 import { artifactKey, uploadIdentity } from '../plan/identity.js';
 import type { Plan, PlanItem } from '../plan/types.js';

@@ -1,7 +1,7 @@
 // Which of an artifact's statements decides it. Staging is shared by every feedstock's CI, so anyone can stage a
 // statement over anyone's bytes: among all statements for one artifact, only those whose feedstock owns the name
 // decide; the others are warnings (a feedstock that does not own a name can never veto, or publish, its upload).
-import type { StagedArtifact } from '../model.js';
+import type { StagedArtifact } from '../ports/staging.js';
 import type { ReasonCode } from '../reasons.js';
 import type { UploadStatement } from '../statement/statement.js';
 import type { VerifyResult } from '../statement/verify.js';

@@ -1,6 +1,7 @@
 // The planner: a pure function of observed facts. No I/O, no clock: `--plan` and apply share it.
 import { artifactTwin, parseArtifactFilename } from '../conda/filename.js';
-import type { RegistryKey, StagedArtifact, StagedItem, StagedSignature } from '../model.js';
+import type { RegistryKey } from '../ports/registry.js';
+import type { StagedArtifact, StagedItem, StagedSignature } from '../ports/staging.js';
 import { fixFor, type ReasonCode } from '../reasons.js';
 import { authorizeOutput } from '../registry/authorize.js';
 import type { UploadStatement } from '../statement/statement.js';

@@ -1,6 +1,9 @@
 // The plan: plain, versioned JSON (`reconcile --plan --json` prints it; apply consumes it).
 import type { Policy } from '../config/types.js';
-import type { Digests, RegistrySnapshot, StagingListing, TargetListing } from '../model.js';
+import type { Digests } from '../model.js';
+import type { RegistrySnapshot } from '../ports/registry.js';
+import type { StagingListing } from '../ports/staging.js';
+import type { TargetListing } from '../ports/target.js';
 import type { PackageContent } from '../conda/package-content.js';
 import type { ReasonCode } from '../reasons.js';
 

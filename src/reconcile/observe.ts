@@ -2,7 +2,10 @@
 import { artifactTwin, parseArtifactFilename } from '../conda/filename.js';
 import { ForgegateError, isForgegateError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
-import type { RegistrySource, StagingListing, Stores, TargetListing } from '../model.js';
+import type { RegistrySource } from '../ports/registry.js';
+import type { StagingListing } from '../ports/staging.js';
+import type { Stores } from '../ports/stores.js';
+import type { TargetListing } from '../ports/target.js';
 import { artifactKey, sightingsOf } from '../plan/identity.js';
 import { claimedSubject } from '../plan/pair-signatures.js';
 import type { Observation } from '../plan/types.js';

@@ -1,7 +1,7 @@
 // Turn rejections into failure reports, send each (feedstock, commit, artifact, reason) once, then remember it.
 import type { ItemResult } from '../apply/outcome.js';
 import { reportKey, type Ledger } from '../ledger/ledger.js';
-import type { FailureReport, ReportSink } from '../model.js';
+import type { FailureReport, ReportSink } from '../ports/reports.js';
 import { fixFor } from '../reasons.js';
 import { UNATTRIBUTED, UNVERIFIED_REASONS } from '../reports/attribution.js';
 import { groupReports } from '../reports/report-format.js';

@@ -11,7 +11,7 @@ import { asLedgerError } from '../ledger/open.js';
 import { assemblePlan } from '../plan/planner.js';
 import type { Observation, Plan, PlanItem, PlanSettings, StrayItem } from '../plan/types.js';
 import { artifactKey, sighting, uploadIdentity } from '../plan/identity.js';
-import type { ReportSink } from '../model.js';
+import type { ReportSink } from '../ports/reports.js';
 import { createRegistry, createReportSink, createStores } from './wiring.js';
 import { fixFor, isReasonCode } from '../reasons.js';
 import { faultPoint } from '../util/fault.js';

@@ -5,7 +5,7 @@ import { isArtifactFilename, isSubdir } from '../conda/filename.js';
 import { ForgegateError } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
 import { RunLock } from '../ledger/lock.js';
-import type { YankOutcome } from '../model.js';
+import type { YankOutcome } from '../ports/target.js';
 import { toUtcString } from '../util/time.js';
 import { createStores } from './wiring.js';
 
