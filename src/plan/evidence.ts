@@ -14,11 +14,14 @@ export interface Binding {
   detail: string;
 }
 
+/** A failed verdict whose only failure is freshness: its statement and the key id that verified it. */
+export type Stale = VerifyResult & { ok: false; statement: UploadStatement; staleKeyid: string };
+
 export interface Evidence {
   /** The statement whose result decides the item: verified and bound if any is, else the newest failure. */
   deciding: VerifyResult;
   /** A statement, by a feedstock that owns the name, failing only its freshness and bound to the staged file. */
-  stale: (VerifyResult & { ok: false; statement: UploadStatement }) | null;
+  stale: Stale | null;
   warnings: string[];
 }
 
@@ -38,10 +41,7 @@ export function chooseEvidence(
   const deciding = owner.length > 0 ? owner : results;
   const binds = (r: VerifyResult): boolean => r.statement !== null && bind(artifact, r.statement) === null;
   const chosen = deciding.find((r) => r.ok && binds(r)) ?? deciding.find((r) => r.ok) ?? deciding[0]!;
-  const stale = owner.find(
-    (r): r is VerifyResult & { ok: false; statement: UploadStatement } =>
-      !r.ok && r.staleKeyid !== undefined && binds(r),
-  );
+  const stale = owner.find((r): r is Stale => !r.ok && r.staleKeyid !== undefined && binds(r));
   const warnings: string[] = [];
   for (const r of results) {
     if (r === chosen) continue;

@@ -1,7 +1,7 @@
 // `--plan` reads the staged bytes of every item it would publish, read-only, and verifies them as the applier will
 // verify the quarantined copy: the verdicts go back into the pure planner as observed facts.
 import pLimit from 'p-limit';
-import type { StagedIndex } from '../apply/applier.js';
+import type { StagedIndex } from '../plan/staged-index.js';
 import type { UnpackLimits } from '../conda/limits.js';
 import { verifyArtifact } from '../conda/verify-artifact.js';
 import { publishedTwinContent } from '../apply/twin.js';
