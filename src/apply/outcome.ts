@@ -1,6 +1,7 @@
 // What applying a plan produces: one outcome per item, and the facts it learnt on the way (for the one writer of the
 // ledger, reconcile/record.ts). Expected outcomes are values; only bugs throw.
 import type { Digests } from '../model.js';
+import type { ErrorCode } from '../errors.js';
 import type { ReasonCode } from '../reasons.js';
 import type { PlanItem } from '../plan/types.js';
 
@@ -14,7 +15,7 @@ export type Outcome =
    * The next run retries. `code` FG_PERMISSION: forgegate may not write where it must (an admin's fix, never a
    * maintainer's); otherwise transient.
    */
-  | { kind: 'failed'; detail: string; code?: string }
+  | { kind: 'failed'; detail: string; code?: ErrorCode }
   /** A security alert was raised (e.g. the target served other bytes after publishing). */
   | { kind: 'alert'; detail: string };
 
