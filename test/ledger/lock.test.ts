@@ -29,15 +29,25 @@ describe('run lock in the ledger', () => {
     const ledger = new Ledger(path);
     const db = new Database(path);
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
-    db
-      .prepare('INSERT INTO lock_v1 (name, owner, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run('reconcile', 'x', hostname(), Number(dead), Date.now(), Date.now() + 60_000);
+    db.prepare('INSERT INTO lock_v1 (name, owner, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      'reconcile',
+      'x',
+      hostname(),
+      Number(dead),
+      Date.now(),
+      Date.now() + 60_000,
+    );
     const lock = new RunLock(ledger);
     expect(() => lock.acquire()).not.toThrow();
     lock.release();
-    db
-      .prepare('INSERT INTO lock_v1 (name, owner, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run('reconcile', 'y', 'another-host', 1, Date.now() - 120_000, Date.now() - 60_000);
+    db.prepare('INSERT INTO lock_v1 (name, owner, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      'reconcile',
+      'y',
+      'another-host',
+      1,
+      Date.now() - 120_000,
+      Date.now() - 60_000,
+    );
     expect(() => lock.acquire()).not.toThrow();
     lock.release();
     db.close();
@@ -47,9 +57,14 @@ describe('run lock in the ledger', () => {
   it('keeps a live holder on another host until its lock expires', () => {
     const ledger = new Ledger(join(work, 'c.db'));
     const db = new Database(join(work, 'c.db'));
-    db
-      .prepare('INSERT INTO lock_v1 (name, owner, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run('reconcile', 'z', 'another-host', 1, Date.now(), Date.now() + 60_000);
+    db.prepare('INSERT INTO lock_v1 (name, owner, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      'reconcile',
+      'z',
+      'another-host',
+      1,
+      Date.now(),
+      Date.now() + 60_000,
+    );
     expect(() => new RunLock(ledger).acquire()).toThrow(/another run holds the ledger lock/);
     db.close();
     ledger.close();
