@@ -4,27 +4,24 @@
 import pLimit from 'p-limit';
 import type { UnpackLimits } from '../conda/limits.js';
 import { verifyArtifact } from '../conda/verify-artifact.js';
-import type { Ledger } from '../ledger/ledger.js';
-import type {
-  ArtifactFacts,
-  PublishOutcome,
-  Quarantine,
-  RegistrySource,
-  ReportSink,
-  StagedArtifact,
-  StagedItem,
-  StagingStore,
-  TargetStore,
-} from '../model.js';
+import type { ArtifactFacts, Digests } from '../model.js';
+import type { ReasonCode } from '../reasons.js';
+import type { Quarantine } from '../ports/quarantine.js';
+import type { RegistrySource } from '../ports/registry.js';
+import type { ReportSink } from '../ports/reports.js';
+import type { StagedArtifact, StagedItem, StagingStore } from '../ports/staging.js';
+import type { PublishOutcome, TargetStore } from '../ports/target.js';
 import { parseArtifactFilename } from '../conda/filename.js';
 import { artifactKey, uploadIdentity } from '../plan/identity.js';
-import type { Plan, PlanItem } from '../plan/types.js';
+import type { StagedIndex } from '../plan/staged-index.js';
+import type { CleanupItem, Plan, PlanItem, PublishItem } from '../plan/types.js';
+import type { Clock } from '../ports/clock.js';
 import { sameDigests } from '../util/digest.js';
 import { isForgegateError } from '../errors.js';
 import { asPermissionError } from '../util/fs-errors.js';
-import { faultPoint } from '../util/fault.js';
+import { probe } from '../ports/probe.js';
 import { toUtcString } from '../util/time.js';
-import type { ItemResult, Outcome } from './outcome.js';
+import type { ApplyFact, FactSink, ItemResult, Outcome } from './outcome.js';
 import { publishedTwinContent } from './twin.js';
 import { contentDifference } from '../conda/package-content.js';
 import { twinDiffers, twinUnreadable } from '../plan/target-check.js';
@@ -34,23 +31,17 @@ export interface ApplyDeps {
   quarantine: Quarantine;
   target: TargetStore;
   registry: RegistrySource;
-  ledger: Ledger | null;
-  alerts: ReportSink;
-  runId: number | null;
+  /** Security alerts (a confirmation mismatch, a registry conflict, staging changed under the run). */
+  alerts: Pick<ReportSink, 'sendAlert'>;
+  /** Where the facts applying learns are told, as they happen. */
+  record: FactSink;
   concurrency: number;
   /** Resource bounds for reading each artifact (from the policy). */
   unpackLimits: UnpackLimits;
-  clock: () => number;
+  clock: Clock;
   onProgress?: (done: number, total: number) => void;
   /** Each item as it finishes (what a run stopped by a signal says it finished). */
   onItemDone?: (result: ItemResult) => void;
-}
-
-export interface StagedIndex {
-  /** `${subdir}/${filename}` → artifact. */
-  artifacts: Map<string, StagedArtifact>;
-  /** handle → every listed item (signatures, strays). */
-  byHandle: Map<string, StagedItem>;
 }
 
 /** What applying did: each item's outcome, and how many target indexes were written (once per label and subdir). */
@@ -71,24 +62,28 @@ export async function applyPlan(plan: Plan, staged: StagedIndex, deps: ApplyDeps
   // Whatever one item throws is that item's transient failure; the next run retries it.
   const contained = async (work: () => Promise<Outcome | Pending>): Promise<Outcome | Pending> => work().catch(failure);
   const first = await Promise.all(
-    plan.items.map((item) => limit(() => contained(() => applyItem(item, staged, plan, deps)))),
+    plan.items.map(async (item) => ({
+      item,
+      work: await limit(() => contained(() => applyItem(item, staged, plan, deps))),
+    })),
   );
   let indexWrites = 0;
   let flushFailure: Outcome | null = null;
-  if (first.some((r) => r.kind === 'pending') && deps.target.flush) {
+  if (first.some((r) => r.work.kind === 'pending') && deps.target.flush) {
     try {
       indexWrites = await deps.target.flush();
-      faultPoint('flushed');
+      probe('flushed');
     } catch (e) {
       // Every placed file stays invisible: each item is a transient failure the next run repairs.
       flushFailure = failure(e);
     }
   }
   const results = await Promise.all(
-    first.map((r, i) =>
+    first.map(({ item, work }) =>
       limit(async (): Promise<ItemResult> => {
-        const outcome = r.kind !== 'pending' ? r : flushFailure !== null ? flushFailure : await contained(r.finish);
-        const result: ItemResult = { item: plan.items[i]!, outcome: outcome as Outcome };
+        const outcome =
+          work.kind !== 'pending' ? work : flushFailure !== null ? flushFailure : await contained(work.finish);
+        const result: ItemResult = { item, outcome: outcome as Outcome };
         deps.onItemDone?.(result);
         deps.onProgress?.(++done, plan.items.length);
         return result;
@@ -150,7 +145,7 @@ async function removeStaged(
 ): Promise<Outcome | null> {
   const alert = await unstage(artifact, item.subdir, item.feedstock, deps);
   if (alert) return alert;
-  faultPoint('artifact-removed');
+  probe('artifact-removed');
   for (const handle of item.signatures) {
     const sig = staged.byHandle.get(handle);
     const sigAlert = sig ? await unstage(sig, item.subdir, item.feedstock, deps) : null;
@@ -167,7 +162,7 @@ async function applyItem(item: PlanItem, staged: StagedIndex, plan: Plan, deps: 
       return { kind: 'waiting' };
     case 'reject': {
       const alert = item.deleteStaged ? await removeStaged(item, artifact, staged, deps) : null;
-      return alert ?? { kind: 'rejected', reason: item.reason!, detail: item.detail ?? '', deleted: item.deleteStaged };
+      return alert ?? { kind: 'rejected', reason: item.reason, detail: item.detail, deleted: item.deleteStaged };
     }
     case 'cleanup':
       return cleanup(item, artifact, staged, deps);
@@ -176,14 +171,26 @@ async function applyItem(item: PlanItem, staged: StagedIndex, plan: Plan, deps: 
   }
 }
 
+const expectedOf = (item: PublishItem | CleanupItem): Digests => ({
+  size: item.size,
+  sha256: item.sha256,
+  md5: item.md5,
+});
+
+/** The publication of exactly these bytes under the item's label, for the record (the tombstone of REPLAYED). */
+function publication(item: PublishItem | CleanupItem, held: Digests, deps: ApplyDeps): ApplyFact {
+  const { subdir, filename, label, feedstock } = item;
+  return { kind: 'publication', subdir, filename, label, digests: held, feedstock, at: toUtcString(deps.clock()) };
+}
+
 async function cleanup(
-  item: PlanItem,
+  item: CleanupItem,
   artifact: StagedArtifact,
   staged: StagedIndex,
   deps: ApplyDeps,
 ): Promise<Outcome | Pending> {
   const stagedDigests = await deps.staging.digest(artifact);
-  const expected = { size: item.size!, sha256: item.sha256!, md5: item.md5! };
+  const expected = expectedOf(item);
   if (!sameDigests(stagedDigests, expected)) {
     return {
       kind: 'rejected',
@@ -196,39 +203,47 @@ async function cleanup(
     kind: 'pending',
     finish: async () => {
       // Never delete from staging before the target provably holds identical bytes: ask it afresh.
-      const held = await deps.target.confirm(item.subdir, item.filename, item.label!);
+      const held = await deps.target.confirm(item.subdir, item.filename, item.label);
       if (held === null || !sameDigests(held, expected)) {
         return {
           kind: 'failed',
           detail: 'the target no longer holds these bytes under the label; the next run re-plans',
         };
       }
-      deps.ledger?.recordPublication({
-        subdir: item.subdir,
-        filename: item.filename,
-        label: item.label!,
-        digests: held,
-        feedstock: item.feedstock,
-        runId: deps.runId,
-        at: toUtcString(deps.clock()),
-      });
+      deps.record(publication(item, held, deps));
       return (await removeStaged(item, artifact, staged, deps)) ?? { kind: 'cleaned' };
     },
   };
 }
 
+/** A verdict on bytes proven to be the statement's: it holds for every later upload of exactly them. */
+function verdict(item: PublishItem, artifact: StagedArtifact, reason: ReasonCode, detail: string, deps: ApplyDeps) {
+  const { subdir, filename } = item;
+  const identity = uploadIdentity(artifact, item.sha256);
+  deps.record({ kind: 'verdict', identity, subdir, filename, reason, detail, at: toUtcString(deps.clock()) });
+}
+
+/** The other format of this build is published: this one joins it only if both hold the same package. */
+async function twinConflict(item: PublishItem, facts: ArtifactFacts, deps: ApplyDeps): Promise<string | null> {
+  if (item.twin === null) return null;
+  const twin = await publishedTwinContent(deps.target, item.subdir, item.twin, deps.unpackLimits);
+  if ('error' in twin) return twinUnreadable(item.subdir, item.twin.filename, twin.error);
+  if (facts.content === undefined) throw new Error('verification did not work out the package content (bug)');
+  const difference = contentDifference(facts.content, twin);
+  return difference === null ? null : twinDiffers(item.subdir, item.twin.filename, difference);
+}
+
 async function publish(
-  item: PlanItem,
+  item: PublishItem,
   artifact: StagedArtifact,
   staged: StagedIndex,
   plan: Plan,
   deps: ApplyDeps,
 ): Promise<Outcome | Pending> {
-  const expected = { size: item.size!, sha256: item.sha256!, md5: item.md5! };
-  const label = item.label!;
+  const expected = expectedOf(item);
   const copy = await deps.quarantine.admit(artifact);
   try {
-    faultPoint('admitted');
+    probe('admitted');
     // Verify the quarantined bytes: a file swapped in staging after listing can never reach the target.
     const check = await verifyArtifact(
       await deps.quarantine.open(copy),
@@ -244,48 +259,22 @@ async function publish(
       return { kind: 'rejected', reason: 'DIGEST_MISMATCH', detail, deleted: false };
     }
     if (!check.ok) {
-      // A verdict on bytes proven to be the statement's holds for every upload of them: later runs reuse it.
-      if (digests !== null)
-        deps.ledger?.recordVerifyFailure(
-          uploadIdentity(artifact, expected.sha256),
-          item.subdir,
-          item.filename,
-          check.reason,
-          check.detail,
-          toUtcString(deps.clock()),
-        );
+      if (digests !== null) verdict(item, artifact, check.reason, check.detail, deps);
       return { kind: 'rejected', reason: check.reason, detail: check.detail, deleted: false };
     }
-    faultPoint('verified');
-
-    // The other format of this build is published: this one joins it only if both hold the same package.
-    if (item.twin !== null) {
-      const twin = await publishedTwinContent(deps.target, item.subdir, item.twin, deps.unpackLimits);
-      const difference = 'error' in twin ? null : contentDifference(check.facts.content!, twin);
-      const detail =
-        'error' in twin
-          ? twinUnreadable(item.subdir, item.twin.filename, twin.error)
-          : difference === null
-            ? null
-            : twinDiffers(item.subdir, item.twin.filename, difference);
-      if (detail !== null) {
-        // Both files are fixed (nothing published is ever replaced): the verdict holds for every later run.
-        deps.ledger?.recordVerifyFailure(
-          uploadIdentity(artifact, expected.sha256),
-          item.subdir,
-          item.filename,
-          'TARGET_CONFLICT',
-          detail,
-          toUtcString(deps.clock()),
-        );
-        return { kind: 'rejected', reason: 'TARGET_CONFLICT', detail, deleted: false };
-      }
+    probe('verified');
+    const conflict = await twinConflict(item, check.facts, deps);
+    if (conflict !== null) {
+      // Both files are fixed (nothing published is ever replaced): the verdict holds for every later run.
+      verdict(item, artifact, 'TARGET_CONFLICT', conflict, deps);
+      return { kind: 'rejected', reason: 'TARGET_CONFLICT', detail: conflict, deleted: false };
     }
 
     let registered = false;
     if (item.register) {
-      const name = parseArtifactFilename(item.filename)!.name;
-      const reg = await deps.registry.register(name, item.feedstock!, plan.registryCommit);
+      const name = parseArtifactFilename(item.filename)?.name;
+      if (name === undefined) return { kind: 'failed', detail: 'a planned publication has no artifact name (bug)' };
+      const reg = await deps.registry.register(name, item.feedstock, plan.registryCommit);
       if (reg.kind === 'conflict') {
         await deps.alerts.sendAlert({
           kind: 'REGISTRY_CONFLICT',
@@ -307,10 +296,10 @@ async function publish(
     }
 
     const twin = item.twin === null ? undefined : { filename: item.twin.filename, sha256: item.twin.sha256 };
-    const result = await deps.target.publish(copy, label, check.facts, twin);
+    const result = await deps.target.publish(copy, item.label, check.facts, twin);
     if (result.kind === 'conflict')
       return { kind: 'rejected', reason: 'TARGET_CONFLICT', detail: result.detail, deleted: false };
-    faultPoint('published');
+    probe('published');
     return {
       kind: 'pending',
       finish: () => confirmPublished(item, artifact, staged, deps, check.facts, result, registered),
@@ -322,7 +311,7 @@ async function publish(
 
 /** After the flush: the target must serve exactly the verified bytes, else the copy is withdrawn, with an alert. */
 async function confirmPublished(
-  item: PlanItem,
+  item: PublishItem,
   artifact: StagedArtifact,
   staged: StagedIndex,
   deps: ApplyDeps,
@@ -330,13 +319,12 @@ async function confirmPublished(
   placed: PublishOutcome,
   registered: boolean,
 ): Promise<Outcome> {
-  const label = item.label!;
-  const held = await deps.target.confirm(item.subdir, item.filename, label);
+  const held = await deps.target.confirm(item.subdir, item.filename, item.label);
   if (held === null || !sameDigests(held, facts)) {
     const served = held === null ? 'nothing' : `size ${held.size} sha256 ${held.sha256}`;
     const detail =
       `after publishing, the target serves ${served} instead of the verified bytes ` + `(sha256 ${facts.sha256})`;
-    if (placed.kind === 'published') await deps.target.withdraw(item.subdir, item.filename, label);
+    if (placed.kind === 'published') await deps.target.withdraw(item.subdir, item.filename, item.label);
     await deps.alerts.sendAlert({
       kind: 'TARGET_CONFIRMATION_MISMATCH',
       subdir: item.subdir,
@@ -346,20 +334,12 @@ async function confirmPublished(
     });
     return { kind: 'alert', detail };
   }
-  faultPoint('confirmed');
-  deps.ledger?.recordPublication({
-    subdir: item.subdir,
-    filename: item.filename,
-    label,
-    digests: held,
-    feedstock: item.feedstock,
-    runId: deps.runId,
-    at: toUtcString(deps.clock()),
-  });
-  faultPoint('recorded');
+  probe('confirmed');
+  deps.record(publication(item, held, deps));
+  probe('recorded');
   const alert = await removeStaged(item, artifact, staged, deps);
   if (alert) return alert;
-  faultPoint('staging-removed');
+  probe('staging-removed');
   const notes = [item.detail, ...facts.notes].filter((n): n is string => n !== null && n !== '');
   return { kind: 'published', registered, ...(notes.length > 0 ? { detail: notes.join('; ') } : {}) };
 }

@@ -3,7 +3,7 @@
 import type { UnpackLimits } from '../conda/limits.js';
 import type { PackageContent } from '../conda/package-content.js';
 import { verifyArtifact } from '../conda/verify-artifact.js';
-import type { TargetStore } from '../model.js';
+import type { TargetStore } from '../ports/target.js';
 import type { PublishedTwin } from '../plan/types.js';
 
 /**

@@ -2,7 +2,7 @@
 // secret, never written to disk), and say how an admin registers the entry.
 import { readFile } from 'node:fs/promises';
 import { ForgegateError } from '../errors.js';
-import type { RegistryKey } from '../model.js';
+import type { RegistryKey } from '../ports/registry.js';
 import { DEFAULT_REGISTRY_CONFIG, keyPath } from '../registry/layout.js';
 import { encodeKey, keyPairFromSeed, parseSeed, type KeyPair } from '../statement/keys.js';
 

@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { writeCondaPackage, type PackageSpec } from '../conda/package-writer.js';
 import { Ledger } from '../ledger/ledger.js';
-import type { Digests, RegistryKey } from '../model.js';
+import type { Digests } from '../model.js';
+import type { RegistryKey } from '../ports/registry.js';
 import { sighting } from '../plan/identity.js';
 import {
   ALLOWLIST_FILE,

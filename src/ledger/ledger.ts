@@ -3,11 +3,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { ForgegateError } from '../errors.js';
-import type { Digests, FailureReport } from '../model.js';
-import type { Decision, LedgerFacts } from '../plan/types.js';
-import { isReasonCode } from '../reasons.js';
-import { UNATTRIBUTED, safeCommit, safeFeedstock } from '../reports/attribution.js';
+import type { Digests } from '../model.js';
+import { isReasonCode, type ReasonCode } from '../reasons.js';
 import { parseUtcTime } from '../util/time.js';
+import { attachHandle } from './handle.js';
 import { openLedger } from './open.js';
 
 export interface DecisionRow {
@@ -15,7 +14,7 @@ export interface DecisionRow {
   subdir: string;
   filename: string;
   feedstock: string | null;
-  decision: Decision;
+  decision: string;
   reason: string | null;
   outcome: string;
   detail: string | null;
@@ -44,14 +43,30 @@ interface HoldRow {
   first_at: string;
 }
 
-/** The de-duplication key: the report's destination as forgegate computes it (never raw statement text). */
-export function reportKey(r: Pick<FailureReport, 'feedstock' | 'commit' | 'subdir' | 'filename' | 'reason'>): string {
-  const feedstock = safeFeedstock(r.feedstock) ?? UNATTRIBUTED;
-  return `${feedstock}|${safeCommit(r.commit) ?? '-'}|${r.subdir}/${r.filename}|${r.reason}`;
+/** What the ledger knows about the files staged now (the planner's LedgerFacts). */
+export interface LedgerLookup {
+  /** `${subdir}/${filename}` → labels it was published under by an earlier run. */
+  publications: Map<string, { label: string; sha256: string }[]>;
+  /** Staged-identity key → the verification failure an earlier run found for exactly that upload. */
+  verifyFailures: Map<string, { reason: ReasonCode; detail: string }>;
+  /** Sighting key → when an earlier run first saw that exact staged file (epoch ms). */
+  firstSeen: Map<string, number>;
+  /** Upload identity → an admin-side failure that kept an earlier run from publishing it. */
+  holds: Map<string, { code: string; detail: string; sinceMs: number }>;
+}
+
+/** A failure report as the ledger remembers it: delivered once, under the key report code computes. */
+export interface ReportedRow {
+  key: string;
+  feedstock: string | null;
+  commit: string | null;
+  subdir: string;
+  filename: string;
+  reason: string;
 }
 
 export class Ledger {
-  readonly db: Database.Database;
+  readonly #db: Database.Database;
 
   readonly readOnly: boolean;
   readonly #tables = new Map<string, boolean>();
@@ -67,7 +82,13 @@ export class Ledger {
         });
       }
     }
-    this.db = openLedger(path, { readOnly: this.readOnly });
+    this.#db = openLedger(path, { readOnly: this.readOnly });
+    attachHandle(this, this.#db);
+  }
+
+  /** Run `fn` in one transaction: all of its writes land, or none. */
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
   }
 
   /** For a plan or a view: the ledger opened read-only, or null when there is none yet (nothing is created). */
@@ -79,31 +100,32 @@ export class Ledger {
   has(table: string): boolean {
     let known = this.#tables.get(table);
     if (known === undefined) {
-      known = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+      known =
+        this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
       this.#tables.set(table, known);
     }
     return known;
   }
 
   close(): void {
-    this.db.close();
+    this.#db.close();
   }
 
   startRun(mode: 'plan' | 'apply', startedAt: string): number {
-    const r = this.db
+    const r = this.#db
       .prepare('INSERT INTO runs_v1 (started_at, mode, status) VALUES (?, ?, ?)')
       .run(startedAt, mode, 'running');
     return Number(r.lastInsertRowid);
   }
 
   finishRun(id: number, finishedAt: string, status: string, registryCommit: string | null, summary: unknown): void {
-    this.db
+    this.#db
       .prepare('UPDATE runs_v1 SET finished_at = ?, status = ?, registry_commit = ?, summary = ? WHERE id = ?')
       .run(finishedAt, status, registryCommit, JSON.stringify(summary), id);
   }
 
   recordDecision(row: DecisionRow): void {
-    this.db
+    this.#db
       .prepare(
         `INSERT OR REPLACE INTO decisions_v2
         (run_id, subdir, filename, feedstock, decision, reason, outcome, detail, deleted, decided_at)
@@ -114,7 +136,7 @@ export class Ledger {
 
   /** A rejection: a new row the first time this upload is rejected for this reason, else its last sighting. */
   recordRejection(r: RejectionRow): void {
-    this.db
+    this.#db
       .prepare(
         `INSERT INTO rejections_v1 (identity, reason, subdir, filename, feedstock, detail, first_run_id, first_seen_at,
           last_run_id, last_seen_at, runs, deleted_at)
@@ -131,7 +153,7 @@ export class Ledger {
    * statement expire meanwhile, the rejection goes to the administrators and never to the maintainers.
    */
   recordHold(identity: string, subdir: string, filename: string, code: string, detail: string, at: string): void {
-    this.db
+    this.#db
       .prepare(
         `INSERT INTO holds_v1 (identity, subdir, filename, code, detail, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (identity) DO UPDATE SET code = excluded.code, detail = excluded.detail,
@@ -142,14 +164,14 @@ export class Ledger {
 
   /** A run stopped by a signal: say so, instead of leaving it `running` forever. */
   markInterrupted(id: number, at: string, signal: string): void {
-    this.db
+    this.#db
       .prepare("UPDATE runs_v1 SET finished_at = ?, status = ? WHERE id = ? AND status = 'running'")
       .run(at, `interrupted (${signal})`, id);
   }
 
   /** Under the lock, any other run still `running` died without a word (SIGKILL, power loss): say so. */
   markAbandoned(currentId: number): void {
-    this.db
+    this.#db
       .prepare("UPDATE runs_v1 SET status = 'interrupted (died)' WHERE status = 'running' AND id <> ?")
       .run(currentId);
   }
@@ -163,7 +185,7 @@ export class Ledger {
     runId: number | null;
     at: string;
   }): void {
-    this.db
+    this.#db
       .prepare(
         `INSERT OR IGNORE INTO publications_v1
         (subdir, filename, label, sha256, md5, size, feedstock, run_id, published_at)
@@ -174,7 +196,7 @@ export class Ledger {
 
   /** What an administrator did to the channel through forgegate (a yank), for history and audits. */
   recordAdminAction(a: { action: 'yank'; subdir: string; filename: string; detail: string; at: string }): void {
-    this.db
+    this.#db
       .prepare('INSERT INTO admin_actions_v1 (action, subdir, filename, detail, acted_at) VALUES (?, ?, ?, ?, ?)')
       .run(a.action, a.subdir, a.filename, a.detail, a.at);
   }
@@ -187,7 +209,7 @@ export class Ledger {
     detail: string,
     at: string,
   ): void {
-    this.db
+    this.#db
       .prepare(
         'INSERT OR REPLACE INTO verify_failures_v1 (identity, subdir, filename, reason, detail, recorded_at) ' +
           'VALUES (?, ?, ?, ?, ?, ?)',
@@ -196,8 +218,8 @@ export class Ledger {
   }
 
   /** The facts the planner may use: only for names that are staged now, and the sightings of what is staged. */
-  facts(keys: Iterable<string>, sightings: Iterable<string> = []): LedgerFacts {
-    const facts: LedgerFacts = {
+  lookup(keys: Iterable<string>, sightings: Iterable<string> = []): LedgerLookup {
+    const facts: LedgerLookup = {
       publications: new Map(),
       verifyFailures: new Map(),
       firstSeen: new Map(),
@@ -205,18 +227,18 @@ export class Ledger {
     };
     // An empty ledger file (a plan opens it read-only and creates nothing) has no tables yet.
     if (!this.has('sightings_v1')) return facts;
-    const seen = this.db.prepare('SELECT first_seen_at FROM sightings_v1 WHERE identity = ?');
+    const seen = this.#db.prepare('SELECT first_seen_at FROM sightings_v1 WHERE identity = ?');
     for (const identity of sightings) {
       const row = seen.get(identity) as { first_seen_at: string } | undefined;
       const at = row === undefined ? null : parseUtcTime(row.first_seen_at);
       if (at !== null) facts.firstSeen.set(identity, at);
     }
-    const pub = this.db.prepare('SELECT label, sha256 FROM publications_v1 WHERE subdir = ? AND filename = ?');
-    const fail = this.db.prepare(
+    const pub = this.#db.prepare('SELECT label, sha256 FROM publications_v1 WHERE subdir = ? AND filename = ?');
+    const fail = this.#db.prepare(
       'SELECT identity, reason, detail FROM verify_failures_v1 WHERE subdir = ? AND filename = ?',
     );
     const hold = this.has('holds_v1')
-      ? this.db.prepare('SELECT identity, code, detail, first_at FROM holds_v1 WHERE subdir = ? AND filename = ?')
+      ? this.#db.prepare('SELECT identity, code, detail, first_at FROM holds_v1 WHERE subdir = ? AND filename = ?')
       : null;
     for (const key of keys) {
       const slash = key.indexOf('/');
@@ -239,40 +261,40 @@ export class Ledger {
    * sightings of files no longer staged, so an upload that comes back later starts afresh.
    */
   recordSightings(identities: Iterable<string>, at: string): void {
-    this.db.transaction(() => {
-      this.db.exec('CREATE TEMP TABLE IF NOT EXISTS staged_now (identity TEXT PRIMARY KEY); DELETE FROM staged_now;');
-      const add = this.db.prepare('INSERT OR IGNORE INTO staged_now (identity) VALUES (?)');
+    this.#db.transaction(() => {
+      this.#db.exec('CREATE TEMP TABLE IF NOT EXISTS staged_now (identity TEXT PRIMARY KEY); DELETE FROM staged_now;');
+      const add = this.#db.prepare('INSERT OR IGNORE INTO staged_now (identity) VALUES (?)');
       for (const identity of identities) add.run(identity);
-      this.db
+      this.#db
         .prepare('INSERT OR IGNORE INTO sightings_v1 (identity, first_seen_at) SELECT identity, ? FROM staged_now')
         .run(at);
-      this.db.exec('DELETE FROM sightings_v1 WHERE identity NOT IN (SELECT identity FROM staged_now)');
+      this.#db.exec('DELETE FROM sightings_v1 WHERE identity NOT IN (SELECT identity FROM staged_now)');
     })();
   }
 
   /** Say that one staged file was first seen at `at` (the demo and tests stand in for an earlier run with it). */
   markSeen(identity: string, at: string): void {
-    this.db.prepare('INSERT OR REPLACE INTO sightings_v1 (identity, first_seen_at) VALUES (?, ?)').run(identity, at);
+    this.#db.prepare('INSERT OR REPLACE INTO sightings_v1 (identity, first_seen_at) VALUES (?, ?)').run(identity, at);
   }
 
   /** When the latest run started (the machine clock then), or null before the first run. */
   lastRunStartedAt(): number | null {
     if (!this.has('runs_v1')) return null;
-    const row = this.db.prepare('SELECT started_at FROM runs_v1 ORDER BY id DESC LIMIT 1').get() as
+    const row = this.#db.prepare('SELECT started_at FROM runs_v1 ORDER BY id DESC LIMIT 1').get() as
       { started_at: string } | undefined;
     return row === undefined ? null : parseUtcTime(row.started_at);
   }
 
   wasReported(key: string): boolean {
-    return this.db.prepare('SELECT 1 FROM reports_v1 WHERE report_key = ?').get(key) !== undefined;
+    return this.#db.prepare('SELECT 1 FROM reports_v1 WHERE report_key = ?').get(key) !== undefined;
   }
 
-  markReported(r: FailureReport, at: string): void {
-    this.db
+  markReported(r: ReportedRow, at: string): void {
+    this.#db
       .prepare(
         'INSERT OR IGNORE INTO reports_v1 (report_key, feedstock, commit_id, subdir, filename, reason, sent_at) ' +
           'VALUES (?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(reportKey(r), r.feedstock, r.commit, r.subdir, r.filename, r.reason, at);
+      .run(r.key, r.feedstock, r.commit, r.subdir, r.filename, r.reason, at);
   }
 }

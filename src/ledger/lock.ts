@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { ForgegateError } from '../errors.js';
+import { dbOf } from './handle.js';
 import type { Ledger } from './ledger.js';
 
 export const LOCK_TTL_MS = 10 * 60_000;
@@ -27,7 +28,7 @@ export class RunLock {
 
   /** Take the lock or throw FG_LOCKED. A holder that expired, or died on this host, is replaced. */
   acquire(nowMs = Date.now(), ttlMs = LOCK_TTL_MS): void {
-    const db = this.#ledger.db;
+    const db = dbOf(this.#ledger);
     const take = db.transaction(() => {
       const row = db.prepare('SELECT owner, host, pid, expires_at FROM lock_v1 WHERE name = ?').get(LOCK_NAME) as
         { owner: string; host: string; pid: number; expires_at: number } | undefined;
@@ -56,7 +57,7 @@ export class RunLock {
   }
 
   #renew(ttlMs: number): void {
-    this.#ledger.db
+    dbOf(this.#ledger)
       .prepare('UPDATE lock_v1 SET expires_at = ? WHERE name = ? AND owner = ?')
       .run(Date.now() + ttlMs, LOCK_NAME, this.owner);
   }
@@ -64,6 +65,6 @@ export class RunLock {
   release(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    this.#ledger.db.prepare('DELETE FROM lock_v1 WHERE name = ? AND owner = ?').run(LOCK_NAME, this.owner);
+    dbOf(this.#ledger).prepare('DELETE FROM lock_v1 WHERE name = ? AND owner = ?').run(LOCK_NAME, this.owner);
   }
 }

@@ -1,6 +1,7 @@
 // The questions an operator asks the ledger: recent runs, failures, publications, and the history of one file or
 // package. Rows come out in camelCase with times; each view says whether --limit cut it short.
 import { parseArtifactFilename } from '../conda/filename.js';
+import { dbOf } from './handle.js';
 import type { Ledger } from './ledger.js';
 
 export const LEDGER_FORMAT_VERSION = 1;
@@ -64,7 +65,7 @@ function cut<T>(rows: T[], limit: number): View<T> {
 
 export function runs(ledger: Ledger, f: ViewFilter): View<RunView> {
   if (!ledger.has('runs_v1')) return { rows: [], truncated: false };
-  const rows = ledger.db
+  const rows = dbOf(ledger)
     .prepare('SELECT * FROM runs_v1 WHERE started_at >= ? ORDER BY id DESC LIMIT ?')
     .all(f.since ?? '', f.limit + 1) as {
     id: number;
@@ -135,7 +136,7 @@ export function failures(ledger: Ledger, f: ViewFilter): View<FailureView> {
   const feedstock = f.feedstock ?? null;
   const reason = f.reason ?? null;
   if (ledger.has('rejections_v1')) {
-    const rows = ledger.db
+    const rows = dbOf(ledger)
       .prepare(
         `SELECT * FROM rejections_v1 WHERE last_seen_at >= ? AND (? IS NULL OR feedstock = ?)
          AND (? IS NULL OR reason = ?) ORDER BY last_seen_at DESC, subdir, filename LIMIT ?`,
@@ -144,7 +145,7 @@ export function failures(ledger: Ledger, f: ViewFilter): View<FailureView> {
     out.push(...rows.map(rejectionView));
   }
   if (ledger.has('decisions_v2')) {
-    const rows = ledger.db
+    const rows = dbOf(ledger)
       .prepare(
         `SELECT * FROM decisions_v2 WHERE outcome IN ('failed', 'alert') AND decided_at >= ?
          AND (? IS NULL OR feedstock = ?) AND (? IS NULL OR reason = ? OR outcome = ?)
@@ -178,7 +179,7 @@ export function failures(ledger: Ledger, f: ViewFilter): View<FailureView> {
 export function earlierRejections(ledger: Ledger, identities: Iterable<string>): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   if (!ledger.has('rejections_v1')) return out;
-  const query = ledger.db.prepare('SELECT reason FROM rejections_v1 WHERE identity = ?');
+  const query = dbOf(ledger).prepare('SELECT reason FROM rejections_v1 WHERE identity = ?');
   for (const identity of new Set(identities)) {
     const reasons = (query.all(identity) as { reason: string }[]).map((r) => r.reason);
     if (reasons.length > 0) out.set(identity, new Set(reasons));
@@ -189,7 +190,7 @@ export function earlierRejections(ledger: Ledger, identities: Iterable<string>):
 export function publications(ledger: Ledger, f: ViewFilter): View<PublicationView> {
   if (!ledger.has('publications_v1')) return { rows: [], truncated: false };
   const feedstock = f.feedstock ?? null;
-  const rows = ledger.db
+  const rows = dbOf(ledger)
     .prepare(
       `SELECT * FROM publications_v1 WHERE published_at >= ? AND (? IS NULL OR feedstock = ?)
        ORDER BY published_at DESC, subdir, filename LIMIT ?`,
@@ -266,7 +267,7 @@ export function history(ledger: Ledger, query: string, f: ViewFilter): View<File
   const like = `${query.replace(/^[^/]*\//, '').replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const candidates = (table: string): string => `SELECT * FROM ${table} WHERE filename LIKE ? ESCAPE '\\'`;
   if (ledger.has('decisions_v2')) {
-    for (const d of ledger.db.prepare(candidates('decisions_v2')).all(like) as DecisionSql[]) {
+    for (const d of dbOf(ledger).prepare(candidates('decisions_v2')).all(like) as DecisionSql[]) {
       if (!matches(d.subdir, d.filename)) continue;
       const h = file(d.subdir, d.filename);
       h.feedstock ??= d.feedstock;
@@ -282,7 +283,7 @@ export function history(ledger: Ledger, query: string, f: ViewFilter): View<File
     }
   }
   if (ledger.has('rejections_v1')) {
-    for (const r of ledger.db.prepare(candidates('rejections_v1')).all(like) as RejectionSql[]) {
+    for (const r of dbOf(ledger).prepare(candidates('rejections_v1')).all(like) as RejectionSql[]) {
       if (!matches(r.subdir, r.filename)) continue;
       const h = file(r.subdir, r.filename);
       h.feedstock ??= r.feedstock;
@@ -301,7 +302,7 @@ export function history(ledger: Ledger, query: string, f: ViewFilter): View<File
     }
   }
   if (ledger.has('publications_v1')) {
-    for (const p of ledger.db.prepare(candidates('publications_v1')).all(like) as {
+    for (const p of dbOf(ledger).prepare(candidates('publications_v1')).all(like) as {
       subdir: string;
       filename: string;
       label: string;
@@ -324,7 +325,7 @@ export function history(ledger: Ledger, query: string, f: ViewFilter): View<File
     }
   }
   if (ledger.has('reports_v1')) {
-    for (const r of ledger.db.prepare(candidates('reports_v1')).all(like) as {
+    for (const r of dbOf(ledger).prepare(candidates('reports_v1')).all(like) as {
       subdir: string;
       filename: string;
       feedstock: string | null;
@@ -343,7 +344,7 @@ export function history(ledger: Ledger, query: string, f: ViewFilter): View<File
     }
   }
   if (ledger.has('holds_v1')) {
-    for (const r of ledger.db.prepare(candidates('holds_v1')).all(like) as HoldSql[]) {
+    for (const r of dbOf(ledger).prepare(candidates('holds_v1')).all(like) as HoldSql[]) {
       if (!matches(r.subdir, r.filename)) continue;
       event(file(r.subdir, r.filename), {
         at: r.first_at,

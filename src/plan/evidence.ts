@@ -1,7 +1,7 @@
 // Which of an artifact's statements decides it. Staging is shared by every feedstock's CI, so anyone can stage a
 // statement over anyone's bytes: among all statements for one artifact, only those whose feedstock owns the name
 // decide; the others are warnings (a feedstock that does not own a name can never veto, or publish, its upload).
-import type { StagedArtifact } from '../model.js';
+import type { StagedArtifact } from '../ports/staging.js';
 import type { ReasonCode } from '../reasons.js';
 import type { UploadStatement } from '../statement/statement.js';
 import type { VerifyResult } from '../statement/verify.js';
@@ -14,11 +14,14 @@ export interface Binding {
   detail: string;
 }
 
+/** A failed verdict whose only failure is freshness: its statement and the key id that verified it. */
+export type Stale = VerifyResult & { ok: false; statement: UploadStatement; staleKeyid: string };
+
 export interface Evidence {
   /** The statement whose result decides the item: verified and bound if any is, else the newest failure. */
   deciding: VerifyResult;
   /** A statement, by a feedstock that owns the name, failing only its freshness and bound to the staged file. */
-  stale: (VerifyResult & { ok: false; statement: UploadStatement }) | null;
+  stale: Stale | null;
   warnings: string[];
 }
 
@@ -38,10 +41,7 @@ export function chooseEvidence(
   const deciding = owner.length > 0 ? owner : results;
   const binds = (r: VerifyResult): boolean => r.statement !== null && bind(artifact, r.statement) === null;
   const chosen = deciding.find((r) => r.ok && binds(r)) ?? deciding.find((r) => r.ok) ?? deciding[0]!;
-  const stale = owner.find(
-    (r): r is VerifyResult & { ok: false; statement: UploadStatement } =>
-      !r.ok && r.staleKeyid !== undefined && binds(r),
-  );
+  const stale = owner.find((r): r is Stale => !r.ok && r.staleKeyid !== undefined && binds(r));
   const warnings: string[] = [];
   for (const r of results) {
     if (r === chosen) continue;

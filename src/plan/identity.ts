@@ -1,5 +1,5 @@
 // Deterministic identities that round-trip: artifact keys, the key of one staged upload, and of one sighting.
-import type { StagedArtifact, StagedFile, StagedSignature, StagingListing } from '../model.js';
+import type { StagedArtifact, StagedFile, StagedSignature, StagingListing } from '../ports/staging.js';
 import { sha256Hex } from '../util/digest.js';
 
 export function artifactKey(subdir: string, filename: string): string {

@@ -1,5 +1,5 @@
 // Pair signature files with artifacts: beside it (folder stores) or by the statement's subject (anaconda.org).
-import type { StagedArtifact, StagedSignature } from '../model.js';
+import type { StagedArtifact, StagedSignature } from '../ports/staging.js';
 import { parseEnvelope } from '../statement/dsse.js';
 import { parseStatement } from '../statement/statement.js';
 import { artifactKey } from './identity.js';

@@ -1,6 +1,7 @@
 // The planner: a pure function of observed facts. No I/O, no clock: `--plan` and apply share it.
 import { artifactTwin, parseArtifactFilename } from '../conda/filename.js';
-import type { RegistryKey, StagedArtifact, StagedItem, StagedSignature } from '../model.js';
+import type { RegistryKey } from '../ports/registry.js';
+import type { StagedArtifact, StagedItem, StagedSignature } from '../ports/staging.js';
 import { fixFor, type ReasonCode } from '../reasons.js';
 import { authorizeOutput } from '../registry/authorize.js';
 import type { UploadStatement } from '../statement/statement.js';
@@ -16,8 +17,13 @@ import {
   type Decision,
   type Observation,
   type Plan,
+  type Bound,
+  type CleanupItem,
+  type ItemCommon,
   type PlanItem,
   type PlanSettings,
+  type RejectItem,
+  type WaitItem,
   type StrayItem,
 } from './types.js';
 
@@ -115,45 +121,39 @@ function planArtifact(
   obs: Observation,
   settings: PlanSettings,
 ): PlanItem {
-  const base: PlanItem = {
+  const age = ageMs(artifact, sighting.artifact(artifact), obs);
+  const base: ItemCommon = {
     subdir: artifact.subdir,
     filename: artifact.filename,
     feedstock: null,
-    decision: 'reject',
-    reason: null,
-    fix: null,
-    detail: null,
     label: null,
     sha256: null,
     md5: null,
     size: null,
-    register: false,
-    deleteStaged: false,
-    pastRetention: false,
+    pastRetention: age > settings.policy.rejectRetentionMs,
     sourceCommit: null,
     sourceRunUrl: null,
     keyid: null,
     signatures: sigs.map((s) => s.handle),
     inspection: null,
     adminCause: null,
-    twin: null,
     warnings: [],
   };
-  const age = ageMs(artifact, sighting.artifact(artifact), obs);
-  base.pastRetention = age > settings.policy.rejectRetentionMs;
-  const reject = (reason: ReasonCode, detail: string, st: UploadStatement | null): PlanItem => ({
+  const reject = (reason: ReasonCode, detail: string, st: UploadStatement | null): RejectItem => ({
     ...withStatement(base, st),
     decision: 'reject',
     reason,
     fix: fixFor(reason),
     detail,
+    register: false,
+    twin: null,
     deleteStaged: age > settings.policy.rejectRetentionMs,
   });
 
   // 1. a signature exists (else wait within the grace time)
   if (sigs.length === 0) {
     if (age < settings.policy.stagingGraceMs)
-      return { ...base, decision: 'wait', detail: 'signature not uploaded yet; inside the staging grace time' };
+      return waitItem(base, 'signature not uploaded yet; inside the staging grace time');
     return reject(
       'SIGNATURE_MISSING',
       `no signature ${Math.round(age / 60_000)} minutes after forgegate first saw the artifact`,
@@ -196,12 +196,10 @@ function planArtifact(
     if (stale !== null) {
       const copies = obs.target.files.get(artifactKey(artifact.subdir, artifact.filename)) ?? [];
       if (copies.some((c) => c.label === stale.statement.label && sameDigests(c, stale.statement))) {
-        return {
-          ...withStatement(base, stale.statement),
-          keyid: stale.staleKeyid ?? null,
-          decision: 'cleanup',
-          detail: 'the target already holds these exact bytes under this label (the statement is no longer fresh)',
-        };
+        return cleanupItem(
+          bound(base, stale.statement, stale.staleKeyid),
+          'the target already holds these exact bytes under this label (the statement is no longer fresh)',
+        );
       }
     }
     // An upload an admin-side failure kept from publishing while its statement was good: its expiry is the
@@ -216,7 +214,7 @@ function planArtifact(
     return reject(verified.reason, verified.detail, st);
   }
   const statement = verified.statement;
-  const item = { ...withStatement(base, statement), keyid: verified.keyid };
+  const item = bound(base, statement, verified.keyid);
 
   // 7 is checked by the applier on quarantined bytes; an earlier run's verdict on this exact upload is reused.
   const identity = uploadIdentity(artifact, statement.sha256);
@@ -272,7 +270,7 @@ function planArtifact(
   const target = checkTarget(artifact, statement, obs, settings.labels, content);
   if (target.kind === 'reject') return reject(target.reason, target.detail, statement);
   if (target.kind === 'cleanup')
-    return { ...item, decision: 'cleanup', detail: 'the target already holds these exact bytes under this label' };
+    return cleanupItem(item, 'the target already holds these exact bytes under this label');
   const notes = [
     auth.register ? `registers "${parsed.name}" for ${statement.feedstock} (${auth.via})` : null,
     target.detail,
@@ -281,10 +279,13 @@ function planArtifact(
   return {
     ...item,
     decision: 'publish',
+    reason: null,
+    fix: null,
     inspection,
     register: auth.register,
     twin: target.twin,
     detail: detail === '' ? null : detail,
+    deleteStaged: false,
   };
 }
 
@@ -310,7 +311,8 @@ function bindToStaged(artifact: StagedArtifact, st: UploadStatement): { reason: 
   return null;
 }
 
-function withStatement(item: PlanItem, st: UploadStatement | null): PlanItem {
+/** What a statement says, verified or not (a rejection still names its feedstock and label for the report). */
+function withStatement(item: ItemCommon, st: UploadStatement | null): ItemCommon {
   if (st === null) return item;
   return {
     ...item,
@@ -321,5 +323,42 @@ function withStatement(item: PlanItem, st: UploadStatement | null): PlanItem {
     size: st.size,
     sourceCommit: st.source?.commit ?? null,
     sourceRunUrl: st.source?.runUrl ?? null,
+  };
+}
+
+/** What a verified statement binds, with the key id that verified it. */
+function bound(item: ItemCommon, st: UploadStatement, keyid: string): ItemCommon & Bound {
+  return { ...withStatement(item, st), feedstock: st.feedstock, label: st.label, ...pick(st), keyid };
+}
+
+const pick = (st: UploadStatement): Pick<Bound, 'sha256' | 'md5' | 'size'> => ({
+  sha256: st.sha256,
+  md5: st.md5,
+  size: st.size,
+});
+
+function cleanupItem(item: ItemCommon & Bound, detail: string): CleanupItem {
+  return {
+    ...item,
+    decision: 'cleanup',
+    reason: null,
+    fix: null,
+    detail,
+    register: false,
+    twin: null,
+    deleteStaged: false,
+  };
+}
+
+function waitItem(item: ItemCommon, detail: string): WaitItem {
+  return {
+    ...item,
+    decision: 'wait',
+    reason: null,
+    fix: null,
+    detail,
+    register: false,
+    twin: null,
+    deleteStaged: false,
   };
 }

@@ -2,7 +2,8 @@
 // format of a build (its twin) is published beside the first only when both hold the same package.
 import { artifactTwin } from '../conda/filename.js';
 import { contentDifference, type PackageContent } from '../conda/package-content.js';
-import type { StagedArtifact, TargetFile } from '../model.js';
+import type { StagedArtifact } from '../ports/staging.js';
+import type { TargetFile } from '../ports/target.js';
 import type { UploadStatement } from '../statement/statement.js';
 import { artifactKey } from './identity.js';
 import type { Observation, PublishedTwin } from './types.js';

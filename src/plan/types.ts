@@ -1,38 +1,32 @@
 // The plan: plain, versioned JSON (`reconcile --plan --json` prints it; apply consumes it).
 import type { Policy } from '../config/types.js';
-import type { Digests, RegistrySnapshot, StagingListing, TargetListing } from '../model.js';
+import type { Digests } from '../model.js';
+import type { RegistrySnapshot } from '../ports/registry.js';
+import type { StagingListing } from '../ports/staging.js';
+import type { TargetListing } from '../ports/target.js';
 import type { PackageContent } from '../conda/package-content.js';
 import type { ReasonCode } from '../reasons.js';
 
 export const PLAN_FORMAT_VERSION = 1;
 
-export type Decision = 'publish' | 'cleanup' | 'reject' | 'wait';
-
-export interface PlanItem {
+/** What every item says, whatever its decision. */
+export interface ItemCommon {
   subdir: string;
   filename: string;
   /** Feedstock the statement names (verified or not); null when there is no readable statement. */
   feedstock: string | null;
-  decision: Decision;
-  reason: ReasonCode | null;
-  fix: string | null;
-  /** Technical detail for admins and the report. */
-  detail: string | null;
   /** Label from the statement; null without one. */
   label: string | null;
   /** Digests the statement binds; null without a parsed statement. */
   sha256: string | null;
   md5: string | null;
   size: number | null;
-  /** publish: the package name must be registered to the feedstock first. */
-  register: boolean;
-  /** reject: past rejectRetention, so the staged artifact and its signatures are deleted. */
-  deleteStaged: boolean;
   /** forgegate has known this upload for longer than rejectRetention (whatever the decision). */
   pastRetention: boolean;
   /** Where the build came from (statement `source`), used only to aim reports. */
   sourceCommit: string | null;
   sourceRunUrl: string | null;
+  /** The key id that verified the deciding statement; null when none did. */
   keyid: string | null;
   /** Handles of the signature files paired with this artifact (deleted with it). */
   signatures: string[];
@@ -43,14 +37,77 @@ export interface PlanItem {
   inspection: string | null;
   /** Why the administrators, not the maintainers, answer for this rejection (an admin-side failure held it). */
   adminCause: string | null;
-  /**
-   * publish: the other format of this build is already published (these bytes); this one is published beside it
-   * only if it holds the same package, which the applier checks on the quarantined copy. Null otherwise.
-   */
-  twin: PublishedTwin | null;
   /** Evidence that did not decide this item: statements by feedstocks that do not own the name, and the like. */
   warnings: string[];
 }
+
+/** What a verified statement binds: every item that publishes or cleans up has all of it. */
+export interface Bound {
+  feedstock: string;
+  label: string;
+  sha256: string;
+  md5: string;
+  size: number;
+  keyid: string;
+}
+
+/** The staged bytes go to the target (after the quarantined copy verifies). */
+export type PublishItem = ItemCommon &
+  Bound & {
+    decision: 'publish';
+    reason: null;
+    fix: null;
+    /** What an admin should know (a registration, the twin it joins); null when nothing. */
+    detail: string | null;
+    /** The package name must be registered to the feedstock first. */
+    register: boolean;
+    /**
+     * The other format of this build is already published (these bytes); this one is published beside it only if
+     * it holds the same package, which the applier checks on the quarantined copy. Null otherwise.
+     */
+    twin: PublishedTwin | null;
+    deleteStaged: false;
+  };
+
+/** The target already holds these exact bytes under the label: only staging is cleaned. */
+export type CleanupItem = ItemCommon &
+  Bound & {
+    decision: 'cleanup';
+    reason: null;
+    fix: null;
+    detail: string;
+    register: false;
+    twin: null;
+    deleteStaged: false;
+  };
+
+export type RejectItem = ItemCommon & {
+  decision: 'reject';
+  reason: ReasonCode;
+  fix: string;
+  /** Technical detail for admins and the report. */
+  detail: string;
+  register: false;
+  twin: null;
+  /** Past rejectRetention, so the staged artifact and its signatures are deleted. */
+  deleteStaged: boolean;
+};
+
+/** Nothing to do yet (a signature not uploaded yet, a twin published first). */
+export type WaitItem = ItemCommon & {
+  decision: 'wait';
+  reason: null;
+  fix: null;
+  detail: string;
+  register: false;
+  twin: null;
+  deleteStaged: false;
+};
+
+/** One decision per staged artifact; each branch holds exactly what applying it needs (the JSON shape is one). */
+export type PlanItem = PublishItem | CleanupItem | RejectItem | WaitItem;
+
+export type Decision = PlanItem['decision'];
 
 /** The other format of a build as the target holds it: where to read it, and the bytes it must be. */
 export interface PublishedTwin {

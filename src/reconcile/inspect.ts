@@ -1,12 +1,13 @@
 // `--plan` reads the staged bytes of every item it would publish, read-only, and verifies them as the applier will
 // verify the quarantined copy: the verdicts go back into the pure planner as observed facts.
 import pLimit from 'p-limit';
-import type { StagedIndex } from '../apply/applier.js';
+import type { StagedIndex } from '../plan/staged-index.js';
 import type { UnpackLimits } from '../conda/limits.js';
 import { verifyArtifact } from '../conda/verify-artifact.js';
 import { publishedTwinContent } from '../apply/twin.js';
 import type { PackageContent } from '../conda/package-content.js';
-import type { StagingStore, TargetStore } from '../model.js';
+import type { StagingStore } from '../ports/staging.js';
+import type { TargetStore } from '../ports/target.js';
 import { twinContentKey } from '../plan/target-check.js';
 import { artifactKey, uploadIdentity } from '../plan/identity.js';
 import type { Inspection, Plan } from '../plan/types.js';

@@ -2,11 +2,14 @@
 import { artifactTwin, parseArtifactFilename } from '../conda/filename.js';
 import { ForgegateError, isForgegateError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
-import type { RegistrySource, StagingListing, Stores, TargetListing } from '../model.js';
+import type { RegistrySource } from '../ports/registry.js';
+import type { StagingListing } from '../ports/staging.js';
+import type { Stores } from '../ports/stores.js';
+import type { TargetListing } from '../ports/target.js';
 import { artifactKey, sightingsOf } from '../plan/identity.js';
 import { claimedSubject } from '../plan/pair-signatures.js';
-import type { Observation } from '../plan/types.js';
-import type { StagedIndex } from '../apply/applier.js';
+import type { LedgerFacts, Observation } from '../plan/types.js';
+import { indexStaging, type StagedIndex } from '../plan/staged-index.js';
 
 function storeError(what: string, e: unknown): ForgegateError {
   if (isForgegateError(e)) return e;
@@ -82,15 +85,10 @@ export async function observe(
       }),
   ]);
   const sightings = sightingsOf(staging);
-  const facts = ledger
-    ? ledger.facts(keys, sightings)
+  const facts: LedgerFacts = ledger
+    ? ledger.lookup(keys, sightings)
     : { publications: new Map(), verifyFailures: new Map(), firstSeen: new Map(), holds: new Map() };
-  const index: StagedIndex = {
-    artifacts: new Map(staging.artifacts.map((a) => [artifactKey(a.subdir, a.filename), a])),
-    byHandle: new Map(
-      [...staging.artifacts, ...staging.signatures, ...staging.others].map((item) => [item.handle, item]),
-    ),
-  };
+  const index: StagedIndex = indexStaging(staging);
   return {
     observation: { nowMs, observedAtMs, staging, target, registry: snapshot, ledger: facts },
     index,

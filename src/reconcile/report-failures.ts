@@ -1,9 +1,9 @@
 // Turn rejections into failure reports, send each (feedstock, commit, artifact, reason) once, then remember it.
 import type { ItemResult } from '../apply/outcome.js';
-import { reportKey, type Ledger } from '../ledger/ledger.js';
-import type { FailureReport, ReportSink } from '../model.js';
+import type { ReportedRow } from '../ledger/ledger.js';
+import type { FailureReport, ReportSink } from '../ports/reports.js';
 import { fixFor } from '../reasons.js';
-import { UNATTRIBUTED, UNVERIFIED_REASONS } from '../reports/attribution.js';
+import { reportKey, UNATTRIBUTED, UNVERIFIED_REASONS } from '../reports/attribution.js';
 import { groupReports } from '../reports/report-format.js';
 import { boundText } from '../util/bound-text.js';
 import { toUtcString } from '../util/time.js';
@@ -46,13 +46,19 @@ export function failureReports(results: ItemResult[]): FailureReport[] {
  * left unmarked, so the next run sends it again, and never stops the others. Returns how many failures were
  * delivered, and what went wrong (null: nothing), which makes the run exit 5.
  */
+/** What was delivered before, and where a delivery is remembered (the run's record). */
+export interface ReportMemory {
+  wasReported(key: string): boolean;
+  reported(rows: readonly ReportedRow[], at: string): void;
+}
+
 export async function sendReports(
   reports: FailureReport[],
   sink: ReportSink,
-  ledger: Ledger | null,
+  memory: ReportMemory | null,
   nowMs: number,
 ): Promise<{ sent: number; error: string | null }> {
-  const fresh = ledger ? reports.filter((r) => !ledger.wasReported(reportKey(r))) : reports;
+  const fresh = memory ? reports.filter((r) => !memory.wasReported(reportKey(r))) : reports;
   const groups = groupReports(fresh);
   const failed: string[] = [];
   let sent = 0;
@@ -64,10 +70,10 @@ export async function sendReports(
       failed.push(`${g.feedstock ?? UNATTRIBUTED}${g.commit ? `@${g.commit.slice(0, 12)}` : ''}: ${why}`);
       continue;
     }
-    if (ledger) {
-      const at = toUtcString(nowMs);
-      ledger.db.transaction(() => g.reports.forEach((r) => ledger.markReported(r, at)))();
-    }
+    memory?.reported(
+      g.reports.map((r) => ({ key: reportKey(r), ...r })),
+      toUtcString(nowMs),
+    );
     sent += g.reports.length;
   }
   if (failed.length === 0) return { sent, error: null };

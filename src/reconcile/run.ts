@@ -1,6 +1,8 @@
-// One reconcile run: lock → observe → plan (pure) → apply → report → record. `planOnly` stops after planning: it
-// reads the staged bytes it would publish, opens the ledger read-only (or not at all) and writes nothing.
-import { applyPlan, type StagedIndex } from '../apply/applier.js';
+// One reconcile run, top to bottom: observe → plan (pure) → apply → record → report, under the run lock. Facts flow
+// down: the applier tells what it learns to the run's record (the one writer of the ledger) and returns outcomes.
+// `planOnly` stops after planning: it reads the staged bytes it would publish, opens the ledger read-only (or not at
+// all) and writes nothing.
+import { applyPlan } from '../apply/applier.js';
 import type { ItemResult } from '../apply/outcome.js';
 import type { Config } from '../config/types.js';
 import { ExitCode, ForgegateError, isForgegateError, SIGNAL_EXIT, type ExitCodeValue } from '../errors.js';
@@ -10,16 +12,21 @@ import { RunLock } from '../ledger/lock.js';
 import { asLedgerError } from '../ledger/open.js';
 import { assemblePlan } from '../plan/planner.js';
 import type { Observation, Plan, PlanItem, PlanSettings, StrayItem } from '../plan/types.js';
-import { artifactKey, sighting, uploadIdentity } from '../plan/identity.js';
-import type { ReportSink } from '../model.js';
+import { artifactKey, sighting } from '../plan/identity.js';
+import type { StagedIndex } from '../plan/staged-index.js';
+import type { UnpackLimits } from '../conda/limits.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import type { ReportSink } from '../ports/reports.js';
+import { probe } from '../ports/probe.js';
+import type { Stores } from '../ports/stores.js';
 import { createRegistry, createReportSink, createStores } from './wiring.js';
 import { fixFor, isReasonCode } from '../reasons.js';
-import { faultPoint } from '../util/fault.js';
 import { asPermissionError } from '../util/fs-errors.js';
 import { toUtcString } from '../util/time.js';
 import { checkClock, rerunFix } from './clock-check.js';
 import { inspectStaged } from './inspect.js';
 import { observe } from './observe.js';
+import { identityOf, RunRecord } from './record.js';
 import { failureReports, sendReports } from './report-failures.js';
 
 export const RESULT_FORMAT_VERSION = 1;
@@ -96,6 +103,8 @@ export type ResultStray = StrayItem & { seenBefore: boolean };
 
 export interface ReconcileResult {
   formatVersion: typeof RESULT_FORMAT_VERSION;
+  /** The plan's own format (PLAN_FORMAT_VERSION), which the items follow. */
+  planFormatVersion: Plan['formatVersion'];
   mode: 'plan' | 'apply';
   now: string;
   registryCommit: string | null;
@@ -217,13 +226,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     throw new ForgegateError('FG_USAGE', 'a run that applies must use the machine clock', {
       fix: 'Pass --at only with --plan.',
     });
-  const clock = (): number => opts.nowMs ?? Date.now();
-  const ledger = opts.planOnly ? Ledger.openReadOnly(config.ledger) : new Ledger(config.ledger);
-  const lock = opts.planOnly || ledger === null ? null : new RunLock(ledger);
-  const stores = createStores(config, { env: opts.env, readOnly: opts.planOnly });
-  let runId: number | null = null;
-  let plan: Plan | null = null;
-  let index: StagedIndex | null = null;
+  const clock: Clock = () => opts.nowMs ?? systemClock();
   const settings: PlanSettings = {
     targetChannel: config.target.channel,
     labels: config.target.labels,
@@ -232,154 +235,107 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     registryHome: registryHome(config),
   };
   const limits = { maxUnpackedBytes: config.policy.maxUnpackedBytes, maxUnpackRatio: config.policy.maxUnpackRatio };
-  let phase: keyof typeof PHASE = 'preparing';
+  const state: RunState = { phase: 'preparing', record: null, plan: null, index: null, finished: [] };
   const progress = (p: keyof typeof PHASE) => (done: number, total: number) => opts.onProgress?.(PHASE[p], done, total);
-  /** What applying finished so far: what an interrupted run says it did. */
-  const finished: ItemResult[] = [];
-  const stopSignals = onSignals((signal) => {
-    try {
-      if (runId !== null && ledger !== null) ledger.markInterrupted(runId, toUtcString(Date.now()), signal);
-      lock?.release();
-    } catch {
-      // The ledger could not say so; the next run marks a `running` run without a lock holder as interrupted.
-    }
-    try {
-      const done: Record<string, number> = {};
-      for (const r of finished) done[r.outcome.kind] = (done[r.outcome.kind] ?? 0) + 1;
-      const mode = opts.planOnly ? 'plan' : 'apply';
-      const unfinished = (plan?.items.length ?? 0) - finished.length;
-      opts.onInterrupt?.({ signal, mode, phase, finished: done, unfinished });
-    } catch {
-      // Saying what was finished is a courtesy; exiting with the signal's code is what matters.
-    }
-    process.exit(SIGNAL_EXIT[signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM']);
-  });
+
+  const ledger = opts.planOnly ? Ledger.openReadOnly(config.ledger) : new Ledger(config.ledger);
+  const lock = opts.planOnly || ledger === null ? null : new RunLock(ledger);
+  let stores: Stores | null = null;
+  const stopSignals = onSignals((signal) => interrupted(signal, state, lock, opts));
   try {
+    stores = createStores(config, { env: opts.env, readOnly: opts.planOnly });
     // Before anything is recorded (a refused run must not become the next one's reference), and before the lock,
     // whose expiry is read with the same clock.
     if (!opts.acceptClockJump)
       checkClock(Date.now(), ledger?.lastRunStartedAt() ?? null, config.policy, rerunFix(config.configPath, opts.env));
     lock?.acquire();
-    if (!opts.planOnly && ledger !== null) {
-      runId = ledger.startRun('apply', toUtcString(Date.now()));
-      ledger.markAbandoned(runId);
-    }
-    // Before anything is read: a staging layout uploaders could rearrange under the run is refused.
-    await stores.staging.preflight?.();
-    // Under the lock and before the target is listed: an index write a crashed run left half done is finished.
-    if (!opts.planOnly) await stores.target.sweep?.();
+    if (!opts.planOnly && ledger !== null) state.record = RunRecord.start(ledger, toUtcString(Date.now()));
+    await prepareStores(stores, opts.planOnly);
+
+    // observe
+    state.phase = 'observing';
     const registry = createRegistry(config.registry, { env: opts.env });
-    phase = 'observing';
     const observed = await observe(stores, registry, ledger, clock(), progress('observing'));
-    index = observed.index;
-    let observation: Observation = observed.observation;
-    plan = assemblePlan(observation, settings);
-    // A plan predicts what the applier would find in the quarantined copy from the staged bytes. Applying reads
-    // them only for uploads past rejectRetention, so bytes that never verify are deleted as the plan said they
-    // would be, instead of being retried forever.
-    const inspect = opts.planOnly || plan.items.some((i) => i.decision === 'publish' && i.pastRetention);
-    if (inspect) {
-      phase = 'inspecting';
-      const { inspections, twinContents } = await inspectStaged(plan, index, stores.staging, stores.target, {
-        limits,
-        concurrency: config.policy.concurrency,
-        onProgress: progress('inspecting'),
-        ...(opts.planOnly ? {} : { only: (i: PlanItem) => i.pastRetention }),
-      });
-      observation = { ...observation, inspections, twinContents };
-      plan = assemblePlan(observation, settings);
-    }
+    state.index = observed.index;
 
-    phase = 'planning';
-    const seen = seenBy(ledger, observation, plan, index);
-    // Custody others could change is refused before anything is copied (a plan copies nothing, so it leaves the
-    // quarantine alone); checked after planning so that a permission error here is remembered against the plan.
-    if (!opts.planOnly) await stores.quarantine.preflight?.();
+    // plan (and, for a plan or what retention would delete, read the staged bytes first)
+    const { plan, observation } = await planRun(observed.observation, observed.index, stores, settings, {
+      planOnly: opts.planOnly,
+      limits,
+      concurrency: config.policy.concurrency,
+      onProgress: progress('inspecting'),
+      onPhase: (p) => (state.phase = p),
+    });
+    state.plan = plan;
+    state.phase = 'planning';
+    const seen = seenBy(ledger, observation, plan, observed.index);
+    if (opts.planOnly || state.record === null)
+      return resultOf(plan, null, seen, { planOnly: true, reports: { sent: 0, error: null }, indexWrites: 0 });
+    const record = state.record;
+    // Custody others could change is refused before anything is copied; checked after planning so that a
+    // permission error here is remembered against the plan.
+    await stores.quarantine.preflight?.();
+    record.sightings(observed.sightings, toUtcString(observation.observedAtMs));
+    probe('planned');
 
-    let results: ItemResult[] | null = null;
-
-    let indexWrites = 0;
+    // apply, recording facts as they happen and each item's outcome as it finishes
     let alerts = 0;
-    let reports = { sent: 0, error: null as string | null };
-    if (!opts.planOnly && ledger !== null && runId !== null) {
-      // Ages count from here for whatever this run sees first (a plan changes nothing, so it records nothing).
-      ledger.recordSightings(observed.sightings, toUtcString(observation.observedAtMs));
-      faultPoint('planned');
-      const reportSink = createReportSink(config.reports, { env: opts.env });
-      // Count alerts whatever raised them (a confirmation mismatch, a registry conflict, staging that changed under
-      // the run): each one means exit 6.
-      const sink: ReportSink = {
-        kind: reportSink.kind,
-        sendFailures: (r) => reportSink.sendFailures(r),
-        sendAlert: async (a) => {
-          alerts++;
-          await reportSink.sendAlert(a);
-        },
-      };
-      // Under the lock, what a crashed run left in the quarantine is debris.
-      await stores.quarantine.sweep?.();
-      phase = 'applying';
-      if (plan.items.length > 0) progress('applying')(0, plan.items.length);
-      const applied = await applyPlan(plan, index, {
-        ...stores,
-        registry,
-        ledger,
-        alerts: sink,
-        runId,
-        concurrency: config.policy.concurrency,
-        unpackLimits: limits,
-        clock,
-        onProgress: progress('applying'),
-        onItemDone: (r) => finished.push(r),
-      });
-      results = applied.results;
-      indexWrites = applied.indexWrites;
-      phase = 'reporting';
-      reports = await sendReports(failureReports(results), sink, ledger, clock());
-      // Decisions are made when the run observed the world (before anything it then published).
-      recordResults(ledger, runId, results, index, toUtcString(observation.observedAtMs));
-    }
-    const byKey = new Map((results ?? []).map((r) => [artifactKey(r.item.subdir, r.item.filename), r]));
-    const summary = summarise(plan, results);
-    const permission = (results ?? []).some((r) => r.outcome.kind === 'failed' && r.outcome.code === 'FG_PERMISSION');
-    const exitCode =
-      alerts > 0
-        ? ExitCode.SECURITY_ALERT
-        : permission
-          ? ExitCode.PERMISSION
-          : (summary['failed'] ?? 0) > 0 || reports.error !== null
-            ? ExitCode.PARTIAL
-            : ExitCode.OK;
-    if (runId !== null && ledger !== null)
-      ledger.finishRun(
-        runId,
-        toUtcString(Date.now()),
-        exitCode === ExitCode.OK ? 'ok' : `exit-${exitCode}`,
-        plan.registryCommit,
-        summary,
-      );
-    return {
-      formatVersion: RESULT_FORMAT_VERSION,
-      mode: opts.planOnly ? 'plan' : 'apply',
-      now: plan.now,
-      registryCommit: plan.registryCommit,
-      targetChannel: plan.targetChannel,
-      items: plan.items.map((i) => toResultItem(i, byKey.get(artifactKey(i.subdir, i.filename)), seen)),
-      strays: plan.strays.map((st) => ({ ...st, seenBefore: seen.stray(st) })),
-      summary,
-      changesPending: changesPending(plan),
-      reports,
-      indexWrites,
-      exitCode,
+    const reportSink = createReportSink(config.reports, { env: opts.env });
+    const sink: ReportSink = {
+      kind: reportSink.kind,
+      sendFailures: (r) => reportSink.sendFailures(r),
+      // Every alert, whatever raised it, means exit 6.
+      sendAlert: async (a) => {
+        alerts++;
+        await reportSink.sendAlert(a);
+      },
     };
+    // Under the lock, what a crashed run left in the quarantine is debris.
+    await stores.quarantine.sweep?.();
+    state.phase = 'applying';
+    if (plan.items.length > 0) progress('applying')(0, plan.items.length);
+    // Decisions are dated when the run observed the world (before anything it then published).
+    const decidedAt = toUtcString(observation.observedAtMs);
+    const applied = await applyPlan(plan, observed.index, {
+      ...stores,
+      registry,
+      alerts: sink,
+      record: record.fact,
+      concurrency: config.policy.concurrency,
+      unpackLimits: limits,
+      clock,
+      onProgress: progress('applying'),
+      onItemDone: (r) => {
+        record.outcome(r, observed.index, decidedAt);
+        state.finished.push(r);
+      },
+    });
+
+    // report
+    state.phase = 'reporting';
+    const reports = await sendReports(failureReports(applied.results), sink, record, clock());
+    const result = resultOf(plan, applied.results, seen, {
+      planOnly: false,
+      reports,
+      indexWrites: applied.indexWrites,
+      alerts,
+    });
+    record.finish(
+      toUtcString(Date.now()),
+      result.exitCode === ExitCode.OK ? 'ok' : `exit-${result.exitCode}`,
+      plan.registryCommit,
+      result.summary,
+    );
+    return result;
   } catch (e) {
     const error = asPermissionError(asLedgerError(e, config.ledger), 'prepare the run');
     try {
-      if (runId !== null && ledger !== null) {
+      const { record, plan, index } = state;
+      if (record !== null) {
         // Whatever a permission error stopped is the administrators' to answer for if it expires meanwhile.
         if (isForgegateError(error) && error.code === 'FG_PERMISSION' && plan !== null && index !== null)
-          recordHolds(ledger, plan.items, index, error.message, toUtcString(Date.now()));
-        ledger.finishRun(runId, toUtcString(Date.now()), isForgegateError(error) ? error.code : 'crashed', null, null);
+          record.holds(plan.items, index, error.message, toUtcString(Date.now()));
+        record.finish(toUtcString(Date.now()), isForgegateError(error) ? error.code : 'crashed', null, null);
       }
     } catch {
       // A damaged ledger cannot record how the run ended; the error thrown says why.
@@ -392,9 +348,115 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     } catch {
       // As above: the lock row lives in the ledger, and it expires by itself.
     }
-    await stores.close();
+    await stores?.close();
     ledger?.close();
   }
+}
+
+/** What a run carries from phase to phase, for what an interrupted or failed run says and records. */
+interface RunState {
+  phase: keyof typeof PHASE;
+  /** The run's record in the ledger: null for a plan, or before the run started. */
+  record: RunRecord | null;
+  plan: Plan | null;
+  index: StagedIndex | null;
+  /** What applying finished so far: what an interrupted run says it did. */
+  finished: ItemResult[];
+}
+
+/** Under the lock, before anything is listed: staging's layout is checked, and a half-done index write finished. */
+async function prepareStores(stores: Stores, planOnly: boolean): Promise<void> {
+  // A staging layout uploaders could rearrange under the run is refused before anything is read.
+  await stores.staging.preflight?.();
+  // Before the target is listed: an index write a crashed run left half done is finished (a plan changes nothing).
+  if (!planOnly) await stores.target.sweep?.();
+}
+
+/**
+ * The plan, from what was observed. A plan predicts what the applier would find in the quarantined copy from the
+ * staged bytes; applying reads them only for uploads past rejectRetention, so bytes that never verify are deleted as
+ * the plan said they would be, instead of being retried forever.
+ */
+async function planRun(
+  observed: Observation,
+  index: StagedIndex,
+  stores: Stores,
+  settings: PlanSettings,
+  opts: {
+    planOnly: boolean;
+    limits: UnpackLimits;
+    concurrency: number;
+    onProgress: (done: number, total: number) => void;
+    onPhase: (phase: 'inspecting') => void;
+  },
+): Promise<{ plan: Plan; observation: Observation }> {
+  const plan = assemblePlan(observed, settings);
+  const inspect = opts.planOnly || plan.items.some((i) => i.decision === 'publish' && i.pastRetention);
+  if (!inspect) return { plan, observation: observed };
+  opts.onPhase('inspecting');
+  const { inspections, twinContents } = await inspectStaged(plan, index, stores.staging, stores.target, {
+    limits: opts.limits,
+    concurrency: opts.concurrency,
+    onProgress: opts.onProgress,
+    ...(opts.planOnly ? {} : { only: (i: PlanItem) => i.pastRetention }),
+  });
+  const observation = { ...observed, inspections, twinContents };
+  return { plan: assemblePlan(observation, settings), observation };
+}
+
+/** The run's answer: each item as planned and as applied, the counts and the exit code. */
+function resultOf(
+  plan: Plan,
+  results: ItemResult[] | null,
+  seen: Seen,
+  run: { planOnly: boolean; reports: { sent: number; error: string | null }; indexWrites: number; alerts?: number },
+): ReconcileResult {
+  const byKey = new Map((results ?? []).map((r) => [artifactKey(r.item.subdir, r.item.filename), r]));
+  const summary = summarise(plan, results);
+  const permission = (results ?? []).some((r) => r.outcome.kind === 'failed' && r.outcome.code === 'FG_PERMISSION');
+  const exitCode =
+    (run.alerts ?? 0) > 0
+      ? ExitCode.SECURITY_ALERT
+      : permission
+        ? ExitCode.PERMISSION
+        : (summary['failed'] ?? 0) > 0 || run.reports.error !== null
+          ? ExitCode.PARTIAL
+          : ExitCode.OK;
+  return {
+    formatVersion: RESULT_FORMAT_VERSION,
+    planFormatVersion: plan.formatVersion,
+    mode: run.planOnly ? 'plan' : 'apply',
+    now: plan.now,
+    registryCommit: plan.registryCommit,
+    targetChannel: plan.targetChannel,
+    items: plan.items.map((i) => toResultItem(i, byKey.get(artifactKey(i.subdir, i.filename)), seen)),
+    strays: plan.strays.map((st) => ({ ...st, seenBefore: seen.stray(st) })),
+    summary,
+    changesPending: changesPending(plan),
+    reports: run.reports,
+    indexWrites: run.indexWrites,
+    exitCode,
+  };
+}
+
+/** A signal ends the run: the ledger says so, the lock goes, and the caller says what was finished. */
+function interrupted(signal: NodeJS.Signals, state: RunState, lock: RunLock | null, opts: ReconcileOptions): never {
+  try {
+    state.record?.interrupted(toUtcString(Date.now()), signal);
+    lock?.release();
+  } catch {
+    // The ledger could not say so; the next run marks a `running` run without a lock holder as interrupted.
+  }
+  try {
+    const done: Record<string, number> = {};
+    for (const r of state.finished) done[r.outcome.kind] = (done[r.outcome.kind] ?? 0) + 1;
+    const unfinished = (state.plan?.items.length ?? 0) - state.finished.length;
+    const mode = opts.planOnly ? 'plan' : 'apply';
+    opts.onInterrupt?.({ signal, mode, phase: state.phase, finished: done, unfinished });
+  } catch {
+    // Saying what was finished is a courtesy; exiting with the signal's code is what matters.
+  }
+  process.exit(SIGNAL_EXIT[signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM']);
 }
 
 /** Where maintainers ask for a registry change: the registry repository's issues, or its administrators. */
@@ -402,53 +464,4 @@ export function registryHome(config: Config): string {
   return config.registry.type === 'github'
     ? `https://github.com/${config.registry.repository}/issues`
     : "the registry repository's pull requests (ask this gate's administrators)";
-}
-
-function identityOf(item: PlanItem, index: StagedIndex): string {
-  const artifact = index.artifacts.get(artifactKey(item.subdir, item.filename))!;
-  return uploadIdentity(artifact, item.sha256 ?? artifact.sha256 ?? '-');
-}
-
-function recordHolds(ledger: Ledger, items: PlanItem[], index: StagedIndex, detail: string, at: string): void {
-  ledger.db.transaction(() => {
-    for (const item of items.filter((i) => i.decision === 'publish'))
-      ledger.recordHold(identityOf(item, index), item.subdir, item.filename, 'FG_PERMISSION', detail, at);
-  })();
-}
-
-/** Rejections once per upload and reason (then only their last sighting moves); every other outcome per run. */
-function recordResults(ledger: Ledger, runId: number, results: ItemResult[], index: StagedIndex, at: string): void {
-  ledger.db.transaction(() => {
-    for (const { item, outcome } of results) {
-      const detail = 'detail' in outcome && outcome.detail !== undefined ? outcome.detail : item.detail;
-      if (outcome.kind === 'rejected') {
-        ledger.recordRejection({
-          identity: identityOf(item, index),
-          subdir: item.subdir,
-          filename: item.filename,
-          feedstock: item.feedstock,
-          reason: outcome.reason,
-          detail: item.adminCause ? `${detail} (admin-side: ${item.adminCause})` : detail,
-          run_id: runId,
-          at,
-          deleted: outcome.deleted,
-        });
-        continue;
-      }
-      if (outcome.kind === 'failed' && outcome.code === 'FG_PERMISSION')
-        ledger.recordHold(identityOf(item, index), item.subdir, item.filename, outcome.code, outcome.detail, at);
-      ledger.recordDecision({
-        run_id: runId,
-        subdir: item.subdir,
-        filename: item.filename,
-        feedstock: item.feedstock,
-        decision: item.decision,
-        reason: outcome.kind === 'failed' ? (outcome.code ?? null) : item.reason,
-        outcome: outcome.kind,
-        detail,
-        deleted: false,
-        decided_at: at,
-      });
-    }
-  })();
 }

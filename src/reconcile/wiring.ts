@@ -16,7 +16,9 @@ import { LocalQuarantine } from '../backends/local/local-quarantine.js';
 import type { Config, RegistrySourceConfig, ReportsConfig, StoreConfig } from '../config/types.js';
 import { ForgegateError } from '../errors.js';
 import { reconcilerRunUrl } from '../reports/run-link.js';
-import type { RegistrySource, ReportSink, Stores } from '../model.js';
+import type { RegistrySource } from '../ports/registry.js';
+import type { ReportSink } from '../ports/reports.js';
+import type { Stores } from '../ports/stores.js';
 
 export interface StoreDeps {
   env: NodeJS.ProcessEnv;

@@ -5,8 +5,10 @@ import { isArtifactFilename, isSubdir } from '../conda/filename.js';
 import { ForgegateError } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
 import { RunLock } from '../ledger/lock.js';
-import type { YankOutcome } from '../model.js';
+import type { YankOutcome } from '../ports/target.js';
 import { toUtcString } from '../util/time.js';
+import type { Stores } from '../ports/stores.js';
+import { recordAdminAction } from './record.js';
 import { createStores } from './wiring.js';
 
 export interface YankResult extends YankOutcome {
@@ -38,15 +40,16 @@ export async function yankFiles(
 ): Promise<YankResult[]> {
   const ledger = new Ledger(config.ledger);
   const lock = new RunLock(ledger);
-  const stores = createStores(config, { env });
+  let stores: Stores | null = null;
   try {
+    stores = createStores(config, { env });
     // A reconcile publishing meanwhile could rewrite the same index: yanks wait their turn like a run.
     lock.acquire();
     const results: YankResult[] = [];
     for (const f of files) {
       const outcome = await stores.target.yank(f.subdir, f.filename);
       if (outcome.to !== null)
-        ledger.recordAdminAction({
+        recordAdminAction(ledger, {
           action: 'yank',
           subdir: f.subdir,
           filename: f.filename,
@@ -58,7 +61,7 @@ export async function yankFiles(
     return results;
   } finally {
     lock.release();
-    await stores.close();
+    await stores?.close();
     ledger.close();
   }
 }

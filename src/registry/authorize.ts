@@ -1,5 +1,5 @@
 // registry-v1 "Deciding whether feedstock F may publish package N". Pure: works on a snapshot.
-import type { RegistrySnapshot } from '../model.js';
+import type { RegistrySnapshot } from '../ports/registry.js';
 import type { ReasonCode } from '../reasons.js';
 import { fnmatchcase } from './fnmatch.js';
 import { isRegistryName } from './layout.js';

@@ -1,7 +1,7 @@
 // registry-v1 file layout: where each file lives and how each file must look. Pure; no I/O.
 import YAML from 'yaml';
 import { ForgegateError } from '../errors.js';
-import type { RegistryConfig, RegistryKey } from '../model.js';
+import type { RegistryConfig, RegistryKey } from '../ports/registry.js';
 import { decodeBase64Strict } from '../util/base64.js';
 import { sha256Hex } from '../util/digest.js';
 import { parseUtcTime } from '../util/time.js';

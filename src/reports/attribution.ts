@@ -1,4 +1,5 @@
 // Where a failure report goes. Only names that are safe as folder / repository names pass through.
+import type { FailureReport } from '../ports/reports.js';
 import { isRegistryName } from '../registry/layout.js';
 
 export const UNATTRIBUTED = '_unattributed';
@@ -21,3 +22,9 @@ export const UNVERIFIED_REASONS: ReadonlySet<string> = new Set([
   'KEY_UNKNOWN',
   'SIGNATURE_INVALID',
 ]);
+
+/** The de-duplication key: the report's destination as forgegate computes it (never raw statement text). */
+export function reportKey(r: Pick<FailureReport, 'feedstock' | 'commit' | 'subdir' | 'filename' | 'reason'>): string {
+  const feedstock = safeFeedstock(r.feedstock) ?? UNATTRIBUTED;
+  return `${feedstock}|${safeCommit(r.commit) ?? '-'}|${r.subdir}/${r.filename}|${r.reason}`;
+}

@@ -6,7 +6,7 @@
 //   - row <!-- forgegate:failure … -->          listed failures, oldest first, at most ROWS_BUDGET characters
 //   <!-- forgegate:overflow counts=… seen=… -->  only once a failure did not fit: counts per reason, hashes
 //   **N more failures are not listed here** …   the counts with each reason's fix, and where the full list is
-import type { FailureReport } from '../model.js';
+import type { FailureReport } from '../ports/reports.js';
 import { fixFor, isReasonCode, type ReasonCode } from '../reasons.js';
 import { sha256Hex } from '../util/digest.js';
 import { UNATTRIBUTED } from './attribution.js';

@@ -1,6 +1,6 @@
 // The body of a failure report (file or issue), with hidden markers that make re-sending idempotent.
 import { isArtifactFilename, isSubdir } from '../conda/filename.js';
-import type { FailureReport, SecurityAlert } from '../model.js';
+import type { FailureReport, SecurityAlert } from '../ports/reports.js';
 import { fixFor } from '../reasons.js';
 import { sha256Hex } from '../util/digest.js';
 import { mdCode } from './markdown.js';

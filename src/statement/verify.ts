@@ -1,5 +1,5 @@
 // Steps 2-5 of upload-statement-v1 and the channel/label half of step 6, in the spec's order. Pure.
-import type { RegistryKey } from '../model.js';
+import type { RegistryKey } from '../ports/registry.js';
 import type { ReasonCode } from '../reasons.js';
 import { decodeBase64Strict } from '../util/base64.js';
 import { boundText } from '../util/bound-text.js';

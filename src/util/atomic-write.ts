@@ -4,7 +4,7 @@ import { constants, createWriteStream } from 'node:fs';
 import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { faultPoint } from './fault.js';
+import { probe } from '../ports/probe.js';
 import { readStreamNoFollow } from './no-follow.js';
 
 /**
@@ -62,7 +62,7 @@ export async function writeFileAtomic(
   } finally {
     await fh.close();
   }
-  faultPoint('temp-written');
+  probe('temp-written');
   try {
     await rename(tmp, path);
   } catch (e) {
@@ -86,7 +86,7 @@ export async function copyFileAtomicNoClobber(
   try {
     await pipeline(await readStreamNoFollow(src), createWriteStream(tmp, { mode: 0o644 }));
     await fsyncPath(tmp);
-    faultPoint('temp-written');
+    probe('temp-written');
     try {
       await link(tmp, dest);
     } catch (e) {

@@ -45,9 +45,8 @@ describe('confirmation after publishing', () => {
     const { results } = await applyPlan(plan, index, {
       ...stores,
       registry,
-      ledger: null,
       alerts: new DirectoryOutbox(sb.reportsDir),
-      runId: null,
+      record: () => undefined,
       concurrency: 1,
       unpackLimits: DEFAULT_UNPACK_LIMITS,
       clock: Date.now,
@@ -86,9 +85,8 @@ describe('registration conflict', () => {
     const { results } = await applyPlan(plan, index, {
       ...stores,
       registry: directory,
-      ledger: null,
       alerts: new DirectoryOutbox(sb.reportsDir),
-      runId: null,
+      record: () => undefined,
       concurrency: 1,
       unpackLimits: DEFAULT_UNPACK_LIMITS,
       clock: Date.now,

@@ -49,6 +49,75 @@ describe('import graph', () => {
     expect(offenders).toEqual([]);
   });
 
+  /** Every import of `file` that `bad` picks out, as `file → dep`. */
+  const offending = (from: (file: string) => boolean, bad: (dep: string) => boolean): string[] =>
+    [...graph].flatMap(([file, deps]) => (from(file) ? deps.filter(bad).map((d) => `${file} → ${d}`) : []));
+
+  it('nothing below cli/ imports cli/ (the one arrow that ran back up is gone)', () => {
+    expect(
+      offending(
+        (f) => !f.startsWith('cli/'),
+        (d) => d.startsWith('cli/'),
+      ),
+    ).toEqual([]);
+  });
+
+  it('the applier never imports the ledger: it tells facts to a sink and returns outcomes', () => {
+    expect(
+      offending(
+        (f) => f.startsWith('apply/'),
+        (d) => d.startsWith('ledger/'),
+      ),
+    ).toEqual([]);
+  });
+
+  it('backends never import reconcile/', () => {
+    expect(offending(isBackend, (d) => d.startsWith('reconcile/'))).toEqual([]);
+  });
+
+  it('the ledger imports neither the planner nor the reports', () => {
+    expect(
+      offending(
+        (f) => f.startsWith('ledger/'),
+        (d) => /^(plan|reports)\//.test(d),
+      ),
+    ).toEqual([]);
+  });
+
+  it('the planner is pure: it imports no store, no I/O layer and nothing of node but types', () => {
+    expect(
+      offending(
+        (f) => f.startsWith('plan/'),
+        (d) => /^(apply|reconcile|ledger|cli|backends)\//.test(d),
+      ),
+    ).toEqual([]);
+    const nodeImports = [...graph.keys()]
+      .filter((f) => f.startsWith('plan/'))
+      .filter((f) => /^import (?!type )[^;]*from 'node:/m.test(readFileSync(join(SRC, f), 'utf8')));
+    expect(nodeImports).toEqual([]);
+  });
+
+  it('the one writer: only reconcile/record.ts calls the ledger write methods (the yank goes through it)', () => {
+    const writes = /\.(record[A-Z]\w*|markReported|markInterrupted|markAbandoned|startRun|finishRun|recordSightings)\(/;
+    const writers = [...graph.keys()].filter(
+      (f) => !f.startsWith('ledger/') && writes.test(readFileSync(join(SRC, f), 'utf8')),
+    );
+    expect(writers).toEqual(['reconcile/record.ts']);
+  });
+
+  it('the SQLite handle never leaves ledger/', () => {
+    expect(
+      offending(
+        (f) => !f.startsWith('ledger/'),
+        (d) => d === 'ledger/handle.ts',
+      ),
+    ).toEqual([]);
+    const raw = [...graph.keys()].filter(
+      (f) => !f.startsWith('ledger/') && /from 'better-sqlite3'/.test(readFileSync(join(SRC, f), 'utf8')),
+    );
+    expect(raw).toEqual([]);
+  });
+
   it('every import resolves to a file that exists', () => {
     const missing = [...graph].flatMap(([file, deps]) =>
       deps.filter((d) => !d.startsWith('..') && !graph.has(d)).map((d) => `${file} → ${d}`),

@@ -31,6 +31,13 @@ async function sandbox(name: string): Promise<Sandbox> {
   return sb;
 }
 
+/** `forgegate check` on the built file: the verdict a feedstock's CI would see, from the run's own planner. */
+async function check(sb: Sandbox, path: string): Promise<{ ok: boolean; reason: string | null; detail: string }> {
+  const r = await runCli(['check', '--config', sb.configPath, '--feedstock', 'app', '--json', path]);
+  return (JSON.parse(r.stdout) as { artifacts: { ok: boolean; reason: string | null; detail: string }[] })
+    .artifacts[0]!;
+}
+
 async function plan(sb: Sandbox): Promise<Item[]> {
   const r = await runCli(['reconcile', '--config', sb.configPath, '--plan', '--json']);
   expect(r.code, r.stderr).toBe(0);
@@ -52,7 +59,10 @@ describe('one identity per subdir and name-version-build', () => {
       const b = await sb.build({ ...SPEC, format: second, files: { x: 'other' } });
       await sb.stage(b, { feedstock: 'app' });
       const detail = expect.stringContaining(`linux-64/${a.filename} holds this name-version-build with other content`);
-      // The plan reads both packages and predicts what the run finds.
+      // check and the plan read both packages and predict what the run finds.
+      expect(await check(sb, b.path)).toEqual(
+        expect.objectContaining({ ok: false, reason: 'TARGET_CONFLICT', detail }),
+      );
       expect(await plan(sb)).toEqual([expect.objectContaining({ filename: b.filename, decision: 'reject', detail })]);
       expect(await reconcile(sb)).toEqual([
         expect.objectContaining({ filename: b.filename, outcome: 'rejected', reason: 'TARGET_CONFLICT', detail }),
@@ -67,6 +77,10 @@ describe('one identity per subdir and name-version-build', () => {
       await reconcile(sb);
       const b = await sb.build({ ...SPEC, format: second });
       await sb.stage(b, { feedstock: 'app' });
+      expect(await check(sb, b.path)).toMatchObject({
+        ok: true,
+        detail: expect.stringContaining('which holds the same package'),
+      });
       expect(await plan(sb)).toEqual([
         expect.objectContaining({
           filename: b.filename,

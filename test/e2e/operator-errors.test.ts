@@ -18,7 +18,7 @@ import { Sandbox } from '../../src/demo/sandbox.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { channelState } from '../helpers/channel-state.js';
 import { handToOperator, operatorSpawn } from '../helpers/operator.js';
-import { CLI } from '../helpers/paths.js';
+import { CLI, cliArgs } from '../helpers/paths.js';
 import { ExitCode } from '../../src/errors.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-operr-'));
@@ -152,8 +152,9 @@ describe('Ctrl-C', () => {
   it('marks the run interrupted in the ledger and exits 130', async () => {
     const sb = await sandbox('sigint');
     const pause = mkdtempSync(join(tmpdir(), 'fg-sigint-'));
-    const child = spawn(process.execPath, [CLI, 'reconcile', '--config', sb.configPath], {
-      env: { ...process.env, FORGEGATE_PAUSE: 'planned', FORGEGATE_PAUSE_DIR: pause, GITHUB_STEP_SUMMARY: '' },
+    const env = { ...process.env, FORGEGATE_PAUSE: 'planned', FORGEGATE_PAUSE_DIR: pause, GITHUB_STEP_SUMMARY: '' };
+    const child = spawn(process.execPath, [...cliArgs(CLI, env), 'reconcile', '--config', sb.configPath], {
+      env,
       stdio: 'ignore',
     });
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

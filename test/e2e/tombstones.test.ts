@@ -70,8 +70,10 @@ describe('forgegate yank on a folder channel', () => {
     ]);
     db.close();
 
-    // The ledger is lost while a fresh statement for the same bytes is staged again.
+    // The ledger is lost while a fresh statement for the same bytes is staged again; check already says so.
     loseLedger(sb);
+    const checked = await runCli(['check', '--config', sb.configPath, '--feedstock', 'app', '--json', built.path]);
+    expect(JSON.parse(checked.stdout)).toMatchObject({ artifacts: [{ ok: false, reason: 'REPLAYED' }] });
     await sb.stage(built, { feedstock: 'app' });
     expect(await reconcile(sb)).toEqual([
       expect.objectContaining({ filename: built.filename, outcome: 'rejected', reason: 'REPLAYED' }),

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI } from './paths.js';
+import { CLI, cliArgs } from './paths.js';
 
 export interface CliResult {
   code: number | null;
@@ -30,9 +30,10 @@ export function runCli(
   } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [opts.cli ?? CLI, ...args], {
+    const env = { ...process.env, FORGEGATE_FAULT: '', GITHUB_STEP_SUMMARY: '', ...opts.env };
+    const child = spawn(process.execPath, [...cliArgs(opts.cli ?? CLI, env), ...args], {
       cwd: opts.cwd ?? process.cwd(),
-      env: { ...process.env, FORGEGATE_FAULT: '', GITHUB_STEP_SUMMARY: '', ...opts.env },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
       ...(opts.gid !== undefined ? { gid: opts.gid } : {}),

@@ -2,14 +2,9 @@
 import type { Policy } from '../../src/config/types.js';
 import { DEFAULT_POLICY } from '../../src/config/types.js';
 import { KNOWN_SUBDIRS } from '../../src/conda/subdirs.js';
-import type {
-  RegistryKey,
-  RegistrySnapshot,
-  StagedArtifact,
-  StagedFile,
-  StagedSignature,
-  TargetFile,
-} from '../../src/model.js';
+import type { RegistryKey, RegistrySnapshot } from '../../src/ports/registry.js';
+import type { StagedArtifact, StagedFile, StagedSignature } from '../../src/ports/staging.js';
+import type { TargetFile } from '../../src/ports/target.js';
 import { sighting } from '../../src/plan/identity.js';
 import type { LedgerFacts, Observation, PlanSettings } from '../../src/plan/types.js';
 import { DEFAULT_REGISTRY_CONFIG } from '../../src/registry/layout.js';

@@ -1,7 +1,7 @@
 // A report body stays under GitHub's 65,536 characters whatever it is asked to hold: rows up to a budget, the rest
 // counted per reason with the fix, each failure once, with or without the ledger's memory.
 import { describe, expect, it } from 'vitest';
-import type { FailureReport } from '../../src/model.js';
+import type { FailureReport } from '../../src/ports/reports.js';
 import { fixFor, REASONS, type ReasonCode } from '../../src/reasons.js';
 import {
   GITHUB_BODY_LIMIT,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RegistryKey } from '../../src/model.js';
+import type { RegistryKey } from '../../src/ports/registry.js';
 import { keyPairFromSeed, parseSeed } from '../../src/statement/keys.js';
 import { buildStatement, signEnvelope } from '../../src/statement/sign.js';
 import { verifySignatureFile, type VerifyContext } from '../../src/statement/verify.js';

@@ -8,7 +8,7 @@ import { PAYLOAD_TYPE, pae } from '../../src/statement/dsse.js';
 import { keyPairFromSeed, parseSeed } from '../../src/statement/keys.js';
 import { buildStatement, signEnvelope } from '../../src/statement/sign.js';
 import { verifySignatureFile, type VerifyContext } from '../../src/statement/verify.js';
-import type { RegistryKey } from '../../src/model.js';
+import type { RegistryKey } from '../../src/ports/registry.js';
 
 const NOW = Date.parse('2026-11-24T18:00:00Z');
 const seed = parseSeed('AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=')!;

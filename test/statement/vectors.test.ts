@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RegistryKey } from '../../src/model.js';
+import type { RegistryKey } from '../../src/ports/registry.js';
 import { verifySignatureFile } from '../../src/statement/verify.js';
 import { parseDuration, parseUtcTime } from '../../src/util/time.js';
 import { VECTORS_DIR } from '../helpers/paths.js';

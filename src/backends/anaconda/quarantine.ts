@@ -2,7 +2,8 @@
 // Staged bytes are copied in server-side, then downloaded and verified: later changes to staging cannot matter.
 import type { Readable } from 'node:stream';
 import { ForgegateError } from '../../errors.js';
-import type { Quarantine, QuarantinedCopy, StagedArtifact } from '../../model.js';
+import type { Quarantine, QuarantinedCopy } from '../../ports/quarantine.js';
+import type { StagedArtifact } from '../../ports/staging.js';
 import { parseFullName, type AnacondaClient, type FileRef } from './client.js';
 import { ownerFiles } from './staging.js';
 

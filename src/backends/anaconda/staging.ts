@@ -4,15 +4,15 @@ import type { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { isSubdir, parseArtifactFilename } from '../../conda/filename.js';
 import { ForgegateError } from '../../errors.js';
+import type { Digests } from '../../model.js';
 import type {
-  Digests,
   StagedArtifact,
   StagedFile,
   StagedItem,
   StagedSignature,
   StagingListing,
   StagingStore,
-} from '../../model.js';
+} from '../../ports/staging.js';
 import { MAX_SIG_FILE_BYTES } from '../../statement/dsse.js';
 import { parseFullName, type AnacondaClient, type AnacondaFile, type FileRef } from './client.js';
 import { RetryableFailure, isRetryableError, retrying } from '../../util/retry.js';

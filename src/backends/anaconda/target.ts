@@ -3,17 +3,10 @@
 import type { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { parseArtifactFilename } from '../../conda/filename.js';
-import type {
-  ArtifactFacts,
-  Digests,
-  PublishOutcome,
-  QuarantinedCopy,
-  TargetListing,
-  TargetStore,
-  TwinCheck,
-  YankOutcome,
-} from '../../model.js';
-import { YANK_LABEL } from '../../model.js';
+import type { ArtifactFacts, Digests } from '../../model.js';
+import type { QuarantinedCopy } from '../../ports/quarantine.js';
+import type { PublishOutcome, TargetListing, TargetStore, TwinCheck, YankOutcome } from '../../ports/target.js';
+import { YANK_LABEL } from '../../ports/target.js';
 import { parseFullName, type AnacondaClient, type AnacondaFile, type FileRef } from './client.js';
 
 export class AnacondaTarget implements TargetStore {

@@ -8,7 +8,7 @@ import type {
   RegistrySnapshot,
   RegistrySource,
   SnapshotRequest,
-} from '../../model.js';
+} from '../../ports/registry.js';
 import {
   ALLOWLIST_FILE,
   CONFIG_FILE,

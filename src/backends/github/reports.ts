@@ -2,7 +2,7 @@
 // name maps to (never the statement's source.repository). Found again by its hidden marker, so a lost ledger never
 // duplicates an issue. New failures edit the body (the record) and add a comment (the notification).
 import { ForgegateError } from '../../errors.js';
-import type { FailureReport, ReportSink, SecurityAlert } from '../../model.js';
+import type { FailureReport, ReportSink, SecurityAlert } from '../../ports/reports.js';
 import { mdCode } from '../../reports/markdown.js';
 import { escapeControl } from '../../util/escape-control.js';
 import { renderComment, renderReport } from '../../reports/report-body.js';

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FailureReport, ReportSink, SecurityAlert } from '../../model.js';
+import type { FailureReport, ReportSink, SecurityAlert } from '../../ports/reports.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { UNATTRIBUTED } from '../../reports/attribution.js';
 import { mdCode } from '../../reports/markdown.js';

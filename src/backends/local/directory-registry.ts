@@ -9,7 +9,7 @@ import type {
   RegistrySnapshot,
   RegistrySource,
   SnapshotRequest,
-} from '../../model.js';
+} from '../../ports/registry.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { commitPath, headCommit, listFolder, readBlobs } from './git.js';
 import {

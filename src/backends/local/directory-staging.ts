@@ -7,7 +7,8 @@ import { lstat, open, readdir, unlink, type FileHandle } from 'node:fs/promises'
 import { basename, join } from 'node:path';
 import { isArtifactFilename, isSubdir } from '../../conda/filename.js';
 import { ForgegateError } from '../../errors.js';
-import type { Digests, StagedArtifact, StagedItem, StagingListing, StagingStore } from '../../model.js';
+import type { Digests } from '../../model.js';
+import type { StagedArtifact, StagedItem, StagingListing, StagingStore } from '../../ports/staging.js';
 import { MAX_SIG_FILE_BYTES } from '../../statement/dsse.js';
 import { digestStream } from '../../util/digest.js';
 import { openRegularNoFollow, readStreamNoFollow } from '../../util/no-follow.js';

@@ -9,17 +9,10 @@ import { join } from 'node:path';
 import { artifactTwin, isSubdir } from '../../conda/filename.js';
 import { RESERVED_SUBDIRS } from '../../conda/subdirs.js';
 import type { Readable } from 'node:stream';
-import type {
-  ArtifactFacts,
-  Digests,
-  PublishOutcome,
-  QuarantinedCopy,
-  TargetListing,
-  TargetStore,
-  TwinCheck,
-  YankOutcome,
-} from '../../model.js';
-import { YANK_LABEL } from '../../model.js';
+import type { ArtifactFacts, Digests } from '../../model.js';
+import type { QuarantinedCopy } from '../../ports/quarantine.js';
+import type { PublishOutcome, TargetListing, TargetStore, TwinCheck, YankOutcome } from '../../ports/target.js';
+import { YANK_LABEL } from '../../ports/target.js';
 import { readStreamNoFollow } from '../../util/no-follow.js';
 import { copyFileAtomicNoClobber } from '../../util/atomic-write.js';
 import { digestFile, sameDigests } from '../../util/digest.js';

@@ -8,7 +8,8 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ForgegateError } from '../../errors.js';
-import type { Quarantine, QuarantinedCopy, StagedArtifact } from '../../model.js';
+import type { Quarantine, QuarantinedCopy } from '../../ports/quarantine.js';
+import type { StagedArtifact } from '../../ports/staging.js';
 import { copyFileAtomicNoClobber } from '../../util/atomic-write.js';
 import { readStreamNoFollow } from '../../util/no-follow.js';
 

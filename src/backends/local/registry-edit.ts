@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ForgegateError } from '../../errors.js';
-import type { RegistryKey } from '../../model.js';
+import type { RegistryKey } from '../../ports/registry.js';
 import { decodeBase64Strict } from '../../util/base64.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { keyIdOf } from '../../statement/keys.js';

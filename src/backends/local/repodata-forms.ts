@@ -10,7 +10,7 @@ import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/prom
 import { join } from 'node:path';
 import { compress, decompress } from 'zstd-napi';
 import { sha256Hex } from '../../util/digest.js';
-import { faultPoint } from '../../util/fault.js';
+import { probe } from '../../ports/probe.js';
 import { emptyRepodata, parseRepodata, type Repodata } from './repodata.js';
 
 const FORMS = {
@@ -126,7 +126,7 @@ export async function writeForms(dir: string, repodata: Repodata, tmpDir: string
     if (await exists(join(dir, stale))) journal.removals.push(join(dir, stale));
   const journalPath = join(tmpDir, `${id}.journal.json`);
   await writeSynced(journalPath, Buffer.from(JSON.stringify(journal)));
-  faultPoint('forms-written');
+  probe('forms-written');
   await finish(journal);
   await syncDir(dir);
   await unlink(journalPath);
@@ -143,7 +143,7 @@ async function finish(journal: Journal): Promise<void> {
       // Renamed already before a crash: the temp is gone and the form is in place.
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
-    faultPoint('form-renamed');
+    probe('form-renamed');
   }
 }
 

@@ -1,20 +1,22 @@
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { isSubdir, parseArtifactFilename } from '../../conda/filename.js';
 import { KNOWN_SUBDIRS } from '../../conda/subdirs.js';
-import { lstat } from 'node:fs/promises';
-import { missingInput, verifyArtifactFile } from '../artifact-file.js';
-import { loadConfig } from '../../config/load.js';
-import { ExitCode, ForgegateError, isForgegateError, type ErrorCode } from '../../errors.js';
-import { fixFor, type ReasonCode } from '../../reasons.js';
-import { authorizeOutput } from '../../registry/authorize.js';
 import { FILE_RULES, type VerifyOptions } from '../../conda/verify-artifact.js';
+import { loadConfig } from '../../config/load.js';
 import { DEFAULT_POLICY, type Config, type Policy, type RegistrySourceConfig } from '../../config/types.js';
-import type { Digests, RegistrySnapshot, TargetListing } from '../../model.js';
+import { ExitCode, ForgegateError, isForgegateError, type ErrorCode } from '../../errors.js';
+import { Ledger, type LedgerLookup } from '../../ledger/ledger.js';
+import { claimedSubject } from '../../plan/pair-signatures.js';
+import type { PlanItem } from '../../plan/types.js';
+import type { StagedSignature } from '../../ports/staging.js';
+import type { Stores } from '../../ports/stores.js';
+import { fixFor, type ReasonCode } from '../../reasons.js';
+import { planCheck, type CheckedFile, type CheckPlan } from '../../reconcile/check-plan.js';
+import { registryHome } from '../../reconcile/run.js';
 import { createRegistry, createStores } from '../../reconcile/wiring.js';
 import { MAX_SIG_FILE_BYTES } from '../../statement/dsse.js';
-import { verifySignatureFile } from '../../statement/verify.js';
-import { sameDigests } from '../../util/digest.js';
+import { missingInput, verifyArtifactFile } from '../artifact-file.js';
 import { optional, parse, required, type Values } from '../args.js';
 import type { Command } from '../command.js';
 import { textTable } from '../io.js';
@@ -22,16 +24,17 @@ import { textTable } from '../io.js';
 const usage = `forgegate check --feedstock F (--config C | --registry R --channel URL --label L [--token-env VAR])
                 [--subdir S] [--json] ARTIFACT...
 
-The dry run of the gate for one feedstock: reads each built artifact (same package checks as the gate) and asks the
-registry, through the same authorization code the reconciler uses, whether feedstock F may publish it. Where
+The dry run of the gate for one feedstock: reads each built artifact (same package checks as the gate) and decides
+it with the planner a run uses (same steps, reason codes and details), as if it were staged now. Where
 ARTIFACT.sig lies beside an artifact, check verifies it as the gate will: a registered, usable key of F, fresh,
 naming these bytes, the channel and an allowed label. The subdir is --subdir, else the artifact's folder name when
 that is a subdir (build_artifacts/linux-64/), else its info/index.json. One row per artifact.
 
 Two ways to say what the gate is:
   --config C      the gate's own config (admins): registry, channel, labels, subdirs and policy come from it; where
-                  the target can be read (anonymously is enough), another file already published under the same
-                  name is TARGET_CONFLICT, and exactly these bytes already published is said so.
+                  the target can be read (anonymously is enough) it is consulted as a run would: another file under
+                  the same name is TARGET_CONFLICT, the other format of the build must hold the same package, a file
+                  taken off (yanked) is REPLAYED, and exactly these bytes already published is said so.
   --registry R    the public registry alone (feedstock CI): R is a folder (a checkout of the registry) or
                   github:OWNER/REPO[@REF] (REF defaults to main), read through GitHub's GraphQL API with the token
                   in environment variable VAR (--token-env, default GITHUB_TOKEN: in GitHub Actions the job's own
@@ -216,17 +219,9 @@ export const check: Command = {
       throw new ForgegateError('FG_USAGE', 'no ARTIFACT given', { fix: `Usage: ${usage.split('\n')[0]}` });
 
     const rows: Row[] = [];
-    const pending: {
-      row: Row;
-      path: string;
-      name: string;
-      subdir: string;
-      filename: string;
-      digests: Digests;
-    }[] = [];
-    const limits: VerifyOptions = {
-      limits: { maxUnpackedBytes: gate.policy.maxUnpackedBytes, maxUnpackRatio: gate.policy.maxUnpackRatio },
-    };
+    const pending: { row: Row; file: CheckedFile }[] = [];
+    const unpackLimits = { maxUnpackedBytes: gate.policy.maxUnpackedBytes, maxUnpackRatio: gate.policy.maxUnpackRatio };
+    const limits: VerifyOptions = { limits: unpackLimits };
     const inputError = (e: unknown): ForgegateError => {
       // A path that is not an artifact file is that row's answer; anything else (I/O, a bug) stops the command.
       if (isForgegateError(e) && (e.code === 'FG_INPUT_MISSING' || e.code === 'FG_INPUT_INVALID')) return e;
@@ -297,7 +292,7 @@ export const check: Command = {
       }
       let result;
       try {
-        result = await verifyArtifactFile(path, { filename, subdir }, limits);
+        result = await verifyArtifactFile(path, { filename, subdir }, { ...limits, content: true });
       } catch (e) {
         const err = inputError(e);
         Object.assign(row, { error: err.code, detail: err.message, fix: err.fix ?? null });
@@ -313,40 +308,42 @@ export const check: Command = {
         });
         continue;
       }
-      pending.push({ row, path, name: parsed.name, subdir, filename, digests: result.facts });
+      pending.push({ row, file: { path, subdir, filename, facts: result.facts, sig: await readSig(path) } });
     }
-    const registry = createRegistry(gate.registry, { env: io.env, unpinned: true });
-    const snapshot = await registry.snapshot({ names: pending.map((p) => p.name), feedstocks: [feedstock] });
-    for (const p of pending) await checkSignature(p, feedstock, gate, snapshot);
-    for (const { row, name } of pending) {
-      if (row.reason !== null) continue;
-      const auth = authorizeOutput(snapshot, feedstock, name);
-      if (auth.ok)
-        Object.assign(row, {
-          ok: true,
-          detail:
-            (auth.register ? `new name: registered on first publish (${auth.via})` : 'registered to this feedstock') +
-            (row.signature ? `; ${basename(row.signature.path)} verifies (key id ${row.signature.keyid})` : ''),
-        });
-      else Object.assign(row, { reason: auth.reason, detail: auth.detail });
+    for (const { file } of pending) {
+      const sig: StagedSignature | null =
+        file.sig === null ? null : { filename: `${file.filename}.sig`, handle: `${file.path}.sig`, ...file.sig };
+      const claim = sig === null ? null : claimedSubject(sig);
+      if (claim !== null && claim.feedstock !== feedstock)
+        throw new ForgegateError(
+          'FG_INPUT_INVALID',
+          `${file.path}.sig is signed for feedstock "${claim.feedstock}", not "${feedstock}"`,
+          { fix: `Check with --feedstock ${claim.feedstock}, or sign again with --feedstock ${feedstock}.` },
+        );
     }
-    const target =
-      gate.config === null
-        ? { listing: null, error: 'registry-only check: pass --config to look the files up in the target' }
-        : await readTarget(gate.config, io.env, pending);
-    for (const p of pending.filter((x) => x.row.ok)) {
-      if (target.listing === null) continue;
-      const copies = target.listing.files.get(`${p.subdir}/${p.filename}`) ?? [];
-      const other = copies.find((c) => !sameDigests(c, p.digests));
-      if (other)
-        Object.assign(p.row, {
-          ok: false,
-          reason: 'TARGET_CONFLICT',
-          detail: `the channel holds other bytes under this name (label ${other.label}, sha256 ${other.sha256})`,
-        });
-      else if (copies.length > 0)
-        p.row.detail += `; the channel already holds these exact bytes (label ${labelsOf(copies)})`;
-    }
+    const checked = await withGate(gate, io.env, (stores, ledger) =>
+      planCheck(
+        pending.map((p) => p.file),
+        feedstock,
+        {
+          registry: createRegistry(gate.registry, { env: io.env, unpinned: true }),
+          target: stores?.target ?? null,
+          ledger,
+          settings: {
+            targetChannel: gate.channel,
+            labels: gate.labels,
+            subdirs: gate.subdirs,
+            policy: gate.policy,
+            ...(gate.config ? { registryHome: registryHome(gate.config) } : {}),
+          },
+          label: gate.labels[0] ?? 'main',
+          limits: unpackLimits,
+        },
+        Date.now(),
+      ),
+    );
+    const items = new Map(checked.plan.items.map((i) => [`${i.subdir}/${i.filename}`, i]));
+    for (const { row, file } of pending) rowFromItem(row, file, items.get(`${file.subdir}/${file.filename}`), checked);
     for (const row of rows) if (row.reason && row.fix === null) row.fix = fixFor(row.reason);
     if (rows.every((r) => r.error !== null)) {
       // Nothing could be read at all: an input error, as for any command given no usable input.
@@ -357,7 +354,8 @@ export const check: Command = {
         { fix: first.fix ?? 'Check the paths.' },
       );
     }
-    const keys = snapshot.keys.get(feedstock) ?? [];
+    const keys = checked.registeredKeys;
+    const target = checked.target;
     const allOk = rows.every((r) => r.ok);
     if (values['json']) {
       io.out(
@@ -367,7 +365,8 @@ export const check: Command = {
             feedstock,
             channel: gate.channel,
             labels: gate.labels,
-            registryCommit: snapshot.commit,
+            planFormatVersion: checked.plan.formatVersion,
+            registryCommit: checked.registryCommit,
             feedstockHasKeys: keys.length > 0,
             targetChecked: target.listing !== null,
             ...(target.error !== null ? { targetError: target.error } : {}),
@@ -391,7 +390,7 @@ export const check: Command = {
       }
       if (target.listing === null)
         io.out(`note: the target was not consulted (${target.error}); TARGET_CONFLICT is not predicted.`);
-      if (pending.length > 0 && pending.every((p) => p.row.signature === null))
+      if (pending.length > 0 && pending.every((p) => p.file.sig === null))
         io.out('note: no ARTIFACT.sig lies beside the artifacts: the signatures were not checked.');
       if (keys.length === 0)
         io.out(
@@ -403,86 +402,91 @@ export const check: Command = {
   },
 };
 
-const labelsOf = (copies: { label: string }[]): string => copies.map((c) => c.label).join(', ');
-
-/**
- * ARTIFACT.sig, when it lies beside the artifact, checked as the gate will check it (upload statement v1 steps
- * 2-6): a failure sets the row's reason. No .sig is no failure: check also runs before signing, in pull requests.
- */
-async function checkSignature(
-  p: { row: Row; path: string; subdir: string; filename: string; digests: Digests },
-  feedstock: string,
-  gate: Gate,
-  snapshot: RegistrySnapshot,
-): Promise<void> {
-  const sigPath = `${p.path}.sig`;
-  let bytes: Uint8Array | null;
+/** ARTIFACT.sig beside the artifact, as a staging listing would hold it; null when there is none. */
+async function readSig(path: string): Promise<CheckedFile['sig']> {
+  const sigPath = `${path}.sig`;
   try {
     const st = await stat(sigPath);
     if (!st.isFile())
       throw new ForgegateError('FG_INPUT_INVALID', `${sigPath} is not a file`, {
         fix: 'Remove it, or sign the artifact again with `forgegate sign`.',
       });
-    bytes = st.size > MAX_SIG_FILE_BYTES ? null : await readFile(sigPath);
+    return { size: st.size, content: st.size > MAX_SIG_FILE_BYTES ? null : await readFile(sigPath) };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
-  const verified = verifySignatureFile(bytes, {
-    nowMs: Date.now(),
-    maxSignatureAgeMs: gate.policy.maxSignatureAgeMs,
-    clockSkewMs: gate.policy.clockSkewMs,
-    targetChannel: gate.channel,
-    labels: gate.labels,
-    keysFor: (f) => snapshot.keys.get(f) ?? null,
-  });
-  const st = verified.statement;
-  if (st !== null && st.feedstock !== feedstock)
-    throw new ForgegateError(
-      'FG_INPUT_INVALID',
-      `${sigPath} is signed for feedstock "${st.feedstock}", not "${feedstock}"`,
-      { fix: `Check with --feedstock ${st.feedstock}, or sign again with --feedstock ${feedstock}.` },
-    );
-  // The gate checks the bytes before channel and label (spec step 6), so a check does too.
-  let failure: { reason: ReasonCode; detail: string } | null = verified.ok ? null : verified;
-  if (st !== null && (verified.ok || verified.reason === 'TARGET_MISMATCH')) {
-    if (st.name !== p.filename || st.subdir !== p.subdir)
-      failure = {
-        reason: 'SUBJECT_MISMATCH',
-        detail: `the statement names ${st.subdir}/${st.name}, the artifact is ${p.subdir}/${p.filename}`,
-      };
-    else if (!sameDigests({ size: st.size, sha256: st.sha256, md5: st.md5 }, p.digests))
-      failure = { reason: 'DIGEST_MISMATCH', detail: 'the statement was made for other bytes (size, sha256 or md5)' };
-  }
-  p.row.signature = {
-    path: sigPath,
-    verified: failure === null,
-    keyid: verified.ok ? verified.keyid : null,
-    label: st?.label ?? null,
-  };
-  if (failure !== null)
-    Object.assign(p.row, { reason: failure.reason, detail: `${basename(sigPath)}: ${failure.detail}` });
 }
 
-/** The target's copies of the named files, read-only (anonymous where the store allows); null when unreadable. */
-async function readTarget(
-  config: Config,
-  env: NodeJS.ProcessEnv,
-  files: { subdir: string; filename: string }[],
-): Promise<{ listing: TargetListing | null; error: string | null }> {
-  if (files.length === 0) return { listing: { files: new Map(), removed: new Set() }, error: null };
-  let stores;
-  try {
-    stores = createStores(config, { env, readOnly: true });
-  } catch (e) {
-    return { listing: null, error: (e as Error).message.split('\n')[0]! };
+/** One row from the plan's item for its file, in the words check has always used. */
+function rowFromItem(row: Row, file: CheckedFile, item: PlanItem | undefined, checked: CheckPlan): void {
+  if (item === undefined) {
+    Object.assign(row, { reason: 'ARTIFACT_INVALID', detail: 'the planner made no decision for it (bug)' });
+    return;
   }
+  const ownStatement = item.keyid === checked.ownKeyid;
+  if (file.sig !== null)
+    row.signature = {
+      path: `${file.path}.sig`,
+      verified: item.keyid !== null && !ownStatement,
+      keyid: item.keyid,
+      label: item.label,
+    };
+  const sigNote = row.signature?.verified ? `; ${basename(row.signature.path)} verifies (key id ${item.keyid})` : '';
+  switch (item.decision) {
+    case 'publish':
+      Object.assign(row, {
+        ok: true,
+        detail:
+          (item.register
+            ? `new name: ${item.detail ?? 'registered on first publish'}`
+            : (item.detail ?? 'registered to this feedstock')) + sigNote,
+      });
+      return;
+    case 'cleanup':
+      Object.assign(row, {
+        ok: true,
+        detail: `the channel already holds these exact bytes (label ${item.label})${sigNote}`,
+      });
+      return;
+    case 'wait':
+      // Both formats of one build in one check: the gate publishes the .conda first, then compares this one.
+      Object.assign(row, { ok: true, detail: item.detail });
+      return;
+    case 'reject': {
+      const sigFailure = row.signature !== null && !row.signature.verified;
+      Object.assign(row, {
+        reason: item.reason,
+        detail: sigFailure ? `${basename(row.signature!.path)}: ${item.detail}` : item.detail,
+        fix: item.fix,
+      });
+    }
+  }
+}
+
+/**
+ * The gate's stores and ledger, read-only, for what check consults: the target where the config names one (a target
+ * that cannot be opened is a note, never an error) and the ledger's tombstones where one exists.
+ */
+async function withGate<T>(
+  gate: Gate,
+  env: NodeJS.ProcessEnv,
+  work: (stores: Stores | null, ledger: ((keys: string[]) => LedgerLookup) | null) => Promise<T>,
+): Promise<T> {
+  if (gate.config === null) return work(null, null);
+  let stores: Stores | null = null;
+  let ledger: Ledger | null = null;
   try {
-    stores.target.focus?.(files.map((f) => ({ subdir: f.subdir, filename: f.filename })));
-    return { listing: await stores.target.list(), error: null };
-  } catch (e) {
-    return { listing: null, error: (e as Error).message.split('\n')[0]! };
+    try {
+      stores = createStores(gate.config, { env, readOnly: true });
+    } catch {
+      stores = null;
+    }
+    ledger = Ledger.openReadOnly(gate.config.ledger);
+    const lookup = ledger === null ? null : (keys: string[]) => ledger!.lookup(keys);
+    return await work(stores, lookup);
   } finally {
-    await stores.close();
+    await stores?.close();
+    ledger?.close();
   }
 }

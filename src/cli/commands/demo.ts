@@ -5,7 +5,7 @@ import { loadConfig } from '../../config/load.js';
 import { buildDemo } from '../../demo/scenario.js';
 import { ExitCode, ForgegateError } from '../../errors.js';
 import { reconcile } from '../../reconcile/run.js';
-import { renderTextSummary } from '../../reconcile/summary.js';
+import { renderTextSummary } from '../summary.js';
 import { optional, parse } from '../args.js';
 import type { Command } from '../command.js';
 

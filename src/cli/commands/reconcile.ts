@@ -2,7 +2,7 @@ import { appendFile } from 'node:fs/promises';
 import { loadConfig } from '../../config/load.js';
 import { ExitCode, ForgegateError, SIGNAL_EXIT } from '../../errors.js';
 import { reconcile } from '../../reconcile/run.js';
-import { renderInterruption, renderMarkdownSummary, renderTextSummary } from '../../reconcile/summary.js';
+import { renderInterruption, renderMarkdownSummary, renderTextSummary } from '../summary.js';
 import { optional, parse, required } from '../args.js';
 import type { Command } from '../command.js';
 import { SIGNAL_EXIT_LINES } from '../exit-codes.js';

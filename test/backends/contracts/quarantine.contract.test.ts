@@ -8,7 +8,7 @@ import { AnacondaQuarantine } from '../../../src/backends/anaconda/quarantine.js
 import { AnacondaStaging } from '../../../src/backends/anaconda/staging.js';
 import { DirectoryStaging } from '../../../src/backends/local/directory-staging.js';
 import { LocalQuarantine } from '../../../src/backends/local/local-quarantine.js';
-import type { StagedArtifact, StagingStore } from '../../../src/model.js';
+import type { StagedArtifact, StagingStore } from '../../../src/ports/staging.js';
 import { AnacondaWorld } from './anaconda-fixtures.js';
 import { quarantineContract } from './quarantine.contract.js';
 

@@ -1,7 +1,8 @@
 // What every Quarantine must do: hold a private copy of staged bytes that later changes to staging cannot touch,
 // stream it back byte for byte, and drop it (idempotently) when asked.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Quarantine, StagedArtifact } from '../../../src/model.js';
+import type { Quarantine } from '../../../src/ports/quarantine.js';
+import type { StagedArtifact } from '../../../src/ports/staging.js';
 import { condaPackage, readAll, type BuiltPackage } from './packages.js';
 
 export interface QuarantineFixture {

@@ -3,7 +3,7 @@
 // owner. The fixture writes registry-v1 files the way an administrator does on that backend (a commit where the
 // registry is versioned); the suite only talks to the RegistrySource interface.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RegistryConfig, RegistryKey, RegistrySource } from '../../../src/model.js';
+import type { RegistryConfig, RegistryKey, RegistrySource } from '../../../src/ports/registry.js';
 import {
   ALLOWLIST_FILE,
   CONFIG_FILE,

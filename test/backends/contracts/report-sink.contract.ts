@@ -2,7 +2,7 @@
 // once, even when sent again by a sink with no memory, and deliver security alerts. The fixture reads back what a
 // maintainer would see on that backend (report files, issues); the suite only talks to the ReportSink interface.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { FailureReport, ReportSink, SecurityAlert } from '../../../src/model.js';
+import type { FailureReport, ReportSink, SecurityAlert } from '../../../src/ports/reports.js';
 import { fixFor, type ReasonCode } from '../../../src/reasons.js';
 
 /** One failure as delivered. `feedstock` / `commit` are null when it went to the administrators / had no commit. */

@@ -2,7 +2,7 @@
 // on that backend; the suite only ever talks to the StagingStore interface.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, ForgegateError } from '../../../src/errors.js';
-import type { StagedArtifact, StagingListing, StagingStore } from '../../../src/model.js';
+import type { StagedArtifact, StagingListing, StagingStore } from '../../../src/ports/staging.js';
 import { condaPackage, type BuiltPackage } from './packages.js';
 
 export interface StagingFixture {

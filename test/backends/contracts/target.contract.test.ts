@@ -10,7 +10,8 @@ import { AnacondaTarget } from '../../../src/backends/anaconda/target.js';
 import { DirectoryStaging } from '../../../src/backends/local/directory-staging.js';
 import { LocalChannel } from '../../../src/backends/local/local-channel.js';
 import { LocalQuarantine } from '../../../src/backends/local/local-quarantine.js';
-import type { Quarantine, QuarantinedCopy, StagingStore } from '../../../src/model.js';
+import type { Quarantine, QuarantinedCopy } from '../../../src/ports/quarantine.js';
+import type { StagingStore } from '../../../src/ports/staging.js';
 import { AnacondaWorld } from './anaconda-fixtures.js';
 import { targetContract } from './target.contract.js';
 

@@ -1,7 +1,9 @@
 // What every TargetStore must do: publish verified quarantined bytes under a label without ever overwriting,
 // report what it serves (list, confirm), and take a file off a label when told to.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ArtifactFacts, Digests, QuarantinedCopy, TargetListing, TargetStore } from '../../../src/model.js';
+import type { ArtifactFacts, Digests } from '../../../src/model.js';
+import type { QuarantinedCopy } from '../../../src/ports/quarantine.js';
+import type { TargetListing, TargetStore } from '../../../src/ports/target.js';
 import { condaPackage, type BuiltPackage } from './packages.js';
 
 export interface TargetFixture {

@@ -2,7 +2,7 @@ import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitHubGraphQL } from '../../../src/backends/github/client.js';
 import { GitHubReports } from '../../../src/backends/github/reports.js';
-import type { FailureReport } from '../../../src/model.js';
+import type { FailureReport } from '../../../src/ports/reports.js';
 import { fixFor } from '../../../src/reasons.js';
 import { FakeGitHub, GRAPHQL_URL, githubSchema } from './fake.js';
 

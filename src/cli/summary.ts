@@ -1,10 +1,10 @@
 // The run summary: a text table for terminals and cron mail, Markdown for GITHUB_STEP_SUMMARY, and the line an
 // interrupted run leaves. Every name from staging goes through escapeControl (text) or mdCode (Markdown), so one
 // name is one line whatever it holds.
-import { shorten, textTable, wrap } from '../cli/io.js';
+import { shorten, textTable, wrap } from './io.js';
 import { mdCode, mdTable } from '../reports/markdown.js';
 import { escapeControl } from '../util/escape-control.js';
-import { PHASE, type Interruption, type ReconcileResult } from './run.js';
+import { PHASE, type Interruption, type ReconcileResult } from '../reconcile/run.js';
 
 export interface TextOptions {
   /**
