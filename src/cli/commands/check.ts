@@ -383,6 +383,7 @@ export const check: Command = {
         textTable(
           ['artifact', 'verdict', 'detail'],
           rows.map((r) => [r.artifact, r.ok ? 'ok' : (r.reason ?? r.error ?? 'refused'), r.detail]),
+          { width: io.width },
         ),
       );
       // A refused package's detail already ends with its rule's fix.
