@@ -76,6 +76,8 @@ export class LocalChannel implements TargetStore {
     string,
     { sha256: string | null; records: Map<string, RepodataRecord>; held: Promise<boolean> | null }
   >();
+  /** Per index, the focused names list() found in it (and what flush() added since): a flush skips them. */
+  #indexed = new Map<string, Set<string>>();
   /** Counters of the last flush, for benchmarks and the run summary. */
   readonly written = { indexes: 0, bytes: 0, shards: 0 };
 
@@ -158,7 +160,10 @@ export class LocalChannel implements TargetStore {
           if (!index.agree || (this.#options.shards && index.present)) this.#pendingFor(label, subdir).repair = true;
           found = index;
         }
+        const seen = this.#indexed.get(`${label}\0${subdir}`) ?? new Set<string>();
+        this.#indexed.set(`${label}\0${subdir}`, seen);
         for (const [filename, r] of found.records) {
+          seen.add(filename);
           const key = `${subdir}/${filename}`;
           const copies = listing.files.get(key) ?? [];
           listing.files.set(key, [...copies, { label, size: r.size, sha256: r.sha256, md5: r.md5 }]);
@@ -264,9 +269,13 @@ export class LocalChannel implements TargetStore {
       const missing = this.#options.monolithic
         ? !existsSync(join(dir, FORMS.json))
         : !existsSync(join(dir, SHARD_INDEX));
-      if (p.records.size > 0 || p.repair || missing) {
-        const update = await this.#update(p.label, p.subdir, { ...NO_CHANGES, add: p.records }, p.repair);
+      const fresh = await this.#notIndexed(p);
+      if (fresh.size > 0 || p.repair || missing) {
+        const update = await this.#update(p.label, p.subdir, { ...NO_CHANGES, add: fresh }, p.repair);
         this.#flushed.set(key, { sha256: update.sha256, records: update.added, held: null });
+        const seen = this.#indexed.get(key) ?? new Set<string>();
+        for (const filename of update.added.keys()) seen.add(filename);
+        this.#indexed.set(key, seen);
         written++;
       }
       labels.add(p.label);
@@ -281,6 +290,25 @@ export class LocalChannel implements TargetStore {
       }
     }
     return written;
+  }
+
+  /**
+   * The pending records the index does not hold yet. list() said which focused names it holds; without that, the
+   * shards answer when they are current; otherwise every record goes to the rewrite, which keeps what is there.
+   */
+  async #notIndexed(p: PendingIndex): Promise<Map<string, RepodataRecord>> {
+    const key = `${p.label}\0${p.subdir}`;
+    const known = this.#indexed.get(key);
+    let held: ReadonlySet<string> = known ?? new Set();
+    if (known === undefined || [...p.records.keys()].some((f) => !known.has(f))) {
+      const shards = await this.#shardsCurrent(p.label, p.subdir);
+      if (shards !== null) {
+        const dir = join(this.#labelDir(p.label), p.subdir);
+        const found = await this.#fromShards(dir, shards, new Set(p.records.keys()));
+        held = new Set([...held, ...found.records.keys(), ...found.removed]);
+      }
+    }
+    return new Map([...p.records].filter(([f]) => !held.has(f)));
   }
 
   /** The records of `filenames` in an index as clients fetch it now, or null when its forms disagree. */
