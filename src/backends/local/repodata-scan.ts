@@ -90,7 +90,7 @@ export function parseChecked(bytes: Buffer): unknown {
 export class RepodataScanner {
   #sink: ScanSink;
   #state = S.Value;
-  #stack = new Uint8Array(SCAN_LIMITS.depth + 1);
+  #stack = new Uint8Array(256);
   #depth = 0;
   #offset = 0; // bytes of the file before the current chunk
   /** Whether the string being read is a key, and whether it holds only plain ASCII without escapes. */
@@ -116,8 +116,11 @@ export class RepodataScanner {
   #seenTop = new Set<string>();
   #seenFiles = new Set<string>();
 
-  constructor(sink: ScanSink) {
+  #limits: typeof SCAN_LIMITS;
+
+  constructor(sink: ScanSink, limits: Partial<typeof SCAN_LIMITS> = {}) {
     this.#sink = sink;
+    this.#limits = { ...SCAN_LIMITS, ...limits };
   }
 
   #fail(rule: string, detail: string, at: number): never {
@@ -145,10 +148,11 @@ export class RepodataScanner {
   }
 
   #tooBig(at: number): never {
-    if (this.#cap === 'key') this.#fail('scan.value-size', `a key longer than ${SCAN_LIMITS.key} bytes`, at);
+    const l = this.#limits;
+    if (this.#cap === 'key') this.#fail('scan.value-size', `a key longer than ${l.key} bytes`, at);
     if (this.#section !== null && this.#depth >= 2)
-      this.#fail('scan.record-size', `the record of ${this.#filename} is larger than ${SCAN_LIMITS.record} bytes`, at);
-    this.#fail('scan.value-size', `"${this.#topKey}" is larger than ${SCAN_LIMITS.value} bytes`, at);
+      this.#fail('scan.record-size', `the record of ${this.#filename} is larger than ${l.record} bytes`, at);
+    this.#fail('scan.value-size', `"${this.#topKey}" is larger than ${l.value} bytes`, at);
   }
 
   /** A key string ended at `end` (exclusive). */
@@ -185,15 +189,16 @@ export class RepodataScanner {
         this.#section = this.#topKey as Section;
         this.#seenFiles = new Set();
         this.#sink.sectionStart(this.#section);
-      } else this.#startCapture('value', at, SCAN_LIMITS.value);
+      } else this.#startCapture('value', at, this.#limits.value);
     } else if (this.#depth === 2 && this.#section !== null) {
       if (b !== 0x7b) this.#fail('scan.section', `the record of ${this.#filename} is not an object`, at);
-      this.#startCapture('value', at, SCAN_LIMITS.record);
+      this.#startCapture('value', at, this.#limits.record);
     }
   }
 
   #push(kind: number, at: number): void {
-    if (this.#depth >= SCAN_LIMITS.depth) this.#fail('scan.depth', `nesting deeper than ${SCAN_LIMITS.depth}`, at);
+    const max = Math.min(this.#limits.depth, 255);
+    if (this.#depth >= max) this.#fail('scan.depth', `nesting deeper than ${max}`, at);
     this.#stack[++this.#depth] = kind;
   }
 
@@ -319,7 +324,7 @@ export class RepodataScanner {
           this.#isKey = true;
           this.#plain = true;
           if (this.#depth === 1 || (this.#depth === 2 && this.#section !== null))
-            this.#startCapture('key', i, SCAN_LIMITS.key);
+            this.#startCapture('key', i, this.#limits.key);
           this.#state = S.Str;
           i++;
           continue;
