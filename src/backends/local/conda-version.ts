@@ -4,7 +4,7 @@
 // | rule | conda's behaviour implemented |
 // |---|---|
 // | version.parse | lower case; "N!" epoch; "+local"; "_" (or "-" without "_") as "."; components split into |
-// |               | numbers and letters; a component starting with letters gets a leading 0 |
+// |               | numbers and letters; a component not starting with an integer gets a leading 0 |
 // | version.order | numbers as numbers, strings below numbers, strings by code unit, "dev" below every string, |
 // |               | "post" above everything; missing parts are 0; epoch, then version, then local version |
 // | spec.ops | ==, !=, <, <=, >, >=, ~= (compatible release), "v*" and "v.*" (prefix), bare "v" (==), "," (and) |
@@ -34,12 +34,15 @@ export function parseVersion(text: string): Version | null {
   const local = plus >= 0 ? v.slice(plus + 1) : '';
   if (plus >= 0) v = v.slice(0, plus);
   const components = (s: string): Part[][] => {
-    const t = s.includes('_') ? s.replace(/_/g, '.') : s.replace(/-/g, '.');
-    return t.split('.').map((c) => {
+    const t = s.includes('_') ? s : s.replace(/-/g, '_');
+    // A trailing "_" stays on the last component (openssl-like versions: 1.1_ sorts between 1.1dev1 and 1.1a1).
+    const split = t.endsWith('_') ? t.slice(0, -1).replace(/_/g, '.').split('.') : t.replace(/_/g, '.').split('.');
+    if (t.endsWith('_')) split[split.length - 1] += '_';
+    return split.map((c) => {
       const parts: Part[] = (c.match(PART) ?? []).map((p) =>
         /^[0-9]+$/.test(p) ? Number(p) : p === 'post' ? Infinity : p === 'dev' ? 'DEV' : p,
       );
-      if (parts.length === 0 || typeof parts[0] === 'string') parts.unshift(0);
+      if (parts.length === 0 || typeof parts[0] === 'string' || parts[0] === Infinity) parts.unshift(0);
       return parts;
     });
   };
