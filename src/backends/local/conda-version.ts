@@ -37,7 +37,7 @@ export function parseVersion(text: string): Version | null {
     const t = s.includes('_') ? s : s.replace(/-/g, '_');
     // A trailing "_" stays on the last component (openssl-like versions: 1.1_ sorts between 1.1dev1 and 1.1a1).
     const split = t.endsWith('_') ? t.slice(0, -1).replace(/_/g, '.').split('.') : t.replace(/_/g, '.').split('.');
-    if (t.endsWith('_')) split[split.length - 1] += '_';
+    if (t.endsWith('_')) split[split.length - 1] = `${split.at(-1) ?? ''}_`;
     return split.map((c) => {
       const parts: Part[] = (c.match(PART) ?? []).map((p) =>
         /^[0-9]+$/.test(p) ? Number(p) : p === 'post' ? Infinity : p === 'dev' ? 'DEV' : p,

@@ -85,7 +85,7 @@ function rec(name: string, version: string, build: string, extra: Partial<Repoda
     build_number: 0,
     depends: [],
     subdir: 'linux-64',
-    md5: `${(n++).toString(16).padStart(32, '0')}`,
+    md5: (n++).toString(16).padStart(32, '0'),
     sha256: '0'.repeat(64),
     size: 1,
     ...extra,
