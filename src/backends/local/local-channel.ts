@@ -407,6 +407,7 @@ export class LocalChannel implements TargetStore {
       await this.#update(YANK_LABEL, subdir, { ...NO_CHANGES, add: new Map([[filename, first.record]]) });
     for (const { label, dir } of holding) {
       await this.#update(label, subdir, { ...NO_CHANGES, drop: new Set([filename]), remove: new Set([filename]) });
+      this.#indexed.get(`${label}\0${subdir}`)?.delete(filename);
       await unlink(join(dir, filename)).catch(() => undefined);
     }
     for (const key of this.#confirmed.keys()) if (key.endsWith(`\0${subdir}`)) this.#confirmed.delete(key);
@@ -420,6 +421,7 @@ export class LocalChannel implements TargetStore {
       await this.#update(label, subdir, { ...NO_CHANGES, drop: new Set([filename]) });
     this.#confirmed.delete(`${label}\0${subdir}`);
     this.#flushed.delete(`${label}\0${subdir}`);
+    this.#indexed.get(`${label}\0${subdir}`)?.delete(filename);
     await unlink(join(dir, filename)).catch(() => undefined);
   }
 }
