@@ -12,6 +12,7 @@ import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/prom
 import { join } from 'node:path';
 import { DecompressStream } from 'zstd-napi';
 import { probe } from '../../ports/probe.js';
+import { DEFAULT_CHANNEL_INDEX, type ChannelIndexConfig } from '../../config/types.js';
 import { openRegularNoFollow } from '../../util/no-follow.js';
 import { CurrentRepodata } from './current-repodata.js';
 import { parseChecked, type ScanSink, type Section } from './repodata-scan.js';
@@ -28,24 +29,9 @@ export const FORMS = {
   currentBz2: 'current_repodata.json.bz2',
 } as const;
 
-/** What a channel folder writes beside repodata.json (target.store in the config). */
-export interface IndexOptions {
-  /** Write repodata.json and repodata.json.zst (every conda client reads them; without, only shard readers can). */
-  monolithic: boolean;
-  /** Write current_repodata.json (conda-index's subset); when false, any copy of it is removed. */
-  currentRepodata: boolean;
-  /** Write CEP 16 shards (repodata_shards.msgpack.zst and one shard per name). */
-  shards: boolean;
-  /** How long a shard no index names any more stays for clients that read an older index. */
-  shardRetentionMs: number;
-}
-
-export const DEFAULT_INDEX_OPTIONS: IndexOptions = {
-  monolithic: true,
-  currentRepodata: true,
-  shards: true,
-  shardRetentionMs: 7 * 86_400_000,
-};
+/** What a channel folder writes beside repodata.json (target.store.index in the config). */
+export type IndexOptions = ChannelIndexConfig;
+export const DEFAULT_INDEX_OPTIONS: IndexOptions = DEFAULT_CHANNEL_INDEX;
 
 interface Journal {
   renames: [string, string][];
