@@ -254,6 +254,11 @@ export class LocalChannel implements TargetStore {
     return update;
   }
 
+  /** Write every form of one index again from its repodata.json (every shard too), as if another writer left it. */
+  async reindex(subdir: string, label = 'main'): Promise<IndexUpdate> {
+    return this.#update(label, subdir, NO_CHANGES, true);
+  }
+
   /** Write each index that has placed files, once; returns how many (label, subdir) indexes were written. */
   async flush(): Promise<number> {
     const pending = [...this.#pending.values()];
