@@ -20,8 +20,11 @@ export function compareCodePoints(a: string, b: string): number {
 const NON_ASCII = /[\u007f-\uffff]/g;
 const HAS_NON_ASCII = /[\u007f-\uffff]/;
 
+const PLAIN = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
+
 /** A JSON string literal with Python's ensure_ascii escaping. */
 export function asciiString(s: string): string {
+  if (PLAIN.test(s)) return `"${s}"`; // printable ASCII without " or \: as it is (every conda file name)
   const text = JSON.stringify(s);
   return HAS_NON_ASCII.test(text)
     ? text.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)

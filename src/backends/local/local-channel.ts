@@ -24,7 +24,6 @@ import { digestFile, sameDigests } from '../../util/digest.js';
 import {
   DEFAULT_INDEX_OPTIONS,
   FORMS,
-  formsHold,
   listIndex,
   rollForward,
   updateIndex,
@@ -153,8 +152,25 @@ export class LocalChannel implements TargetStore {
         const names = wanted.get(subdir) ?? null;
         const shards = names === null ? null : await this.#shardsCurrent(label, subdir);
         let found: { records: Map<string, RepodataRecord>; removed: string[] };
+        const state = names === null || shards !== null ? null : await this.#state.read(label, subdir);
         if (shards !== null && names !== null) {
           found = await this.#fromShards(dir, shards, names);
+        } else if (
+          names !== null &&
+          state?.removed !== undefined &&
+          !this.#options.shards &&
+          (await this.#state.unchanged(dir, state, stampedForms(this.#options)))
+        ) {
+          // Nothing but forgegate wrote this index since it last did: a name whose file is not on disk is not in it
+          // (files are linked before the index names them), and `removed` is what forgegate last wrote.
+          const onDisk = new Set([...names].filter((f) => existsSync(join(dir, f))));
+          found = {
+            records:
+              onDisk.size === 0
+                ? new Map<string, RepodataRecord>()
+                : (await listIndex(dir, subdir, onDisk, this.#options)).records,
+            removed: state.removed,
+          };
         } else {
           const index = await listIndex(dir, subdir, names, this.#options);
           if (!index.agree || (this.#options.shards && index.present)) this.#pendingFor(label, subdir).repair = true;
@@ -247,6 +263,7 @@ export class LocalChannel implements TargetStore {
       await expireShards(dir, state, update.shards.retired, named, this.#options.shardRetentionMs, Date.now());
     }
     for (const name of stampedForms(this.#options)) state.stamps[name] = await stampOf(join(dir, name));
+    if (update.removed !== null) state.removed = update.removed;
     await this.#state.write(label, subdir, state, this.#tmpDir);
     this.written.indexes++;
     this.written.bytes += update.bytesWritten;
@@ -342,8 +359,10 @@ export class LocalChannel implements TargetStore {
     if (flushed?.records.has(filename) === true) {
       record = flushed.records.get(filename);
       if (flushed.sha256 !== null) {
-        // A fresh read of every monolithic form, compared with the bytes this run wrote: no need to parse them.
-        flushed.held ??= formsHold(dir, flushed.sha256, this.#options);
+        // Every form is still the file this run wrote (its inode, size and mtime, taken right after the renames).
+        flushed.held ??= this.#state
+          .read(label, subdir)
+          .then((state) => this.#state.unchanged(dir, state, stampedForms(this.#options)));
         if (!(await flushed.held)) record = undefined;
       }
       if (record !== undefined && this.#options.shards) {

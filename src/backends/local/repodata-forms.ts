@@ -130,11 +130,6 @@ export async function listIndex(
   return listing;
 }
 
-/** Do the forms on disk hold exactly the bytes whose sha256 is given (what this process wrote), every one of them? */
-export async function formsHold(dir: string, sha256: string, options: IndexOptions): Promise<boolean> {
-  return (await streamSha256(join(dir, FORMS.json), false)) === sha256 && (await formsAgree(dir, sha256, options));
-}
-
 export interface IndexUpdate {
   /** The new records that went in (by the monolithic index when it is written, else by the shards). */
   added: Map<string, RepodataRecord>;
@@ -147,6 +142,8 @@ export interface IndexUpdate {
   shardsWritten: number;
   /** The new shard index, and the shards it no longer names (for retention), when shards are on. */
   shards: ShardsWritten | null;
+  /** The `removed` list of the new repodata.json (null when none was written). */
+  removed: string[] | null;
 }
 
 /**
@@ -173,13 +170,15 @@ export async function updateIndex(
     bytesWritten: 0,
     shardsWritten: 0,
     shards: null,
+    removed: null,
   };
   const shardWriter = plan === null ? null : new ShardWriter(dir, subdir, tmpDir, plan);
   if (shardWriter !== null && plan?.kind === 'touched') update.added = await shardWriter.apply(changes);
   // The monolithic pass: always when the channel keeps repodata.json, and as the source of a shard rebuild.
   if (options.monolithic || plan?.kind === 'rebuild') {
     const current = options.monolithic && options.currentRepodata ? new CurrentRepodata(subdir) : null;
-    const observers: RecordObserver[] = [];
+    let removed: string[] = [];
+    const observers: RecordObserver[] = [{ record() {}, removed: (names) => (removed = names) }];
     if (current !== null) observers.push(current.observer());
     if (shardWriter !== null) observers.push(shardWriter.observer());
     const result = await rewriteIndex({
@@ -191,6 +190,7 @@ export async function updateIndex(
       observe: () => observers,
     });
     if (options.monolithic) {
+      update.removed = removed;
       update.added = result.added;
       update.sha256 = result.sha256;
       update.records = result.records;

@@ -37,8 +37,8 @@ export const NO_CHANGES: IndexChanges = { add: new Map(), drop: new Set(), remov
 
 /** Sees every record of the new index, in order, as the bytes written (a record's JSON object), and `removed`. */
 export interface RecordObserver {
-  /** `offset`: where the record's bytes start in the new repodata.json. */
-  record(section: Section, filename: string, bytes: Buffer, offset: number): void;
+  /** `keyAt`, `endAt`: where `"filename":{record}` starts and ends in the new repodata.json. */
+  record(section: Section, filename: string, bytes: Buffer, keyAt: number, endAt: number): void;
   removed?(names: string[]): void;
   /** Every top-level value but the two sections, as written. */
   value?(key: string, bytes: Buffer): void;
@@ -118,11 +118,12 @@ class Merger implements ScanSink {
   }
 
   #record(section: Section, filename: string, bytes: Buffer): void {
-    this.#put(`${this.#inSection++ === 0 ? '' : ','}${asciiString(filename)}:`);
-    const offset = this.#position;
+    if (this.#inSection++ > 0) this.#put(',');
+    const keyAt = this.#position;
+    this.#put(`${asciiString(filename)}:`);
     this.#put(bytes);
     this.records++;
-    for (const o of this.observe) o.record(section, filename, bytes, offset);
+    for (const o of this.observe) o.record(section, filename, bytes, keyAt, this.#position);
   }
 
   #emitNew(section: Section, filename: string, record: RepodataRecord): void {

@@ -18,6 +18,8 @@ export interface IndexState {
   stamps: Record<string, FileStamp | null>;
   /** sha256 of a shard the index no longer names → when it stopped naming it (ms since the epoch). */
   retired: Record<string, number>;
+  /** The `removed` list of repodata.json as forgegate last wrote it. */
+  removed?: string[];
 }
 
 const STATE_DIR = '.forgegate-state';
@@ -44,7 +46,9 @@ export class ShardState {
   async read(label: string, subdir: string): Promise<IndexState> {
     try {
       const doc = JSON.parse(await readFile(this.#path(label, subdir), 'utf8')) as Partial<IndexState>;
-      return { stamps: doc.stamps ?? {}, retired: doc.retired ?? {} };
+      const state: IndexState = { stamps: doc.stamps ?? {}, retired: doc.retired ?? {} };
+      if (Array.isArray(doc.removed)) state.removed = doc.removed.filter((n) => typeof n === 'string');
+      return state;
     } catch {
       return { stamps: {}, retired: {} };
     }
