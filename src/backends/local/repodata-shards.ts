@@ -9,7 +9,8 @@
 // with link(2) before the index that names them is renamed in, so a client never sees an index naming a missing
 // shard; a shard the index stops naming stays for `shardRetentionMs` (a client that read the old index may still
 // fetch it), then goes (shard-state.ts).
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { link, mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decode, encode } from '@msgpack/msgpack';
@@ -17,7 +18,7 @@ import { compress, DecompressStream } from 'zstd-napi';
 import { Readable } from 'node:stream';
 import { condaJson } from './conda-json.js';
 import { writeSynced } from './repodata-forms.js';
-import { parseChecked, RepodataError, type Section } from './repodata-scan.js';
+import { RepodataError, type Section } from './repodata-scan.js';
 import { sectionOf, type IndexChanges, type RecordObserver } from './repodata-write.js';
 import type { RepodataRecord } from './repodata.js';
 
@@ -199,13 +200,16 @@ export interface ShardsWritten {
 export class ShardWriter {
   #groups = new Map<string, Shard>();
   #removed: string[] = [];
+  #spill: Spill;
 
   constructor(
     readonly dir: string,
     readonly subdir: string,
     readonly tmpDir: string,
     readonly plan: ShardPlan,
-  ) {}
+  ) {
+    this.#spill = new Spill(tmpDir);
+  }
 
   #group(name: string): Shard {
     let g = this.#groups.get(name);
@@ -221,7 +225,7 @@ export class ShardWriter {
     return {
       record: (section: Section, filename: string, bytes: Buffer) => {
         if (this.plan.kind !== 'rebuild') return;
-        this.#group(nameOfFile(filename))[section].set(filename, parseChecked(bytes) as RepodataRecord);
+        this.#spill.add(nameOfFile(filename), section, filename, bytes);
       },
       removed: (names: string[]) => {
         this.#removed = names;
@@ -252,28 +256,41 @@ export class ShardWriter {
   /** Place every changed shard, write the new index to `tmpIndex`; the caller renames it in with the other forms. */
   async finish(tmpIndex: string, now = new Date()): Promise<ShardsWritten> {
     await mkdir(this.dir, { recursive: true });
-    if (this.plan.kind === 'rebuild') for (const fn of this.#removed) this.#group(nameOfFile(fn)).removed.add(fn);
     const old = this.plan.kind === 'touched' ? this.plan.index : null;
     const index: ShardIndex = { subdir: this.subdir, shards: new Map(old?.shards ?? []) };
     let bytes = 0;
     let shards = 0;
     const retired: string[] = [];
-    for (const [name, shard] of this.#groups) {
-      const before = index.shards.get(name);
-      if (shard.packages.size === 0 && shard['packages.conda'].size === 0 && shard.removed.size === 0) {
-        index.shards.delete(name);
-      } else {
-        const encoded = encodeShard(shard);
-        const placed = await placeShard(this.dir, this.tmpDir, encoded);
-        if (placed.placed) {
-          bytes += encoded.length;
-          shards++;
+    const place = async (groups: Map<string, Shard>): Promise<void> => {
+      for (const [name, shard] of groups) {
+        const before = index.shards.get(name);
+        if (shard.packages.size === 0 && shard['packages.conda'].size === 0 && shard.removed.size === 0) {
+          index.shards.delete(name);
+        } else {
+          const encoded = encodeShard(shard);
+          const placed = await placeShard(this.dir, this.tmpDir, encoded);
+          if (placed.placed) {
+            bytes += encoded.length;
+            shards++;
+          }
+          index.shards.set(name, placed.sha256);
         }
-        index.shards.set(name, placed.sha256);
+        const after = index.shards.get(name);
+        if (before !== undefined && before !== after) retired.push(before);
       }
-      const after = index.shards.get(name);
-      if (before !== undefined && before !== after) retired.push(before);
+    };
+    if (this.plan.kind === 'rebuild') {
+      const removed = new Map<string, string[]>();
+      for (const fn of this.#removed) removed.set(nameOfFile(fn), [...(removed.get(nameOfFile(fn)) ?? []), fn]);
+      // One bucket of names at a time: memory holds a 64th of the index.
+      for await (const groups of this.#spill.buckets()) {
+        for (const [name, shard] of groups) for (const fn of removed.get(name) ?? []) shard.removed.add(fn);
+        for (const name of groups.keys()) removed.delete(name);
+        await place(groups);
+      }
+      for (const [name, fns] of removed) this.#group(name).removed = new Set(fns);
     }
+    await place(this.#groups);
     if (this.plan.kind === 'rebuild') {
       // Names the new set lacks: their old shards retire too.
       const previous = await readShardIndex(this.dir).catch(() => null);
@@ -294,3 +311,73 @@ export class ShardWriter {
 }
 
 export const isShardFile = (name: string): boolean => SHARD_NAME.test(name);
+
+const BUCKETS = 64;
+const SPILL_BATCH = 1 << 20;
+
+/**
+ * Records of a rebuild, spilled to BUCKETS temp files by a hash of their name, so the shards are built one bucket
+ * at a time. One line per record: section flag, file name, record JSON (conda-index's compact form has no newline).
+ */
+class Spill {
+  #fds: (number | null)[] = new Array<number | null>(BUCKETS).fill(null);
+  #pending: Buffer[][] = Array.from({ length: BUCKETS }, () => []);
+  #sizes = new Array<number>(BUCKETS).fill(0);
+  #id = randomBytes(6).toString('hex');
+
+  constructor(readonly tmpDir: string) {}
+
+  #path(b: number): string {
+    return join(this.tmpDir, `${this.#id}.spill-${b}`);
+  }
+
+  #flush(b: number): void {
+    if (this.#pending[b]!.length === 0) return;
+    this.#fds[b] ??= openSync(this.#path(b), 'wx', 0o600);
+    writeSync(this.#fds[b], Buffer.concat(this.#pending[b]!));
+    this.#pending[b] = [];
+    this.#sizes[b] = 0;
+  }
+
+  add(name: string, section: Section, filename: string, bytes: Buffer): void {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
+    const b = (h >>> 0) % BUCKETS;
+    const head = Buffer.from(`${section === 'packages' ? 'p' : 'c'}\t${JSON.stringify(filename)}\t`, 'utf8');
+    this.#pending[b]!.push(head, bytes, NEWLINE);
+    this.#sizes[b]! += head.length + bytes.length + 1;
+    if (this.#sizes[b]! >= SPILL_BATCH) this.#flush(b);
+  }
+
+  /** Each bucket's records grouped by name; the bucket's file is gone once it is read. */
+  async *buckets(): AsyncGenerator<Map<string, Shard>> {
+    for (let b = 0; b < BUCKETS; b++) {
+      this.#flush(b);
+      const fd = this.#fds[b];
+      if (fd === null || fd === undefined) continue;
+      closeSync(fd);
+      this.#fds[b] = null;
+      const text = await readFile(this.#path(b), 'utf8');
+      await unlink(this.#path(b));
+      const groups = new Map<string, Shard>();
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        const tab = line.indexOf('\t', 2);
+        const filename = JSON.parse(line.slice(2, tab)) as string;
+        const name = nameOfFile(filename);
+        let g = groups.get(name);
+        if (g === undefined) {
+          g = { packages: new Map(), 'packages.conda': new Map(), removed: new Set() };
+          groups.set(name, g);
+        }
+        g[line[0] === 'p' ? 'packages' : 'packages.conda'].set(
+          filename,
+          JSON.parse(line.slice(tab + 1)) as RepodataRecord,
+        );
+      }
+      yield groups;
+    }
+  }
+}
+
+const NEWLINE = Buffer.from('\n');
