@@ -48,6 +48,7 @@ interface PendingIndex {
   label: string;
   subdir: string;
   records: Map<string, RepodataRecord>;
+  runExports: Map<string, Record<string, unknown>>;
   /** Rewrite even without new records: the forms on disk disagree (stale repodata.json.zst, a .bz2, …). */
   repair: boolean;
 }
@@ -229,13 +230,21 @@ export class LocalChannel implements TargetStore {
     const created = await copyFileAtomicNoClobber(copy.handle, dest, { tmpDir: this.#tmpDir });
     if (created === 'exists' && !sameDigests(await digestFile(dest), facts))
       return { kind: 'conflict', detail: 'another file appeared under this name' };
-    this.#pendingFor(label, subdir).records.set(filename, recordFor(facts));
+    const pending = this.#pendingFor(label, subdir);
+    pending.records.set(filename, recordFor(facts));
+    if (facts.runExports !== undefined) pending.runExports.set(filename, facts.runExports);
     return created === 'created' ? { kind: 'published' } : { kind: 'present' };
   }
 
   #pendingFor(label: string, subdir: string): PendingIndex {
     const key = `${label}\0${subdir}`;
-    const pending = this.#pending.get(key) ?? { label, subdir, records: new Map(), repair: false };
+    const pending = this.#pending.get(key) ?? {
+      label,
+      subdir,
+      records: new Map(),
+      runExports: new Map(),
+      repair: false,
+    };
     this.#pending.set(key, pending);
     return pending;
   }
@@ -293,7 +302,8 @@ export class LocalChannel implements TargetStore {
         : !existsSync(join(dir, SHARD_INDEX));
       const fresh = await this.#notIndexed(p);
       if (fresh.size > 0 || p.repair || missing) {
-        const update = await this.#update(p.label, p.subdir, { ...NO_CHANGES, add: fresh }, p.repair);
+        const changes = { ...NO_CHANGES, add: fresh, runExports: p.runExports };
+        const update = await this.#update(p.label, p.subdir, changes, p.repair);
         this.#flushed.set(key, { sha256: update.sha256, records: update.added, held: null });
         const seen = this.#indexed.get(key) ?? new Set<string>();
         for (const filename of update.added.keys()) seen.add(filename);

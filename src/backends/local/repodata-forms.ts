@@ -173,6 +173,7 @@ export async function updateIndex(
     removed: null,
   };
   const shardWriter = plan === null ? null : new ShardWriter(dir, subdir, tmpDir, plan);
+  if (shardWriter !== null && changes.runExports !== undefined) shardWriter.runExports = changes.runExports;
   if (shardWriter !== null && plan?.kind === 'touched') update.added = await shardWriter.apply(changes);
   // The monolithic pass: always when the channel keeps repodata.json, and as the source of a shard rebuild.
   if (options.monolithic || plan?.kind === 'rebuild') {

@@ -201,6 +201,8 @@ export class ShardWriter {
   #groups = new Map<string, Shard>();
   #removed: string[] = [];
   #spill: Spill;
+  /** run_exports of this update's new records, for a rebuild (a touched update takes them from its changes). */
+  runExports: ReadonlyMap<string, Record<string, unknown>> = new Map();
 
   constructor(
     readonly dir: string,
@@ -247,7 +249,10 @@ export class ShardWriter {
     for (const [fn, record] of changes.add) {
       const g = this.#groups.get(nameOfFile(fn));
       if (g === undefined || g[sectionOf(fn)].has(fn) || g.removed.has(fn)) continue;
-      g[sectionOf(fn)].set(fn, JSON.parse(condaJson(record)) as RepodataRecord);
+      const runExports = changes.runExports?.get(fn);
+      const shardRecord = JSON.parse(condaJson(record)) as RepodataRecord;
+      if (runExports !== undefined) shardRecord['run_exports'] = runExports;
+      g[sectionOf(fn)].set(fn, shardRecord);
       added.set(fn, record);
     }
     return added;
@@ -284,7 +289,11 @@ export class ShardWriter {
       for (const fn of this.#removed) removed.set(nameOfFile(fn), [...(removed.get(nameOfFile(fn)) ?? []), fn]);
       // One bucket of names at a time: memory holds a 64th of the index.
       for await (const groups of this.#spill.buckets()) {
-        for (const [name, shard] of groups) for (const fn of removed.get(name) ?? []) shard.removed.add(fn);
+        for (const [name, shard] of groups) {
+          for (const fn of removed.get(name) ?? []) shard.removed.add(fn);
+          for (const part of [shard.packages, shard['packages.conda']])
+            for (const [fn, r] of part) if (this.runExports.has(fn)) r['run_exports'] = this.runExports.get(fn);
+        }
         for (const name of groups.keys()) removed.delete(name);
         await place(groups);
       }

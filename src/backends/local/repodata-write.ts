@@ -31,6 +31,8 @@ export interface IndexChanges {
   drop: ReadonlySet<string>;
   /** File names to list in `removed` (conda's list of packages taken off the channel). */
   remove: ReadonlySet<string>;
+  /** The run_exports of new records whose package has them: shards list them, repodata.json does not. */
+  runExports?: ReadonlyMap<string, Record<string, unknown>>;
 }
 
 export const NO_CHANGES: IndexChanges = { add: new Map(), drop: new Set(), remove: new Set() };

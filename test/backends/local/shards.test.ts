@@ -26,6 +26,7 @@ let n = 0;
 interface Spec {
   name: string;
   version: string;
+  runExports?: object;
   depends?: string[];
   format?: 'conda' | 'tar.bz2';
   subdir?: string;
@@ -43,6 +44,7 @@ async function pkg(spec: Spec): Promise<{ copy: QuarantinedCopy; facts: Artifact
     format: spec.format ?? 'conda',
     depends: spec.depends ?? [],
     files: { [`share/${spec.name}`]: spec.version },
+    ...(spec.runExports ? { infoFiles: { 'run_exports.json': JSON.stringify(spec.runExports) } } : {}),
   });
   const check = await verifyArtifact(createReadStream(r.path), { filename: r.filename, subdir, size: r.digests.size });
   if (!check.ok) throw new Error(check.detail);
@@ -59,14 +61,24 @@ async function publishAll(channel: LocalChannel, specs: Spec[]): Promise<void> {
 
 type Records = Record<string, Record<string, unknown>>;
 
-/** Every record of every shard, by section, as repodata.json writes records (hex digests). */
-async function shardRecords(dir: string): Promise<{ packages: Records; 'packages.conda': Records }> {
+/**
+ * Every record of every shard, by section, as repodata.json writes records (hex digests), without the run_exports
+ * shards add (collected in `runExports`).
+ */
+async function shardRecords(
+  dir: string,
+  runExports: Records = {},
+): Promise<{ packages: Records; 'packages.conda': Records }> {
   const index = (await readShardIndex(dir))!;
   const out = { packages: {} as Records, 'packages.conda': {} as Records };
   for (const sha of index.shards.values()) {
     const shard = await readShard(dir, sha);
     for (const section of ['packages', 'packages.conda'] as const)
-      for (const [fn, r] of shard[section]) out[section][fn] = r;
+      for (const [fn, r] of shard[section]) {
+        const { run_exports: re, ...rest } = r;
+        if (re !== undefined) runExports[fn] = re as Record<string, unknown>;
+        out[section][fn] = rest;
+      }
   }
   return out;
 }
@@ -79,7 +91,7 @@ const SPECS: Spec[] = [
   { name: 'app', version: '1.0', depends: ['lib >=1,<2'] },
   { name: 'app', version: '2.0', depends: ['lib >=2'] },
   { name: 'lib', version: '1.0' },
-  { name: 'lib', version: '2.0' },
+  { name: 'lib', version: '2.0', runExports: { weak: ['lib >=2.0,<3'] } },
   { name: 'lib', version: '0.9', format: 'tar.bz2' },
   { name: 'tool', version: '0.1', depends: ['app'], subdir: 'noarch' },
 ];
@@ -92,7 +104,13 @@ describe('CEP 16 shards of a channel folder', () => {
     for (const subdir of ['linux-64', 'noarch']) {
       const dir = join(root, subdir);
       const json = JSON.parse(readFileSync(join(dir, 'repodata.json'), 'utf8')) as Record<string, Records>;
-      expect(await shardRecords(dir)).toEqual({ packages: json['packages'], 'packages.conda': json['packages.conda'] });
+      const runExports: Records = {};
+      expect(await shardRecords(dir, runExports)).toEqual({
+        packages: json['packages'],
+        'packages.conda': json['packages.conda'],
+      });
+      // The shards, like conda-index's, carry the run_exports of the packages that have them.
+      expect(runExports).toEqual(subdir === 'linux-64' ? { 'lib-2.0-h0_0.conda': { weak: ['lib >=2.0,<3'] } } : {});
       const index = (await readShardIndex(dir))!;
       expect(index.subdir).toBe(subdir);
       everyNamedShardExists(dir, index);
