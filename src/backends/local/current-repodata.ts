@@ -1,6 +1,7 @@
 // current_repodata.json as conda-index builds it (conda_index/index/current_repodata.py), from the records of the
-// new repodata.json as they stream past, without holding the index: per name, the bytes of the records of its newest
-// version so far, and for every other version only where its records are in the new text (read back if needed).
+// new repodata.json as they stream past, without holding them: per name and version, only where its records are in
+// the new text. At the end the kept records are read back from that text in file order, a few passes over those
+// records only, so memory holds positions and a set of file stems, never the records.
 //   1. per name, the newest version (conda's VersionOrder), every build of it ("name=version");
 //   2. for each dependency of those no kept record satisfies, the newest version of that name that does, every
 //      build of it (one round, as conda-index does);
@@ -8,31 +9,25 @@
 //   4. a .tar.bz2 with a .conda twin is left out (conda reads the .conda), and each kept .conda record gains
 //      `legacy_bz2_md5`, the md5 of its .tar.bz2 twin or null.
 // Every other top-level key of repodata.json is copied. Records keep the bytes repodata.json holds (legacy_bz2_md5
-// appended); the top level and the sections are in conda-index's sorted order.
+// appended) in its order (sorted by file name when repodata.json is); top-level keys are sorted.
 import type { FileHandle } from 'node:fs/promises';
 import { asciiString, compareCodePoints } from './conda-json.js';
-import { compareVersions, parseDependency, parseVersion, type Version } from './conda-version.js';
-import { parseChecked, type Section } from './repodata-scan.js';
+import { compareVersions, parseDependency, parseVersion, type Dependency, type Version } from './conda-version.js';
+import { parseChecked } from './repodata-scan.js';
 import type { RecordObserver } from './repodata-write.js';
 
-interface Item {
-  section: Section;
-  filename: string;
-  bytes: Buffer;
-}
-
-/** One version of one name: where its records are in the new repodata.json (key start and end, in pairs). */
+/** One version of one name: where its records are in the new repodata.json (`"filename":{…}` start and end). */
 interface Group {
-  text: string;
   version: Version;
   spans: number[];
 }
 
-interface NameState {
-  groups: Map<string, Group>;
-  top: Group | null;
-  /** The records of `top`, as bytes. */
-  topItems: Item[];
+/** A record read back: where it is, its file name and bytes (valid until the next read). */
+interface Read {
+  start: number;
+  end: number;
+  filename: string;
+  bytes: Buffer;
 }
 
 /** name, version, build of a conda file name (version and build hold no "-"). */
@@ -64,163 +59,186 @@ function sameOrPrefixed(v: Version, prefix: Version): boolean {
   return true;
 }
 
+const WINDOW = 4 << 20;
+
+/** Read `"filename":{…}` spans (start, end pairs in ascending order) of a file through one sliding window. */
+async function* readSpans(fh: FileHandle, spans: number[]): AsyncGenerator<Read> {
+  let start = 0;
+  let buf = Buffer.alloc(0);
+  for (let i = 0; i < spans.length; i += 2) {
+    const a = spans[i]!;
+    const b = spans[i + 1]!;
+    if (a < start || b > start + buf.length) {
+      buf = Buffer.allocUnsafe(Math.max(WINDOW, b - a));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, a);
+      buf = buf.subarray(0, bytesRead);
+      start = a;
+    }
+    const span = buf.subarray(a - start, b - start);
+    // The key ends at its first unescaped quote.
+    let q = 1;
+    while (span[q] !== 0x22) q += span[q] === 0x5c ? 2 : 1;
+    const filename = parseChecked(span.subarray(0, q + 1)) as string;
+    yield { start: a, end: b, filename, bytes: span.subarray(q + 2) };
+  }
+}
+
+/** The spans of some groups as start, end pairs sorted by start. */
+function sortedSpans(groups: Iterable<Group>): number[] {
+  const pairs: [number, number][] = [];
+  for (const g of groups) for (let i = 0; i < g.spans.length; i += 2) pairs.push([g.spans[i]!, g.spans[i + 1]!]);
+  pairs.sort((x, y) => x[0] - y[0]);
+  return pairs.flat();
+}
+
+const byVersion = (groups: Map<string, Group>): Group[] =>
+  [...groups.values()].sort((a, b) => compareVersions(b.version, a.version));
+
+const featured = (record: Record<string, unknown>): boolean =>
+  Boolean(record['features']) || Boolean(record['track_features']);
+
 export class CurrentRepodata {
-  #names = new Map<string, NameState>();
+  #names = new Map<string, Map<string, Group>>();
   #values = new Map<string, Buffer>();
 
   constructor(readonly subdir: string) {}
 
   observer(): RecordObserver {
     return {
-      record: (section, filename, bytes, keyAt, endAt) => {
+      record: (_section, filename, _bytes, keyAt, endAt) => {
         const parts = splitFilename(filename);
         if (parts === null) return;
-        let state = this.#names.get(parts[0]);
-        if (state === undefined) {
-          state = { groups: new Map(), top: null, topItems: [] };
-          this.#names.set(parts[0], state);
+        let groups = this.#names.get(parts[0]);
+        if (groups === undefined) {
+          groups = new Map();
+          this.#names.set(parts[0], groups);
         }
-        let group = state.groups.get(parts[1]);
+        let group = groups.get(parts[1]);
         if (group === undefined) {
           const version = parseVersion(parts[1]);
           if (version === null) return;
-          group = { text: parts[1], version, spans: [] };
-          state.groups.set(parts[1], group);
+          group = { version, spans: [] };
+          groups.set(parts[1], group);
         }
         group.spans.push(keyAt, endAt);
-        if (state.top === null || compareVersions(group.version, state.top.version) > 0) {
-          state.top = group;
-          state.topItems = [];
-        }
-        if (state.top === group) state.topItems.push({ section, filename, bytes });
       },
       value: (key, bytes) => {
-        this.#values.set(key, bytes);
+        this.#values.set(key, Buffer.from(bytes));
       },
     };
   }
 
-  /** The text, reading back from the new repodata.json (`json`) only records older than their name's newest. */
-  async text(json: FileHandle): Promise<Buffer> {
-    const readGroup = async (g: Group): Promise<Item[]> => {
-      const items: Item[] = [];
-      for (let i = 0; i < g.spans.length; i += 2) {
-        const buf = Buffer.allocUnsafe(g.spans[i + 1]! - g.spans[i]!);
-        await json.read(buf, 0, buf.length, g.spans[i]);
-        // `"filename":{record}` as this run wrote it: the key ends at its first unescaped quote.
-        let end = 1;
-        while (buf[end] !== 0x22) end += buf[end] === 0x5c ? 2 : 1;
-        const filename = parseChecked(buf.subarray(0, end + 1)) as string;
-        const bytes = buf.subarray(end + 2);
-        items.push({ section: filename.endsWith('.conda') ? 'packages.conda' : 'packages', filename, bytes });
-      }
-      return items;
-    };
-    const parsed = new Map<Buffer, Record<string, unknown>>();
-    const recordOf = (item: Item): Record<string, unknown> => {
-      let r = parsed.get(item.bytes);
-      if (r === undefined) {
-        r = parseChecked(item.bytes) as Record<string, unknown>;
-        parsed.set(item.bytes, r);
-      }
-      return r;
-    };
-    const sortedGroups = (s: NameState): Group[] =>
-      [...s.groups.values()].sort((a, b) => compareVersions(b.version, a.version));
-    // conda reads the .conda of a twin pair: a .tar.bz2 beside its .conda is no candidate.
-    const candidates = (items: Item[]): Item[] => {
-      const conda = new Set(items.filter((i) => i.section === 'packages.conda').map((i) => stem(i.filename)));
-      return items.filter((i) => i.section === 'packages.conda' || !conda.has(stem(i.filename)));
-    };
-    const kept = new Map<string, Map<string, Item>>(); // name -> filename -> item
-    const bz2Md5 = new Map<string, unknown>(); // stem -> md5 of a .tar.bz2 twin
-    const keepGroups = async (name: string, state: NameState, version: Version): Promise<void> => {
-      const into = kept.get(name) ?? new Map<string, Item>();
-      kept.set(name, into);
-      for (const g of state.groups.values()) {
-        if (!sameOrPrefixed(g.version, version)) continue;
-        const items = g === state.top ? state.topItems : await readGroup(g);
-        for (const i of items) if (i.section === 'packages') bz2Md5.set(stem(i.filename), recordOf(i)['md5'] ?? null);
-        for (const i of candidates(items)) into.set(i.filename, i);
-      }
+  /** Write the text to `out`, reading the kept records back from the new repodata.json (`json`); returns its size. */
+  async write(json: FileHandle, out: FileHandle): Promise<number> {
+    const kept = new Map<string, Set<Group>>();
+    const keep = (name: string, version: Version): void => {
+      const set = kept.get(name) ?? new Set<Group>();
+      kept.set(name, set);
+      for (const g of this.#names.get(name)?.values() ?? []) if (sameOrPrefixed(g.version, version)) set.add(g);
     };
     // 1. The newest version of each name.
-    for (const [name, state] of this.#names) if (state.top !== null) await keepGroups(name, state, state.top.version);
+    for (const [name, groups] of this.#names) keep(name, byVersion(groups)[0]!.version);
+    // What steps 2 and 3 need of the kept records: their dependencies, builds, and which carry features.
+    const builds = new Map<Group, string[]>();
+    const featuredNames = new Set<string>();
+    const specs = new Set<string>();
+    const learn = async (groups: Group[]): Promise<void> => {
+      const owner = new Map<number, Group>();
+      for (const g of groups) for (let i = 0; i < g.spans.length; i += 2) owner.set(g.spans[i]!, g);
+      for await (const r of readSpans(json, sortedSpans(groups))) {
+        const record = parseChecked(r.bytes) as Record<string, unknown>;
+        const [name, , build] = splitFilename(r.filename)!;
+        const g = owner.get(r.start)!;
+        builds.set(g, [...(builds.get(g) ?? []), build]);
+        if (featured(record)) featuredNames.add(name);
+        if (Array.isArray(record['depends']))
+          for (const d of record['depends']) if (typeof d === 'string') specs.add(d);
+      }
+    };
+    await learn([...kept.values()].flatMap((set) => [...set]));
     // 2. Dependencies nothing kept satisfies: the newest version that does, every build of it.
-    const seen = new Set<string>();
-    const first = [...kept.values()].flatMap((m) => [...m.values()]);
-    for (const item of first) {
-      const depends = recordOf(item)['depends'];
-      if (!Array.isArray(depends)) continue;
-      for (const spec of depends) {
-        if (typeof spec !== 'string' || seen.has(spec)) continue;
-        seen.add(spec);
-        const dep = parseDependency(spec);
-        const state = dep === null ? undefined : this.#names.get(dep.name);
-        if (dep === null || state === undefined) continue;
-        const satisfies = (i: Item): boolean => {
-          const p = splitFilename(i.filename);
-          const v = p === null ? null : parseVersion(p[1]);
-          return v !== null && dep.version(v) && dep.build(p![2]);
-        };
-        if ([...(kept.get(dep.name)?.values() ?? [])].some(satisfies)) continue;
-        for (const g of sortedGroups(state)) {
-          if (!dep.version(g.version)) continue;
-          const items = g === state.top ? state.topItems : await readGroup(g);
-          if (candidates(items).some(satisfies)) {
-            await keepGroups(dep.name, state, g.version);
-            break;
-          }
+    const satisfied = (dep: Dependency, g: Group): boolean =>
+      dep.version(g.version) && (builds.get(g) ?? []).some((b) => dep.build(b));
+    for (const spec of specs) {
+      const dep = parseDependency(spec);
+      const groups = dep === null ? undefined : this.#names.get(dep.name);
+      if (dep === null || groups === undefined) continue;
+      if ([...(kept.get(dep.name) ?? [])].some((g) => satisfied(dep, g))) continue;
+      for (const g of byVersion(groups)) {
+        if (!dep.version(g.version)) continue;
+        if (!builds.has(g)) await learn([g]);
+        if (satisfied(dep, g)) {
+          keep(dep.name, g.version);
+          break;
         }
       }
     }
-    // 3. Names with features: their newest version without features too.
-    const featured = (i: Item): boolean => Boolean(recordOf(i)['features']) || Boolean(recordOf(i)['track_features']);
-    for (const [name, items] of kept) {
-      const list = [...items.values()];
-      if (!list.some(featured)) continue;
-      const state = this.#names.get(name)!;
-      const latest = state.top!.version;
-      search: for (const g of sortedGroups(state)) {
+    // 3. Names with features: their newest version without features too (rare: read record by record).
+    for (const name of featuredNames) {
+      const groups = byVersion(this.#names.get(name)!);
+      const latest = groups[0]!.version;
+      search: for (const g of groups) {
         if (compareVersions(g.version, latest) > 0) continue;
-        for (const i of candidates(g === state.top ? state.topItems : await readGroup(g))) {
-          if (!featured(i)) {
-            items.set(i.filename, i);
+        for await (const r of readSpans(json, sortedSpans([g]))) {
+          if (!featured(parseChecked(r.bytes) as Record<string, unknown>)) {
+            kept.get(name)!.add({ version: g.version, spans: [r.start, r.end] });
             break search;
           }
         }
       }
     }
-    // 4. The text: sorted keys at the top and in each section, legacy_bz2_md5 on each .conda record.
-    const sections: Record<Section, Item[]> = { packages: [], 'packages.conda': [] };
-    for (const items of kept.values()) for (const i of items.values()) sections[i.section].push(i);
-    const values = new Map<string, Buffer>(this.#values);
-    const pieces: Buffer[] = [];
-    const put = (s: string | Buffer): number => pieces.push(typeof s === 'string' ? Buffer.from(s, 'latin1') : s);
-    const keys = [...new Set([...values.keys(), 'packages', 'packages.conda'])].sort(compareCodePoints);
-    keys.forEach((key, k) => {
-      put(`${k === 0 ? '{' : ','}${asciiString(key)}:`);
-      if (key !== 'packages' && key !== 'packages.conda') {
-        put(values.get(key)!);
-        return;
+    // 4. Which .tar.bz2 have a kept .conda twin (left out, their md5 kept), then the text, a section at a time.
+    const spans = sortedSpans([...kept.values()].flatMap((set) => [...set]));
+    const condaStems = new Set<string>();
+    const bz2Md5 = new Map<string, string | null>();
+    for await (const r of readSpans(json, spans)) {
+      if (r.filename.endsWith('.conda')) {
+        condaStems.add(stem(r.filename));
+        continue;
       }
-      put('{');
-      sections[key]
-        .sort((a, b) => compareCodePoints(a.filename, b.filename))
-        .forEach((i, j) => {
-          put(`${j === 0 ? '' : ','}${asciiString(i.filename)}:`);
-          if (key === 'packages') {
-            put(i.bytes);
-            return;
-          }
-          const md5 = bz2Md5.get(stem(i.filename));
-          const legacy = `"legacy_bz2_md5":${typeof md5 === 'string' ? asciiString(md5) : 'null'}}`;
-          put(i.bytes.subarray(0, i.bytes.length - 1));
-          put(i.bytes.length > 2 ? `,${legacy}` : legacy);
-        });
-      put('}');
-    });
-    put('}');
-    return Buffer.concat(pieces);
+      const md5 = (parseChecked(r.bytes) as Record<string, unknown>)['md5'];
+      bz2Md5.set(stem(r.filename), typeof md5 === 'string' ? md5 : null);
+    }
+    let pieces: Buffer[] = [];
+    let pending = 0;
+    let written = 0;
+    const put = async (s: string | Buffer, last = false): Promise<void> => {
+      const b = typeof s === 'string' ? Buffer.from(s, 'latin1') : Buffer.from(s);
+      pieces.push(b);
+      pending += b.length;
+      if (pending < 1 << 20 && !last) return;
+      const chunk = Buffer.concat(pieces);
+      pieces = [];
+      pending = 0;
+      written += chunk.length;
+      await out.write(chunk);
+    };
+    const keys = [...new Set([...this.#values.keys(), 'packages', 'packages.conda'])].sort(compareCodePoints);
+    for (const [k, key] of keys.entries()) {
+      await put(`${k === 0 ? '{' : ','}${asciiString(key)}:`);
+      if (key !== 'packages' && key !== 'packages.conda') {
+        await put(this.#values.get(key)!);
+        continue;
+      }
+      await put('{');
+      let first = true;
+      for await (const r of readSpans(json, spans)) {
+        const conda = r.filename.endsWith('.conda');
+        if (conda !== (key === 'packages.conda') || (!conda && condaStems.has(stem(r.filename)))) continue;
+        await put(`${first ? '' : ','}${asciiString(r.filename)}:`);
+        first = false;
+        if (!conda) {
+          await put(r.bytes);
+          continue;
+        }
+        const md5 = bz2Md5.get(stem(r.filename));
+        const legacy = `"legacy_bz2_md5":${md5 === undefined || md5 === null ? 'null' : asciiString(md5)}}`;
+        await put(r.bytes.subarray(0, r.bytes.length - 1));
+        await put(r.bytes.length > 2 ? `,${legacy}` : legacy);
+      }
+      await put('}');
+    }
+    await put('}', true);
+    return written;
   }
 }

@@ -199,9 +199,14 @@ export async function updateIndex(
       journal.renames.push([temp(FORMS.zst), join(dir, FORMS.zst)]);
       if (current !== null) {
         const fh = await open(temp(FORMS.json), constants.O_RDONLY);
-        const text = await current.text(fh).finally(() => fh.close());
-        await writeSynced(temp(FORMS.current), text);
-        update.bytesWritten += text.length;
+        const out = await open(temp(FORMS.current), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+        try {
+          update.bytesWritten += await current.write(fh, out);
+          await out.sync();
+        } finally {
+          await fh.close();
+          await out.close();
+        }
         journal.renames.push([temp(FORMS.current), join(dir, FORMS.current)]);
       }
     }
