@@ -253,6 +253,11 @@ describe('the scanner refuses, with the rule and the byte offset', () => {
     ['a section that is not an object', '{"packages":[]}', 'scan.section'],
     ['a record that is not an object', '{"packages.conda":{"a-1-0.conda":"x"}}', 'scan.section'],
     ['a file name listed twice', '{"packages":{"a-1-0.tar.bz2":{},"a-1-0.tar.bz2":{}}}', 'scan.duplicate'],
+    [
+      'a file name listed twice in an unsorted section',
+      '{"packages":{"b-1-0.tar.bz2":{},"a-1-0.tar.bz2":{},"b-1-0.tar.bz2":{}}}',
+      'scan.duplicate',
+    ],
     ['a top-level key twice', '{"removed":[],"removed":[]}', 'scan.duplicate'],
     ['a bad literal', '{"packages":{"a-1-0.tar.bz2":{"x":tru}}}', 'scan.json'],
     ['a bad number', '{"packages":{"a-1-0.tar.bz2":{"x":01}}}', 'scan.json'],
