@@ -105,7 +105,7 @@ class NameHashes {
       h2 = Math.imul(h2 ^ c, 0x5bd1e995) ^ (h2 >>> 15);
     }
     h1 >>>= 0;
-    h2 = (h2 >>> 0) | 1; // never 0: 0,0 marks an empty slot
+    h2 = (h2 | 1) >>> 0; // never 0, which marks an empty slot
     if (this.#count * 4 >= this.#table.length) this.#grow();
     return this.#insert(this.#table, h1, h2);
   }
