@@ -30,12 +30,13 @@ import {
   type IndexOptions,
   type IndexUpdate,
 } from './repodata-forms.js';
-import { NO_CHANGES, type IndexChanges } from './repodata-write.js';
+import { NO_CHANGES, sectionOf, type IndexChanges } from './repodata-write.js';
 import {
   nameOfFile,
   readShard,
   readShardIndex,
   SHARD_INDEX,
+  type Shard,
   type ShardIndex,
   type ShardPlan,
 } from './repodata-shards.js';
@@ -74,7 +75,14 @@ export class LocalChannel implements TargetStore {
   /** What flush() wrote per index: the sha256 of its bytes and the records it added (for confirmations). */
   #flushed = new Map<
     string,
-    { sha256: string | null; records: Map<string, RepodataRecord>; held: Promise<boolean> | null }
+    {
+      sha256: string | null;
+      records: Map<string, RepodataRecord>;
+      held: Promise<boolean> | null;
+      /** The shard index and the shards as clients fetch them now, each read once for the run's confirmations. */
+      shardIndex?: Promise<ShardIndex | null>;
+      shards: Map<string, Promise<Shard>>;
+    }
   >();
   /** Per index, the focused names list() found in it (and what flush() added since): a flush skips them. */
   #indexed = new Map<string, Set<string>>();
@@ -304,7 +312,7 @@ export class LocalChannel implements TargetStore {
       if (fresh.size > 0 || p.repair || missing) {
         const changes = { ...NO_CHANGES, add: fresh, runExports: p.runExports };
         const update = await this.#update(p.label, p.subdir, changes, p.repair);
-        this.#flushed.set(key, { sha256: update.sha256, records: update.added, held: null });
+        this.#flushed.set(key, { sha256: update.sha256, records: update.added, held: null, shards: new Map() });
         const seen = this.#indexed.get(key) ?? new Set<string>();
         for (const filename of update.added.keys()) seen.add(filename);
         this.#indexed.set(key, seen);
@@ -376,8 +384,16 @@ export class LocalChannel implements TargetStore {
         if (!(await flushed.held)) record = undefined;
       }
       if (record !== undefined && this.#options.shards) {
-        // The shard clients read names the same bytes.
-        const sharded = await this.#recordOf(label, subdir, filename, 'shards');
+        // The shard clients read names the same bytes (each shard read once for every confirmation of the run).
+        flushed.shardIndex ??= readShardIndex(dir);
+        const sha = (await flushed.shardIndex)?.shards.get(nameOfFile(filename));
+        let shard = sha === undefined ? undefined : flushed.shards.get(sha);
+        if (sha !== undefined && shard === undefined) {
+          shard = readShard(dir, sha);
+          flushed.shards.set(sha, shard);
+        }
+        const part = shard === undefined ? undefined : (await shard)[sectionOf(filename)];
+        const sharded = part?.get(filename);
         if (sharded === undefined || !sameDigests(sharded, record)) record = undefined;
       }
     } else {
