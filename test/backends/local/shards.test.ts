@@ -16,7 +16,8 @@ import {
 } from '../../../src/backends/local/repodata-shards.js';
 import { verifyArtifact } from '../../../src/conda/verify-artifact.js';
 import { writeCondaPackage } from '../../../src/conda/package-writer.js';
-import type { ArtifactFacts, QuarantinedCopy } from '../../../src/model.js';
+import type { ArtifactFacts } from '../../../src/model.js';
+import type { QuarantinedCopy } from '../../../src/ports/quarantine.js';
 import { serveDirectory } from '../../helpers/channel-server.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-shards-'));
