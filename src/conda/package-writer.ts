@@ -27,6 +27,8 @@ export interface PackageSpec {
   extraEntries?: TarEntry[];
   /** Override or add info/index.json fields (null deletes one). */
   indexOverrides?: Record<string, unknown>;
+  /** Other info/ files (e.g. `run_exports.json`), name under info/ → content. */
+  infoFiles?: Record<string, string>;
   /** ms; fixed by default so the bytes are reproducible. */
   timestamp?: number;
   /** zstd level for .conda parts (default 19, as conda-build uses); benchmarks build thousands with 1. */
@@ -95,6 +97,11 @@ function infoEntries(spec: PackageSpec, payload: TarEntry[]): TarEntry[] {
     },
     { name: 'info/paths.json', type: 'file', content: `${JSON.stringify({ paths, paths_version: 1 }, null, 2)}\n` },
     { name: 'info/files', type: 'file', content: `${files.join('\n')}\n` },
+    ...Object.entries(spec.infoFiles ?? {}).map(([name, content]): TarEntry => ({
+      name: `info/${name}`,
+      type: 'file',
+      content,
+    })),
   ];
 }
 

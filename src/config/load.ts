@@ -9,7 +9,9 @@ import { parseSize } from '../util/size.js';
 import { parseDuration } from '../util/time.js';
 import { folderPlaces, placeOverlaps } from './places.js';
 import {
+  DEFAULT_CHANNEL_INDEX,
   DEFAULT_POLICY,
+  type ChannelIndexConfig,
   type Config,
   type Policy,
   type ReportsConfig,
@@ -55,14 +57,46 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HTTP_URL = /^https?:\/\/[^\s/]+(?:\/[^\s]*)?$/;
 const GH_REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
+/** target.store.index: { monolithic, currentRepodata, shards, shardRetention }, each optional. */
+function channelIndex(v: unknown, p: Problems): ChannelIndexConfig {
+  const path = 'target.store.index';
+  if (!isObj(v)) {
+    p.add(path, '{ monolithic, currentRepodata, shards, shardRetention }', v);
+    return DEFAULT_CHANNEL_INDEX;
+  }
+  unknownKeys(v, ['monolithic', 'currentRepodata', 'shards', 'shardRetention'], path, p);
+  const flag = (key: 'monolithic' | 'currentRepodata' | 'shards'): boolean => {
+    if (v[key] === undefined) return DEFAULT_CHANNEL_INDEX[key];
+    if (typeof v[key] !== 'boolean') p.add(`${path}.${key}`, 'true or false', v[key]);
+    return v[key] === true;
+  };
+  const index = {
+    ...DEFAULT_CHANNEL_INDEX,
+    monolithic: flag('monolithic'),
+    currentRepodata: flag('currentRepodata'),
+    shards: flag('shards'),
+  };
+  if (v['shardRetention'] !== undefined) {
+    const ms = typeof v['shardRetention'] === 'string' ? parseDuration(v['shardRetention']) : null;
+    if (ms === null) p.add(`${path}.shardRetention`, 'a duration such as 1h or 7d', v['shardRetention']);
+    index.shardRetentionMs = ms ?? DEFAULT_CHANNEL_INDEX.shardRetentionMs;
+  }
+  if (!index.monolithic && !index.shards) p.add(path, 'monolithic or shards (a channel needs an index)', v);
+  return index;
+}
+
 function store(v: unknown, path: string, base: string, p: Problems): StoreConfig {
   if (!isObj(v)) {
     p.add(path, '{ type: directory, path } or { type: anaconda, owner, url, tokenEnv }', v);
     return { type: 'directory', path: '' };
   }
   if (v['type'] === 'directory') {
-    unknownKeys(v, ['type', 'path'], path, p);
-    return { type: 'directory', path: resolve(base, str(v, 'path', path, p, { expected: 'a folder path' })) };
+    // Only the target is a channel with an index to write.
+    unknownKeys(v, path === 'target.store' ? ['type', 'path', 'index'] : ['type', 'path'], path, p);
+    const dir = resolve(base, str(v, 'path', path, p, { expected: 'a folder path' }));
+    // Without `index`, the channel writes the default forms (LocalChannel applies DEFAULT_CHANNEL_INDEX).
+    if (path !== 'target.store' || v['index'] === undefined) return { type: 'directory', path: dir };
+    return { type: 'directory', path: dir, index: channelIndex(v['index'], p) };
   }
   if (v['type'] === 'anaconda') {
     unknownKeys(v, ['type', 'owner', 'url', 'tokenEnv'], path, p);

@@ -2,7 +2,23 @@
 import { DEFAULT_UNPACK_LIMITS } from '../conda/limits.js';
 
 export type StoreConfig =
-  { type: 'directory'; path: string } | { type: 'anaconda'; owner: string; url: string; tokenEnv: string };
+  | { type: 'directory'; path: string; index?: ChannelIndexConfig }
+  | { type: 'anaconda'; owner: string; url: string; tokenEnv: string };
+
+/** target.store.index for a channel folder: which index forms it writes (backends/local/repodata-forms.ts). */
+export interface ChannelIndexConfig {
+  monolithic: boolean;
+  currentRepodata: boolean;
+  shards: boolean;
+  shardRetentionMs: number;
+}
+
+export const DEFAULT_CHANNEL_INDEX: ChannelIndexConfig = {
+  monolithic: true,
+  currentRepodata: true,
+  shards: true,
+  shardRetentionMs: 7 * 86_400_000,
+};
 
 export type RegistrySourceConfig =
   | { type: 'directory'; path: string }

@@ -51,7 +51,7 @@ export function createStores(config: Config, deps: StoreDeps): Stores {
     return {
       staging: new DirectoryStaging(staging.path),
       quarantine: new LocalQuarantine(quarantine.path),
-      target: new LocalChannel(target.path),
+      target: new LocalChannel(target.path, target.index),
       close: async () => {},
     };
   }
