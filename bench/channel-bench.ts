@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compress } from 'zstd-napi';
-import { Sandbox } from '../src/demo/sandbox.js';
+import { Sandbox } from '../test/helpers/sandbox.js';
 import { DATA_DIR } from '../test/helpers/paths.js';
 
 interface Sample {
