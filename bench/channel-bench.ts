@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { compress } from 'zstd-napi';
 import { condaJson } from '../src/backends/local/conda-json.js';
-import { Sandbox } from '../src/demo/sandbox.js';
+import { Sandbox } from '../test/helpers/sandbox.js';
 import { DATA_DIR } from '../test/helpers/paths.js';
 
 interface Sample {

@@ -25,8 +25,8 @@ describe('target.store.index', () => {
   it('defaults to repodata.json, current_repodata.json and shards kept 7 days', () => {
     const { config, errors } = validateConfig(doc(), join('/x', 'c.yml'));
     expect(errors).toEqual([]);
-    expect(config.target.store).toEqual({ type: 'directory', path: '/x/channel' }); // LocalChannel's defaults apply
-    expect(validateConfig(doc({}), '/x/c.yml').config.target.store).toMatchObject({ index: DEFAULT_CHANNEL_INDEX });
+    expect(config?.target.store).toEqual({ type: 'directory', path: '/x/channel' }); // LocalChannel's defaults apply
+    expect(validateConfig(doc({}), '/x/c.yml').config?.target.store).toMatchObject({ index: DEFAULT_CHANNEL_INDEX });
     expect(DEFAULT_CHANNEL_INDEX).toEqual({
       monolithic: true,
       currentRepodata: true,
@@ -37,11 +37,11 @@ describe('target.store.index', () => {
 
   it('reads each key, and names a bad value or a channel with no index at all', () => {
     const index = { monolithic: false, currentRepodata: false, shards: true, shardRetention: '1h' };
-    expect(validateConfig(doc(index), '/x/c.yml').config.target.store).toMatchObject({
+    expect(validateConfig(doc(index), '/x/c.yml').config?.target.store).toMatchObject({
       index: { monolithic: false, currentRepodata: false, shards: true, shardRetentionMs: 3_600_000 },
     });
     expect(validateConfig(doc({ shards: 'yes', shardRetention: 'soon', extra: 1 }), '/x/c.yml').errors).toEqual([
-      expect.stringMatching(/^target\.store\.index\.extra: expected no such key/),
+      expect.stringMatching(/^target\.store\.index\.extra: unknown key; target\.store\.index takes monolithic/),
       expect.stringMatching(/^target\.store\.index\.shards: expected true or false/),
       expect.stringMatching(/^target\.store\.index\.shardRetention: expected a duration/),
     ]);
@@ -54,7 +54,7 @@ describe('target.store.index', () => {
     const d = doc();
     (d['staging'] as { store: Record<string, unknown> }).store['index'] = { shards: false };
     expect(validateConfig(d, '/x/c.yml').errors).toEqual([
-      expect.stringMatching(/^staging\.store\.index: expected no such key/),
+      expect.stringMatching(/^staging\.store\.index: unknown key here: index belongs under target\.store/),
     ]);
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { simpleSolve } from '@conda-org/rattler';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compress, decompress } from 'zstd-napi';
-import { Sandbox } from '../../src/demo/sandbox.js';
+import { Sandbox } from '../helpers/sandbox.js';
 import { channelState } from '../helpers/channel-state.js';
 import { serveDirectory } from '../helpers/channel-server.js';
 import { runCli } from '../helpers/cli.js';

@@ -9,7 +9,7 @@ import { AnacondaHttp } from '../../../src/backends/anaconda/http.js';
 import { AnacondaQuarantine } from '../../../src/backends/anaconda/quarantine.js';
 import { AnacondaStaging } from '../../../src/backends/anaconda/staging.js';
 import { AnacondaTarget } from '../../../src/backends/anaconda/target.js';
-import { writeCondaPackage } from '../../../src/conda/package-writer.js';
+import { writeCondaPackage } from '../../helpers/packages.js';
 import { verifyArtifact } from '../../../src/conda/verify-artifact.js';
 import type { ArtifactFacts, Digests } from '../../../src/model.js';
 import type { QuarantinedCopy } from '../../../src/ports/quarantine.js';

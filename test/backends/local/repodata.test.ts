@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FILTERED_INDEX_KEYS, recordFor } from '../../../src/backends/local/repodata.js';
 import { verifyArtifactFile } from '../../../src/cli/artifact-file.js';
-import { writeCondaPackage } from '../../../src/conda/package-writer.js';
+import { writeCondaPackage } from '../../helpers/packages.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-repodata-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
