@@ -40,8 +40,25 @@ export class RunRecord {
 
   /** What applying learnt, as it happens (the applier's FactSink). */
   readonly fact = (f: ApplyFact): void => {
-    if (f.kind === 'publication') this.#ledger.recordPublication({ ...f, runId: this.runId });
-    else this.#ledger.recordVerifyFailure(f.identity, f.subdir, f.filename, f.reason, f.detail, f.at);
+    if (f.kind === 'publication') {
+      // The table and the hash-chained log together: a publication is logged once, when it is first recorded.
+      this.#ledger.transaction(() => {
+        if (!this.#ledger.recordPublication({ ...f, runId: this.runId })) return;
+        this.#ledger.recordLogEntry({
+          kind: 'publish',
+          subdir: f.subdir,
+          filename: f.filename,
+          labels: [f.label],
+          from: [],
+          sha256: f.digests.sha256,
+          md5: f.digests.md5,
+          size: f.digests.size,
+          uploadedAt: f.uploadedAt,
+          evidence: `${f.feedstock}: ${f.evidence}`,
+          at: f.at,
+        });
+      });
+    } else this.#ledger.recordVerifyFailure(f.identity, f.subdir, f.filename, f.reason, f.detail, f.at);
   };
 
   /**
@@ -111,10 +128,30 @@ export class RunRecord {
   }
 }
 
-/** An administrator's action on the channel (a yank), for history and audits. */
+/**
+ * An administrator's action on the channel (a yank), for history and audits: in the admin table and, as a move from
+ * `from` to `to`, in the publication log (with the bytes the gate published under that name, where it did).
+ */
 export function recordAdminAction(
   ledger: Ledger,
   action: { action: 'yank'; subdir: string; filename: string; detail: string; at: string },
+  move: { from: string[]; to: string; reason: string },
 ): void {
-  ledger.recordAdminAction(action);
+  ledger.transaction(() => {
+    ledger.recordAdminAction(action);
+    const published = ledger.lastPublishEntry(action.subdir, action.filename);
+    ledger.recordLogEntry({
+      kind: 'yank',
+      subdir: action.subdir,
+      filename: action.filename,
+      labels: [move.to],
+      from: move.from,
+      sha256: published?.sha256 ?? null,
+      md5: published?.md5 ?? null,
+      size: published?.size ?? null,
+      uploadedAt: null,
+      evidence: `admin yank: ${move.reason}`,
+      at: action.at,
+    });
+  });
 }
