@@ -231,6 +231,14 @@ export class Ledger {
     }>;
   }
 
+  /** The hash of log entry `seq`, or null when the log has none. */
+  logHashAt(seq: number): string | null {
+    if (!this.has('publication_log_v1')) return null;
+    const row = this.#db.prepare('SELECT hash FROM publication_log_v1 WHERE seq = ?').get(seq) as
+      { hash: string } | undefined;
+    return row?.hash ?? null;
+  }
+
   /** The latest publish entry of one file, for what a yank moved (null: the gate never published it). */
   lastPublishEntry(subdir: string, filename: string): LoggedEntry | null {
     if (!this.has('publication_log_v1')) return null;

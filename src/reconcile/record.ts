@@ -2,6 +2,7 @@
 // learnt as it happened (publications before their staged copies go, verdicts on bytes), each item's outcome in one
 // transaction, what reports were delivered, and how the run ended. Everything else only reads the ledger.
 import type { ApplyFact, ItemResult } from '../apply/outcome.js';
+import type { Finding } from '../audit/findings.js';
 import type { Ledger, ReportedRow } from '../ledger/ledger.js';
 import { artifactKey, uploadIdentity } from '../plan/identity.js';
 import type { StagedIndex } from '../plan/staged-index.js';
@@ -154,4 +155,19 @@ export function recordAdminAction(
       at: action.at,
     });
   });
+}
+
+/** What audits reported before (reports_v1, keyed by finding), and where a delivered finding is remembered. */
+export function auditMemory(ledger: Ledger): {
+  wasReported(key: string): boolean;
+  reported(key: string, f: Finding, at: string): void;
+} {
+  return {
+    wasReported: (key) => ledger.wasReported(key),
+    reported: (key, f, at) =>
+      ledger.markReported(
+        { key, feedstock: null, commit: null, subdir: f.subdir, filename: f.filename, reason: f.code },
+        at,
+      ),
+  };
 }

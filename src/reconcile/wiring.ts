@@ -11,6 +11,7 @@ import { GitHubReports } from '../backends/github/reports.js';
 import { DirectoryOutbox } from '../backends/local/directory-outbox.js';
 import { DirectoryRegistry } from '../backends/local/directory-registry.js';
 import { DirectoryStaging } from '../backends/local/directory-staging.js';
+import { FolderInventory } from '../backends/local/channel-inventory.js';
 import { LocalChannel } from '../backends/local/local-channel.js';
 import { LocalQuarantine } from '../backends/local/local-quarantine.js';
 import type { Config, RegistrySourceConfig, ReportsConfig, StoreConfig } from '../config/types.js';
@@ -19,6 +20,7 @@ import { reconcilerRunUrl } from '../reports/run-link.js';
 import type { RegistrySource } from '../ports/registry.js';
 import type { ReportSink } from '../ports/reports.js';
 import type { Stores } from '../ports/stores.js';
+import type { ChannelInventory } from '../ports/inventory.js';
 
 export interface StoreDeps {
   env: NodeJS.ProcessEnv;
@@ -71,6 +73,18 @@ export function createStores(config: Config, deps: StoreDeps): Stores {
         close: () => agent.close(),
       };
     }
+  }
+}
+
+/** The target channel's inventory, for `forgegate audit` (reads only; a missing token means anonymous reads). */
+export function createInventory(config: Config, _deps: StoreDeps): ChannelInventory {
+  switch (config.storeType) {
+    case 'directory':
+      return new FolderInventory(config.target.store.path);
+    case 'anaconda':
+      throw new ForgegateError('FG_USAGE', 'audit of an anaconda.org channel is not available yet', {
+        fix: 'Audit a folder channel.',
+      });
   }
 }
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { chainAfter, type LogEntry } from '../../src/audit/chain.js';
 import { Sandbox } from '../helpers/sandbox.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -109,5 +110,36 @@ describe('publication log', () => {
     expect(logEntries(sb)).toEqual([
       expect.objectContaining({ seq: 1, kind: 'publish', filename, uploadedAt: null, evidence: null }),
     ]);
+  });
+
+  it('a ledger rewritten whole (every hash recomputed) no longer holds the manifest kept elsewhere', async () => {
+    const { sb } = await published('rewritten');
+    const manifest = join(work, 'm4.jsonl');
+    expect((await runCli(['audit', 'manifest', '--config', sb.configPath, '--out', manifest])).code).toBe(0);
+    const db = new Database(sb.ledgerPath);
+    try {
+      // Whoever holds the ledger file forges a consistent chain: entry 1 with another upload time, re-hashed.
+      const row = db.prepare('SELECT entry FROM publication_log_v1 WHERE seq = 1').get() as { entry: string };
+      const { seq: _s, prev: _p, hash: _h, ...rest } = JSON.parse(row.entry) as Record<string, unknown>;
+      const forged = chainAfter(null, {
+        ...(rest as unknown as Omit<LogEntry, 'seq' | 'prev'>),
+        uploadedAt: '2030-01-01T00:00:00.000Z',
+      });
+      db.exec('DROP TRIGGER publication_log_v1_no_update');
+      db.prepare('UPDATE publication_log_v1 SET entry = ?, hash = ? WHERE seq = 1').run(
+        JSON.stringify(forged),
+        forged.hash,
+      );
+    } finally {
+      db.close();
+    }
+    // The forged ledger verifies on its own...
+    expect((await runCli(['audit', 'manifest', '--config', sb.configPath, '--out', join(work, 'm5.jsonl')])).code).toBe(
+      0,
+    );
+    // ...but not against the manifest kept where the channel token cannot write.
+    const r = await runCli(['audit', '--config', sb.configPath, '--manifest', manifest, '--no-report']);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/FG_AUDIT_TAMPERED.*does not contain the manifest/);
   });
 });

@@ -130,6 +130,33 @@ export async function listIndex(
   return listing;
 }
 
+/**
+ * For an audit: every record's digests, streamed to `onRecord` (nothing else becomes an object), and whether the
+ * repodata.json.zst clients fetch first holds the same bytes (or is absent). Throws RepodataError on hostile text.
+ */
+export async function scanIndexDigests(
+  dir: string,
+  subdir: string,
+  onRecord: (filename: string, record: Record<string, unknown>) => void,
+): Promise<{ present: boolean; zstAgrees: boolean }> {
+  const sink: ScanSink = {
+    value() {},
+    sectionStart() {},
+    sectionEnd() {},
+    record(_section: Section, filename, bytes) {
+      const r = parseChecked(bytes);
+      onRecord(
+        filename,
+        typeof r === 'object' && r !== null && !Array.isArray(r) ? (r as Record<string, unknown>) : {},
+      );
+    },
+  };
+  const hash = createHash('sha256');
+  const present = await scanIndexFile(join(dir, FORMS.json), subdir, sink, undefined, (chunk) => hash.update(chunk));
+  const zst = await streamSha256(join(dir, FORMS.zst), true);
+  return { present, zstAgrees: zst === null || (present && zst === hash.digest('hex')) };
+}
+
 export interface IndexUpdate {
   /** The new records that went in (by the monolithic index when it is written, else by the shards). */
   added: Map<string, RepodataRecord>;
