@@ -231,6 +231,34 @@ export class Ledger {
     }>;
   }
 
+  /** Per package name of one subdir, the fingerprint of its files at the last audit. */
+  auditFingerprints(subdir: string): Map<string, string> {
+    if (!this.has('audit_names_v1')) return new Map();
+    const rows = this.#db.prepare('SELECT name, fingerprint FROM audit_names_v1 WHERE subdir = ?').all(subdir) as {
+      name: string;
+      fingerprint: string;
+    }[];
+    return new Map(rows.map((r) => [r.name, r.fingerprint]));
+  }
+
+  /** Remember these names' fingerprints; forget `changed` ones, so the next audit looks them up again. */
+  recordAuditFingerprints(
+    subdir: string,
+    fingerprints: ReadonlyMap<string, string>,
+    changed: Iterable<string>,
+    at: string,
+  ): void {
+    const put = this.#db.prepare(
+      `INSERT INTO audit_names_v1 (subdir, name, fingerprint, audited_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (subdir, name) DO UPDATE SET fingerprint = excluded.fingerprint, audited_at = excluded.audited_at`,
+    );
+    const drop = this.#db.prepare('DELETE FROM audit_names_v1 WHERE subdir = ? AND name = ?');
+    this.transaction(() => {
+      for (const [name, fp] of fingerprints) put.run(subdir, name, fp, at);
+      for (const name of changed) drop.run(subdir, name);
+    });
+  }
+
   /** The hash of log entry `seq`, or null when the log has none. */
   logHashAt(seq: number): string | null {
     if (!this.has('publication_log_v1')) return null;

@@ -6,6 +6,7 @@ import { baselineFile, baselineSubdirs, baselineText, readBaseline, type Baselin
 import { compareSubdir, expectedFiles, type ChannelCopy, type ChannelFiles } from '../audit/compare.js';
 import { AUDIT_FORMAT_VERSION, FINDINGS, type Finding, type FindingCode } from '../audit/findings.js';
 import { ledgerLog, manifestLines, manifestLog, type LogSource } from '../audit/log-source.js';
+import { parseArtifactFilename } from '../conda/filename.js';
 import type { Config } from '../config/types.js';
 import { ForgegateError } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
@@ -147,6 +148,54 @@ export async function takeBaseline(
   }
 }
 
+const packageOf = (filename: string): string => parseArtifactFilename(filename)?.name ?? filename;
+
+/** Per package name, what its files look like now (names, labels, digests): a change makes it worth a lookup. */
+function fingerprints(files: ChannelFiles): Map<string, string> {
+  const lines = new Map<string, string[]>();
+  for (const [filename, copies] of files)
+    for (const [label, c] of copies) {
+      const name = packageOf(filename);
+      const d = c.indexed;
+      lines.set(name, [...(lines.get(name) ?? []), `${filename}|${label}|${d?.sha256}|${d?.md5}|${d?.size}`]);
+    }
+  return new Map([...lines].map(([name, l]) => [name, sha256Hex(l.sort().join('\n'))]));
+}
+
+/**
+ * Upload times where the index does not carry them (anaconda.org): for the names whose files changed since the last
+ * audit, or every name with `full`. Returns the fingerprints to remember (null: nothing to remember) and any gap.
+ */
+async function lookUpUploadTimes(
+  inventory: ChannelInventory,
+  subdir: string,
+  files: ChannelFiles,
+  memory: ReturnType<typeof auditMemory> | null,
+  full: boolean,
+): Promise<{ prints: Map<string, string> | null; gap: { where: string; why: string } | null }> {
+  if (inventory.uploadTimes === undefined) return { prints: null, gap: null };
+  const prints = fingerprints(files);
+  const before = memory?.fingerprints(subdir) ?? new Map<string, string>();
+  const wanted = full
+    ? null
+    : new Set([...files.keys()].filter((f) => before.get(packageOf(f)) !== prints.get(packageOf(f))));
+  let times: Map<string, Map<string, string>>;
+  try {
+    times = await inventory.uploadTimes(subdir, wanted);
+  } catch (e) {
+    if (!(e instanceof InventoryGap)) throw e;
+    return { prints: null, gap: { where: e.where, why: `${e.message}; upload times in ${subdir} were not checked` } };
+  }
+  for (const [file, byLabel] of times) {
+    const copies = files.get(file.slice(subdir.length + 1));
+    for (const [label, at] of byLabel) {
+      const c = copies?.get(label);
+      if (c) c.uploadedAt = at;
+    }
+  }
+  return { prints, gap: null };
+}
+
 export interface AuditOptions {
   baseline?: string;
   manifest?: string;
@@ -200,6 +249,7 @@ export async function runAudit(config: Config, opts: AuditOptions, env: NodeJS.P
           },
         );
     }
+    const memory = ledger === null ? null : auditMemory(ledger);
     const bySubdir = await indexesBySubdir(inventory);
     const fromBaseline = opts.baseline === undefined ? [] : await baselineSubdirs(opts.baseline);
     const subdirs = [...new Set([...bySubdir.keys(), ...log.subdirs, ...fromBaseline])].sort();
@@ -222,21 +272,20 @@ export async function runAudit(config: Config, opts: AuditOptions, env: NodeJS.P
         result.notChecked.push({ where: read.gap.where, why: `${read.gap.message}; subdir ${subdir} was not audited` });
         continue;
       }
-      if (inventory.uploadTimes !== undefined) {
-        const times = await inventory.uploadTimes(subdir, opts.full ? null : new Set(read.files.keys()));
-        for (const [file, byLabel] of times) {
-          const copies = read.files.get(file.slice(subdir.length + 1));
-          for (const [label, at] of byLabel) {
-            const c = copies?.get(label);
-            if (c) c.uploadedAt = at;
-          }
-        }
-      }
+      const times = await lookUpUploadTimes(inventory, subdir, read.files, memory, opts.full === true);
+      if (times.gap !== null) result.notChecked.push(times.gap);
       const baseline = opts.baseline === undefined ? (async function* () {})() : readBaseline(opts.baseline, subdir);
       const expected = await expectedFiles(baseline, source.entries(subdir));
+      const found = new Set<string>();
       for (const f of compareSubdir(subdir, expected, read.files)) {
         result.findings.push(f);
         result.counts[f.code]++;
+        found.add(packageOf(f.filename));
+      }
+      // Names with a finding stay "changed", so the next audit looks their upload times up again.
+      if (memory !== null && times.prints !== null) {
+        const clean = new Map([...times.prints].filter(([name]) => !found.has(name)));
+        memory.audited(subdir, clean, found, toUtcString(Date.now()));
       }
       result.checked.push({ subdir, labels: indexes.map((i) => i.label), files: read.files.size });
     }

@@ -157,12 +157,19 @@ export function recordAdminAction(
   });
 }
 
-/** What audits reported before (reports_v1, keyed by finding), and where a delivered finding is remembered. */
+/**
+ * What audits reported before (reports_v1, keyed by finding), where a delivered finding is remembered, and the
+ * fingerprints of each package name's files at the last audit (upload times are looked up where they changed).
+ */
 export function auditMemory(ledger: Ledger): {
   wasReported(key: string): boolean;
   reported(key: string, f: Finding, at: string): void;
+  fingerprints(subdir: string): Map<string, string>;
+  audited(subdir: string, fingerprints: ReadonlyMap<string, string>, withFindings: Iterable<string>, at: string): void;
 } {
   return {
+    fingerprints: (subdir) => ledger.auditFingerprints(subdir),
+    audited: (subdir, fps, withFindings, at) => ledger.recordAuditFingerprints(subdir, fps, withFindings, at),
     wasReported: (key) => ledger.wasReported(key),
     reported: (key, f, at) =>
       ledger.markReported(

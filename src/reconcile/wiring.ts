@@ -2,6 +2,7 @@
 // else. This (with cli/ and demo/) is the only place outside src/backends/ that imports a backend.
 import { AnacondaClient } from '../backends/anaconda/client.js';
 import { AnacondaHttp, createAgent } from '../backends/anaconda/http.js';
+import { AnacondaInventory } from '../backends/anaconda/inventory.js';
 import { AnacondaQuarantine } from '../backends/anaconda/quarantine.js';
 import { AnacondaStaging } from '../backends/anaconda/staging.js';
 import { AnacondaTarget } from '../backends/anaconda/target.js';
@@ -77,14 +78,15 @@ export function createStores(config: Config, deps: StoreDeps): Stores {
 }
 
 /** The target channel's inventory, for `forgegate audit` (reads only; a missing token means anonymous reads). */
-export function createInventory(config: Config, _deps: StoreDeps): ChannelInventory {
+export function createInventory(config: Config, deps: StoreDeps): ChannelInventory {
   switch (config.storeType) {
     case 'directory':
       return new FolderInventory(config.target.store.path);
-    case 'anaconda':
-      throw new ForgegateError('FG_USAGE', 'audit of an anaconda.org channel is not available yet', {
-        fix: 'Audit a folder channel.',
-      });
+    case 'anaconda': {
+      const store = config.target.store;
+      const http = new AnacondaHttp(store.url, token(store, 'target.store', deps), { agent: createAgent() });
+      return new AnacondaInventory(new AnacondaClient(http), store.owner, config.policy.concurrency);
+    }
   }
 }
 

@@ -10,7 +10,7 @@ import type { Digests } from '../../model.js';
 import { InventoryGap, type ChannelInventory, type InventoryFile, type InventoryIndex } from '../../ports/inventory.js';
 import { fileTime } from './local-channel.js';
 import { scanIndexDigests } from './repodata-forms.js';
-import { RepodataError } from './repodata-scan.js';
+import { RepodataError } from '../../conda/repodata-scan.js';
 import { readShard, readShardIndex } from './repodata-shards.js';
 
 /** A record's digests as the index states them; a field of the wrong type reads as empty (it then mismatches). */

@@ -15,7 +15,7 @@ import { probe } from '../../ports/probe.js';
 import { DEFAULT_CHANNEL_INDEX, type ChannelIndexConfig } from '../../config/types.js';
 import { openRegularNoFollow } from '../../util/no-follow.js';
 import { CurrentRepodata } from './current-repodata.js';
-import { parseChecked, type ScanSink, type Section } from './repodata-scan.js';
+import { parseChecked, type ScanSink, type Section } from '../../conda/repodata-scan.js';
 import { rewriteIndex, scanIndexFile, type IndexChanges, type RecordObserver } from './repodata-write.js';
 import type { RepodataRecord } from './repodata.js';
 import { SHARD_INDEX, ShardWriter, type ShardPlan, type ShardsWritten } from './repodata-shards.js';
