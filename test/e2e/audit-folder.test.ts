@@ -4,6 +4,8 @@
 // checked", never clean. The channel is never changed by the audit.
 import {
   copyFileSync,
+  mkdirSync,
+  symlinkSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -218,5 +220,16 @@ describe('forgegate audit: admin moves, hostile indexes', () => {
     const text = await runCli(['audit', '--config', s.configPath]);
     expect(text.stdout).toMatch(/NOT CHECKED linux-64/);
     expect(text.stdout).toMatch(/\nINCOMPLETE: 1 part\(s\) not checked/);
+
+    // A subdir replaced by a symbolic link (to files the gate never saw) is refused, not followed or skipped.
+    rmSync(join(s.channelDir, 'linux-64'), { recursive: true, force: true });
+    mkdirSync(join(work, 'elsewhere'));
+    writeFileSync(join(work, 'elsewhere', 'evil-1-h0_0.conda'), 'x');
+    symlinkSync(join(work, 'elsewhere'), join(s.channelDir, 'linux-64'));
+    const linked = await audit(s);
+    expect(linked.code).toBe(13);
+    expect(linked.result.notChecked).toEqual([
+      { where: 'linux-64', why: expect.stringContaining('not a folder (a symbolic link is not followed)') as unknown },
+    ]);
   });
 });

@@ -35,8 +35,11 @@ export class FolderInventory implements ChannelInventory {
   }
 
   async indexes(): Promise<InventoryIndex[]> {
+    // A symlink where a subdir belongs is listed too: files() refuses it, so it is "not checked", never skipped.
     const dirs = async (path: string): Promise<string[]> =>
-      (await readdir(path, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory()).map((d) => d.name);
+      (await readdir(path, { withFileTypes: true }).catch(() => []))
+        .filter((d) => d.isDirectory() || d.isSymbolicLink())
+        .map((d) => d.name);
     const out: InventoryIndex[] = [];
     for (const label of ['main', ...(await dirs(join(this.#root, 'label')))]) {
       const base = label === 'main' ? this.#root : join(this.#root, 'label', label);
@@ -50,6 +53,12 @@ export class FolderInventory implements ChannelInventory {
     const dir = this.#dir(label, subdir);
     const where = label === 'main' ? subdir : `label/${label}/${subdir}`;
     const indexed = new Map<string, Digests>();
+    const self = await lstat(dir).catch(() => null);
+    if (self === null || !self.isDirectory())
+      throw new InventoryGap(
+        where,
+        self === null ? 'cannot be read' : 'is not a folder (a symbolic link is not followed)',
+      );
     try {
       const { present, zstAgrees } = await scanIndexDigests(dir, subdir, (fn, r) => {
         indexed.set(fn, indexedDigests(r));
@@ -70,7 +79,11 @@ export class FolderInventory implements ChannelInventory {
         throw new InventoryGap(where, `its index cannot be read: ${(e as Error).message}`);
       throw e;
     }
-    const stored = (await readdir(dir)).filter(isArtifactFilename);
+    const stored = (
+      await readdir(dir).catch((e: unknown) => {
+        throw new InventoryGap(where, `its files cannot be listed: ${(e as Error).message}`);
+      })
+    ).filter(isArtifactFilename);
     const names = [...new Set([...indexed.keys(), ...stored])].sort();
     const storedSet = new Set(stored);
     for (const filename of names) {
