@@ -25,6 +25,10 @@ export const ExitCode = {
   UNSAFE_LAYOUT: 10,
   /** forgegate may not write where it must (EACCES, EPERM, EROFS): an admin's fix; nothing more was applied. */
   PERMISSION: 11,
+  /** `audit`: the channel holds something the gate did not put there (or lost something it did): see the findings. */
+  AUDIT_FINDINGS: 12,
+  /** `audit`: part of the channel could not be checked (unreadable, hostile or cut-short input); never "clean". */
+  AUDIT_INCOMPLETE: 13,
   /** Bad flags, bad config, bad or missing input file (sysexits EX_USAGE). Nothing ran. */
   USAGE: 64,
   /** A bug in forgegate (sysexits EX_SOFTWARE). */
@@ -53,7 +57,9 @@ export type ErrorCode =
   | 'FG_HTTP'
   | 'FG_CLOCK'
   | 'FG_UNSAFE_LAYOUT'
-  | 'FG_STAGING_CHANGED';
+  | 'FG_STAGING_CHANGED'
+  | 'FG_AUDIT_TAMPERED'
+  | 'FG_AUDIT_INCOMPLETE';
 
 const EXIT_FOR: Record<ErrorCode, ExitCodeValue> = {
   FG_USAGE: ExitCode.USAGE,
@@ -73,6 +79,8 @@ const EXIT_FOR: Record<ErrorCode, ExitCodeValue> = {
   FG_CLOCK: ExitCode.CLOCK_UNTRUSTED,
   FG_UNSAFE_LAYOUT: ExitCode.UNSAFE_LAYOUT,
   FG_STAGING_CHANGED: ExitCode.SECURITY_ALERT,
+  FG_AUDIT_TAMPERED: ExitCode.SECURITY_ALERT,
+  FG_AUDIT_INCOMPLETE: ExitCode.AUDIT_INCOMPLETE,
 };
 
 /**

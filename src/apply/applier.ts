@@ -10,7 +10,7 @@ import type { Quarantine } from '../ports/quarantine.js';
 import type { RegistrySource } from '../ports/registry.js';
 import type { ReportSink } from '../ports/reports.js';
 import type { StagedArtifact, StagedItem, StagingStore } from '../ports/staging.js';
-import type { PublishOutcome, TargetStore } from '../ports/target.js';
+import type { Held, PublishOutcome, TargetStore } from '../ports/target.js';
 import { parseArtifactFilename } from '../conda/filename.js';
 import { artifactKey, uploadIdentity } from '../plan/identity.js';
 import type { StagedIndex } from '../plan/staged-index.js';
@@ -178,9 +178,22 @@ const expectedOf = (item: PublishItem | CleanupItem): Digests => ({
 });
 
 /** The publication of exactly these bytes under the item's label, for the record (the tombstone of REPLAYED). */
-function publication(item: PublishItem | CleanupItem, held: Digests, deps: ApplyDeps): ApplyFact {
+function publication(item: PublishItem | CleanupItem, held: Held, deps: ApplyDeps): ApplyFact {
   const { subdir, filename, label, feedstock } = item;
-  return { kind: 'publication', subdir, filename, label, digests: held, feedstock, at: toUtcString(deps.clock()) };
+  const digests = { size: held.size, sha256: held.sha256, md5: held.md5 };
+  const evidence = `key ${item.keyid}; statement ${item.signatures.join(', ') || '-'}`;
+  const uploadedAt = held.uploadedAt ?? null;
+  return {
+    kind: 'publication',
+    subdir,
+    filename,
+    label,
+    digests,
+    feedstock,
+    uploadedAt,
+    evidence,
+    at: toUtcString(deps.clock()),
+  };
 }
 
 async function cleanup(

@@ -37,6 +37,10 @@ export type ApplyFact =
       label: string;
       digests: Digests;
       feedstock: string;
+      /** The upload time the target reported right after publishing (null: it has none). */
+      uploadedAt: string | null;
+      /** What allowed it: the verifying key id and the statement (signature file) it came with. */
+      evidence: string;
       at: string;
     }
   | {

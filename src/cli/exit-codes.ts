@@ -9,7 +9,8 @@ export const EXIT_MEANING: Record<ExitCodeValue, string> = {
   [ExitCode.REGISTRY_UNAVAILABLE]: 'the registry could not be read completely: nothing was applied',
   [ExitCode.LOCKED]: 'another run holds the ledger lock: this run did nothing',
   [ExitCode.PARTIAL]: 'some items failed transiently (I/O, network): the next run retries them',
-  [ExitCode.SECURITY_ALERT]: 'security alert raised (see the alerts in the report sink)',
+  [ExitCode.SECURITY_ALERT]:
+    'security alert raised (see the alerts in the report sink); audit: the publication log does not verify',
   [ExitCode.STORE_UNAVAILABLE]: 'a store (staging or target) could not be listed: nothing was applied',
   [ExitCode.LEDGER_UNUSABLE]: 'the ledger is unusable (FG_LEDGER_INVALID, FG_LEDGER): nothing ran',
   [ExitCode.CLOCK_UNTRUSTED]: 'the clock moved backwards or far forwards since the last run (FG_CLOCK): nothing ran',
@@ -17,6 +18,10 @@ export const EXIT_MEANING: Record<ExitCodeValue, string> = {
   [ExitCode.PERMISSION]:
     'forgegate may not write where it must (FG_PERMISSION: EACCES, EPERM, EROFS on the channel, quarantine or ' +
     'an output file): fix the permissions',
+  [ExitCode.AUDIT_FINDINGS]:
+    'audit: findings (a file the gate did not publish, replaced, re-uploaded, relabelled, gone)',
+  [ExitCode.AUDIT_INCOMPLETE]:
+    'audit: part of the channel could not be checked (FG_AUDIT_INCOMPLETE); the report says what was not',
   [ExitCode.USAGE]:
     'usage, config or input error (FG_USAGE, FG_CONFIG_INVALID, FG_INPUT_INVALID, FG_INPUT_MISSING): nothing ran',
   [ExitCode.INTERNAL]: 'internal error: a bug in forgegate, please report it',

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ledger: async () => (await import('./commands/ledger.js')).ledgerCommand,
   demo: async () => (await import('./commands/demo.js')).demo,
   yank: async () => (await import('./commands/yank.js')).yank,
+  audit: async () => (await import('./commands/audit.js')).audit,
 };
 const WORDS = [...Object.keys(COMMANDS), 'help', 'version'];
 
@@ -33,6 +34,7 @@ Commands:
   reconcile   plan and apply: publish, clean up, reject or wait for everything staged
   registry    init / lint / add-output / add-key / revoke-key on a registry checkout
   ledger      read the ledger: runs, failures, publications, history of one file or package
+  audit       prove that everything in the channel came through the gate (manifest, baseline, audit)
   demo        build a sandbox with keys, registry and signed artifacts, and reconcile it
   yank        take published files off the channel for good (to the "broken" label)
   help        help for one command

@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
+import { chainAfter, type LogEntry, type LoggedEntry } from '../audit/chain.js';
 import { ForgegateError } from '../errors.js';
 import type { Digests } from '../model.js';
 import { noLedgerFacts, type LedgerFacts } from '../ports/ledger-facts.js';
@@ -75,7 +76,7 @@ export class Ledger {
     attachHandle(this, this.#db);
   }
 
-  /** Run `fn` in one transaction: all of its writes land, or none. */
+  /** Run `fn` in one transaction: all of its writes land, or none (nested: a savepoint in the outer one). */
   transaction<T>(fn: () => T): T {
     return this.#db.transaction(fn)();
   }
@@ -173,14 +174,15 @@ export class Ledger {
     feedstock: string | null;
     runId: number | null;
     at: string;
-  }): void {
-    this.#db
+  }): boolean {
+    const r = this.#db
       .prepare(
         `INSERT OR IGNORE INTO publications_v1
         (subdir, filename, label, sha256, md5, size, feedstock, run_id, published_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(p.subdir, p.filename, p.label, p.digests.sha256, p.digests.md5, p.digests.size, p.feedstock, p.runId, p.at);
+    return r.changes > 0;
   }
 
   /** What an administrator did to the channel through forgegate (a yank), for history and audits. */
@@ -188,6 +190,94 @@ export class Ledger {
     this.#db
       .prepare('INSERT INTO admin_actions_v1 (action, subdir, filename, detail, acted_at) VALUES (?, ?, ?, ?, ?)')
       .run(a.action, a.subdir, a.filename, a.detail, a.at);
+  }
+
+  /**
+   * Append one entry to the hash-chained publication log, after its head. Call it inside the transaction that
+   * records what it logs, so the log and the tables never disagree.
+   */
+  recordLogEntry(entry: Omit<LogEntry, 'seq' | 'prev'>): LoggedEntry {
+    const e = chainAfter(this.logHead(), entry);
+    this.#db
+      .prepare('INSERT INTO publication_log_v1 (seq, subdir, filename, entry, hash) VALUES (?, ?, ?, ?, ?)')
+      .run(e.seq, e.subdir, e.filename, JSON.stringify(e), e.hash);
+    return e;
+  }
+
+  /** The log's last entry (its seq and hash), or null while it is empty. */
+  logHead(): { seq: number; hash: string } | null {
+    if (!this.has('publication_log_v1')) return null;
+    const row = this.#db.prepare('SELECT seq, hash FROM publication_log_v1 ORDER BY seq DESC LIMIT 1').get() as
+      { seq: number; hash: string } | undefined;
+    return row ?? null;
+  }
+
+  /**
+   * The log's rows in seq order (of one subdir, by its indexed column, when given), as stored: the entry's JSON
+   * text, unchecked (src/audit/ checks the chain). Streamed: never all in memory.
+   */
+  *logRows(subdir?: string): IterableIterator<{ seq: number; subdir: string; filename: string; entry: string }> {
+    if (!this.has('publication_log_v1')) return;
+    const sql =
+      subdir === undefined
+        ? 'SELECT seq, subdir, filename, entry FROM publication_log_v1 ORDER BY seq'
+        : 'SELECT seq, subdir, filename, entry FROM publication_log_v1 WHERE subdir = ? ORDER BY seq';
+    const stmt = this.#db.prepare(sql);
+    yield* (subdir === undefined ? stmt.iterate() : stmt.iterate(subdir)) as IterableIterator<{
+      seq: number;
+      subdir: string;
+      filename: string;
+      entry: string;
+    }>;
+  }
+
+  /** Per package name of one subdir, the fingerprint of its files at the last audit. */
+  auditFingerprints(subdir: string): Map<string, string> {
+    if (!this.has('audit_names_v1')) return new Map();
+    const rows = this.#db.prepare('SELECT name, fingerprint FROM audit_names_v1 WHERE subdir = ?').all(subdir) as {
+      name: string;
+      fingerprint: string;
+    }[];
+    return new Map(rows.map((r) => [r.name, r.fingerprint]));
+  }
+
+  /** Remember these names' fingerprints; forget `changed` ones, so the next audit looks them up again. */
+  recordAuditFingerprints(
+    subdir: string,
+    fingerprints: ReadonlyMap<string, string>,
+    changed: Iterable<string>,
+    at: string,
+  ): void {
+    const put = this.#db.prepare(
+      `INSERT INTO audit_names_v1 (subdir, name, fingerprint, audited_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (subdir, name) DO UPDATE SET fingerprint = excluded.fingerprint, audited_at = excluded.audited_at`,
+    );
+    const drop = this.#db.prepare('DELETE FROM audit_names_v1 WHERE subdir = ? AND name = ?');
+    this.transaction(() => {
+      for (const [name, fp] of fingerprints) put.run(subdir, name, fp, at);
+      for (const name of changed) drop.run(subdir, name);
+    });
+  }
+
+  /** The hash of log entry `seq`, or null when the log has none. */
+  logHashAt(seq: number): string | null {
+    if (!this.has('publication_log_v1')) return null;
+    const row = this.#db.prepare('SELECT hash FROM publication_log_v1 WHERE seq = ?').get(seq) as
+      { hash: string } | undefined;
+    return row?.hash ?? null;
+  }
+
+  /** The latest publish entry of one file, for what a yank moved (null: the gate never published it). */
+  lastPublishEntry(subdir: string, filename: string): LoggedEntry | null {
+    if (!this.has('publication_log_v1')) return null;
+    const rows = this.#db
+      .prepare('SELECT entry FROM publication_log_v1 WHERE subdir = ? AND filename = ? ORDER BY seq DESC')
+      .all(subdir, filename) as { entry: string }[];
+    for (const r of rows) {
+      const e = JSON.parse(r.entry) as LoggedEntry;
+      if (e.kind === 'publish') return e;
+    }
+    return null;
   }
 
   recordVerifyFailure(

@@ -1,6 +1,7 @@
 // Schema migrations, each in one transaction: a crash mid-way leaves the old tables as they were, and the next open
 // migrates again. Rows move; none is lost (a v1 rejection row per run folds into one row with first and last seen).
 import type Database from 'better-sqlite3';
+import { chainAfter } from '../audit/chain.js';
 import { SCHEMA_VERSION } from './schema.js';
 
 function hasTable(db: Database.Database, name: string): boolean {
@@ -34,12 +35,48 @@ function fromV1(db: Database.Database): void {
   `);
 }
 
+/** v3 → v4: every publication recorded before the log existed becomes a log entry, oldest first. */
+function toV4(db: Database.Database): void {
+  if ((db.prepare('SELECT COUNT(*) AS n FROM publication_log_v1').get() as { n: number }).n > 0) return;
+  const rows = db.prepare('SELECT * FROM publications_v1 ORDER BY published_at, rowid').all() as {
+    subdir: string;
+    filename: string;
+    label: string;
+    sha256: string;
+    md5: string;
+    size: number;
+    published_at: string;
+  }[];
+  const insert = db.prepare(
+    'INSERT INTO publication_log_v1 (seq, subdir, filename, entry, hash) VALUES (?, ?, ?, ?, ?)',
+  );
+  let head: { seq: number; hash: string } | null = null;
+  for (const r of rows) {
+    const e = chainAfter(head, {
+      kind: 'publish',
+      subdir: r.subdir,
+      filename: r.filename,
+      labels: [r.label],
+      from: [],
+      sha256: r.sha256,
+      md5: r.md5,
+      size: r.size,
+      uploadedAt: null,
+      evidence: null,
+      at: r.published_at,
+    });
+    insert.run(e.seq, e.subdir, e.filename, JSON.stringify(e), e.hash);
+    head = e;
+  }
+}
+
 /** Bring a writable ledger (its current tables already created) up to SCHEMA_VERSION. */
 export function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version >= SCHEMA_VERSION) return;
   db.transaction(() => {
     fromV1(db);
+    if (version < 4) toV4(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

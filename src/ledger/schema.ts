@@ -45,6 +45,19 @@ CREATE TABLE IF NOT EXISTS admin_actions_v1 (
   id INTEGER PRIMARY KEY AUTOINCREMENT, action TEXT NOT NULL, subdir TEXT NOT NULL, filename TEXT NOT NULL,
   detail TEXT NOT NULL, acted_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS publication_log_v1 (
+  seq INTEGER PRIMARY KEY, subdir TEXT NOT NULL, filename TEXT NOT NULL, entry TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE
+);
+CREATE INDEX IF NOT EXISTS publication_log_v1_file ON publication_log_v1 (subdir, filename);
+CREATE TRIGGER IF NOT EXISTS publication_log_v1_no_update BEFORE UPDATE ON publication_log_v1
+  BEGIN SELECT RAISE(ABORT, 'the publication log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS publication_log_v1_no_delete BEFORE DELETE ON publication_log_v1
+  BEGIN SELECT RAISE(ABORT, 'the publication log is append-only'); END;
+CREATE TABLE IF NOT EXISTS audit_names_v1 (
+  subdir TEXT NOT NULL, name TEXT NOT NULL, fingerprint TEXT NOT NULL, audited_at TEXT NOT NULL,
+  PRIMARY KEY (subdir, name)
+);
 CREATE TABLE IF NOT EXISTS lock_v1 (
   name TEXT PRIMARY KEY, owner TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
   acquired_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
@@ -53,9 +66,12 @@ CREATE TABLE IF NOT EXISTS lock_v1 (
 
 /**
  * `PRAGMA user_version` of a ledger with this schema: 1 had decisions_v1 (one row per item per run); 3 added
- * admin_actions_v1 (a new table: nothing to move, but an older forgegate must not write a ledger it cannot read whole).
+ * admin_actions_v1 (a new table: nothing to move, but an older forgegate must not write a ledger it cannot read whole);
+ * 4 added publication_log_v1, the hash-chained log `forgegate audit` checks (the migration logs every earlier
+ * publication in the order they were recorded, without an upload time or evidence: v3 kept neither), and
+ * audit_names_v1 (each package name's files at the last audit: upload times are looked up only where they changed).
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Tables of older schema versions, recognised (and migrated) as forgegate's own. */
 export const LEGACY_TABLES: readonly string[] = ['decisions_v1'];

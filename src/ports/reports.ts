@@ -16,7 +16,8 @@ export interface FailureReport {
 }
 
 export interface SecurityAlert {
-  kind: 'TARGET_CONFIRMATION_MISMATCH' | 'REGISTRY_CONFLICT' | 'STAGING_CHANGED';
+  /** AUDIT_FINDING: `forgegate audit` found the channel differs from what the gate published (detail: evidence). */
+  kind: 'TARGET_CONFIRMATION_MISMATCH' | 'REGISTRY_CONFLICT' | 'STAGING_CHANGED' | 'AUDIT_FINDING';
   subdir: string;
   filename: string;
   feedstock: string | null;

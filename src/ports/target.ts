@@ -27,6 +27,12 @@ export interface TwinCheck {
   sha256: string;
 }
 
+/** What the target serves under a name and label, read afresh: its digests, and its upload time where it has one. */
+export interface Held extends Digests {
+  /** RFC 3339 UTC (a folder channel: the file's mtime; anaconda.org: the file's upload_time); null if unknown. */
+  uploadedAt?: string | null;
+}
+
 export type PublishOutcome =
   | { kind: 'published' }
   /** The target already had exactly these bytes under the label (a crash before cleanup, or a race). */
@@ -48,8 +54,11 @@ export interface TargetStore {
   open(subdir: string, filename: string, label: string): Promise<Readable | null>;
   /** Make everything published since the last flush visible, once per index; returns how many indexes it wrote. */
   flush?(): Promise<number>;
-  /** Fresh read of what the target serves under that name and label: null if nothing. */
-  confirm(subdir: string, filename: string, label: string): Promise<Digests | null>;
+  /**
+   * Fresh read of what the target serves under that name and label: null if nothing. With the upload time, which the
+   * applier records right after publishing, so `forgegate audit` can tell a re-upload of identical bytes.
+   */
+  confirm(subdir: string, filename: string, label: string): Promise<Held | null>;
   /** Take a file off the target. Used only when a confirmation after publishing disagreed. */
   withdraw(subdir: string, filename: string, label: string): Promise<void>;
   /** Remove temporary files a crashed run left. Called only while holding the run lock. */

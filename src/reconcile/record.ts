@@ -2,6 +2,7 @@
 // learnt as it happened (publications before their staged copies go, verdicts on bytes), each item's outcome in one
 // transaction, what reports were delivered, and how the run ended. Everything else only reads the ledger.
 import type { ApplyFact, ItemResult } from '../apply/outcome.js';
+import type { Finding } from '../audit/findings.js';
 import type { Ledger, ReportedRow } from '../ledger/ledger.js';
 import { artifactKey, uploadIdentity } from '../plan/identity.js';
 import type { StagedIndex } from '../plan/staged-index.js';
@@ -40,8 +41,25 @@ export class RunRecord {
 
   /** What applying learnt, as it happens (the applier's FactSink). */
   readonly fact = (f: ApplyFact): void => {
-    if (f.kind === 'publication') this.#ledger.recordPublication({ ...f, runId: this.runId });
-    else this.#ledger.recordVerifyFailure(f.identity, f.subdir, f.filename, f.reason, f.detail, f.at);
+    if (f.kind === 'publication') {
+      // The table and the hash-chained log together: a publication is logged once, when it is first recorded.
+      this.#ledger.transaction(() => {
+        if (!this.#ledger.recordPublication({ ...f, runId: this.runId })) return;
+        this.#ledger.recordLogEntry({
+          kind: 'publish',
+          subdir: f.subdir,
+          filename: f.filename,
+          labels: [f.label],
+          from: [],
+          sha256: f.digests.sha256,
+          md5: f.digests.md5,
+          size: f.digests.size,
+          uploadedAt: f.uploadedAt,
+          evidence: `${f.feedstock}: ${f.evidence}`,
+          at: f.at,
+        });
+      });
+    } else this.#ledger.recordVerifyFailure(f.identity, f.subdir, f.filename, f.reason, f.detail, f.at);
   };
 
   /**
@@ -111,10 +129,52 @@ export class RunRecord {
   }
 }
 
-/** An administrator's action on the channel (a yank), for history and audits. */
+/**
+ * An administrator's action on the channel (a yank), for history and audits: in the admin table and, as a move from
+ * `from` to `to`, in the publication log (with the bytes the gate published under that name, where it did).
+ */
 export function recordAdminAction(
   ledger: Ledger,
   action: { action: 'yank'; subdir: string; filename: string; detail: string; at: string },
+  move: { from: string[]; to: string; reason: string },
 ): void {
-  ledger.recordAdminAction(action);
+  ledger.transaction(() => {
+    ledger.recordAdminAction(action);
+    const published = ledger.lastPublishEntry(action.subdir, action.filename);
+    ledger.recordLogEntry({
+      kind: 'yank',
+      subdir: action.subdir,
+      filename: action.filename,
+      labels: [move.to],
+      from: move.from,
+      sha256: published?.sha256 ?? null,
+      md5: published?.md5 ?? null,
+      size: published?.size ?? null,
+      uploadedAt: null,
+      evidence: `admin yank: ${move.reason}`,
+      at: action.at,
+    });
+  });
+}
+
+/**
+ * What audits reported before (reports_v1, keyed by finding), where a delivered finding is remembered, and the
+ * fingerprints of each package name's files at the last audit (upload times are looked up where they changed).
+ */
+export function auditMemory(ledger: Ledger): {
+  wasReported(key: string): boolean;
+  reported(key: string, f: Finding, at: string): void;
+  fingerprints(subdir: string): Map<string, string>;
+  audited(subdir: string, fingerprints: ReadonlyMap<string, string>, withFindings: Iterable<string>, at: string): void;
+} {
+  return {
+    fingerprints: (subdir) => ledger.auditFingerprints(subdir),
+    audited: (subdir, fps, withFindings, at) => ledger.recordAuditFingerprints(subdir, fps, withFindings, at),
+    wasReported: (key) => ledger.wasReported(key),
+    reported: (key, f, at) =>
+      ledger.markReported(
+        { key, feedstock: null, commit: null, subdir: f.subdir, filename: f.filename, reason: f.code },
+        at,
+      ),
+  };
 }

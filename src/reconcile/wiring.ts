@@ -2,6 +2,7 @@
 // else. This (with cli/ and demo/) is the only place outside src/backends/ that imports a backend.
 import { AnacondaClient } from '../backends/anaconda/client.js';
 import { AnacondaHttp, createAgent } from '../backends/anaconda/http.js';
+import { AnacondaInventory } from '../backends/anaconda/inventory.js';
 import { AnacondaQuarantine } from '../backends/anaconda/quarantine.js';
 import { AnacondaStaging } from '../backends/anaconda/staging.js';
 import { AnacondaTarget } from '../backends/anaconda/target.js';
@@ -11,6 +12,7 @@ import { GitHubReports } from '../backends/github/reports.js';
 import { DirectoryOutbox } from '../backends/local/directory-outbox.js';
 import { DirectoryRegistry } from '../backends/local/directory-registry.js';
 import { DirectoryStaging } from '../backends/local/directory-staging.js';
+import { FolderInventory } from '../backends/local/channel-inventory.js';
 import { LocalChannel } from '../backends/local/local-channel.js';
 import { LocalQuarantine } from '../backends/local/local-quarantine.js';
 import type { Config, RegistrySourceConfig, ReportsConfig, StoreConfig } from '../config/types.js';
@@ -19,6 +21,7 @@ import { reconcilerRunUrl } from '../reports/run-link.js';
 import type { RegistrySource } from '../ports/registry.js';
 import type { ReportSink } from '../ports/reports.js';
 import type { Stores } from '../ports/stores.js';
+import type { ChannelInventory } from '../ports/inventory.js';
 
 export interface StoreDeps {
   env: NodeJS.ProcessEnv;
@@ -70,6 +73,19 @@ export function createStores(config: Config, deps: StoreDeps): Stores {
         target: new AnacondaTarget(client(target, 'target.store'), target.owner, concurrency),
         close: () => agent.close(),
       };
+    }
+  }
+}
+
+/** The target channel's inventory, for `forgegate audit` (reads only; a missing token means anonymous reads). */
+export function createInventory(config: Config, deps: StoreDeps): ChannelInventory {
+  switch (config.storeType) {
+    case 'directory':
+      return new FolderInventory(config.target.store.path);
+    case 'anaconda': {
+      const store = config.target.store;
+      const http = new AnacondaHttp(store.url, token(store, 'target.store', deps), { agent: createAgent() });
+      return new AnacondaInventory(new AnacondaClient(http), store.owner, config.policy.concurrency);
     }
   }
 }

@@ -49,13 +49,17 @@ export async function yankFiles(
     for (const f of files) {
       const outcome = await stores.target.yank(f.subdir, f.filename);
       if (outcome.to !== null)
-        recordAdminAction(ledger, {
-          action: 'yank',
-          subdir: f.subdir,
-          filename: f.filename,
-          detail: JSON.stringify({ from: outcome.from, to: outcome.to, reason }),
-          at: toUtcString(Date.now()),
-        });
+        recordAdminAction(
+          ledger,
+          {
+            action: 'yank',
+            subdir: f.subdir,
+            filename: f.filename,
+            detail: JSON.stringify({ from: outcome.from, to: outcome.to, reason }),
+            at: toUtcString(Date.now()),
+          },
+          { from: outcome.from, to: outcome.to, reason },
+        );
       results.push({ ...f, ...outcome });
     }
     return results;

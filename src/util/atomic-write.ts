@@ -72,6 +72,32 @@ export async function writeFileAtomic(
   await fsyncDir(dirname(path));
 }
 
+/** writeFileAtomic for output too large to hold: `lines` stream to the temp file, each ending in a newline. */
+export async function writeLinesAtomic(path: string, lines: AsyncIterable<string> | Iterable<string>): Promise<number> {
+  await mkdirp(dirname(path));
+  const tmp = await tempPath(path, {});
+  let count = 0;
+  try {
+    const out = createWriteStream(tmp, { mode: 0o644 });
+    await pipeline(
+      (async function* () {
+        for await (const line of lines) {
+          count++;
+          yield `${line}\n`;
+        }
+      })(),
+      out,
+    );
+    await fsyncPath(tmp);
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await fsyncDir(dirname(path));
+  return count;
+}
+
 /**
  * Copy src to dest without ever replacing an existing dest: the bytes go to a temp file (fsynced), then
  * link(2) makes them appear at dest atomically and fails with EEXIST if something is already there.

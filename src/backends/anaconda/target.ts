@@ -8,8 +8,9 @@ import pLimit from 'p-limit';
 import { parseArtifactFilename } from '../../conda/filename.js';
 import type { ArtifactFacts, Digests } from '../../model.js';
 import type { QuarantinedCopy } from '../../ports/quarantine.js';
-import type { PublishOutcome, TargetListing, TargetStore, TwinCheck, YankOutcome } from '../../ports/target.js';
+import type { Held, PublishOutcome, TargetListing, TargetStore, TwinCheck, YankOutcome } from '../../ports/target.js';
 import { YANK_LABEL } from '../../ports/target.js';
+import { anacondaTime } from './time.js';
 import { parseFullName, type AnacondaClient, type AnacondaFile, type FileRef } from './client.js';
 
 /**
@@ -114,10 +115,12 @@ export class AnacondaTarget implements TargetStore {
     return this.#client.download(ref);
   }
 
-  async confirm(subdir: string, filename: string, label: string): Promise<Digests | null> {
+  async confirm(subdir: string, filename: string, label: string): Promise<Held | null> {
     const ref = this.#ref(subdir, filename);
     const held = ref ? await this.#client.dist(ref) : null;
-    return held && held.labels.includes(label) ? digestsOf(held) : null;
+    if (!held || !held.labels.includes(label)) return null;
+    const uploadedAt = typeof held.upload_time === 'string' ? anacondaTime(held.upload_time) : null;
+    return { ...digestsOf(held), uploadedAt };
   }
 
   /** To `broken`, off every other label: the file stays listed there, which is how anaconda.org remembers a yank. */

@@ -13,7 +13,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { asciiString, compareCodePoints } from './conda-json.js';
 import { compareVersions, parseDependency, parseVersion, type Dependency, type Version } from './conda-version.js';
-import { parseChecked } from './repodata-scan.js';
+import { parseChecked } from '../../conda/repodata-scan.js';
 import type { RecordObserver } from './repodata-write.js';
 
 /** One version of one name: where its records are in the new repodata.json (`"filename":{…}` start and end). */

@@ -9,14 +9,14 @@
 // a run reads the old repodata.json once, when it rewrites it; otherwise it scans repodata.json, and the flush
 // rebuilds every shard from it.
 import { existsSync } from 'node:fs';
-import { readdir, rm, unlink } from 'node:fs/promises';
+import { lstat, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { artifactTwin, isSubdir } from '../../conda/filename.js';
 import { RESERVED_SUBDIRS } from '../../conda/subdirs.js';
 import type { Readable } from 'node:stream';
-import type { ArtifactFacts, Digests } from '../../model.js';
+import type { ArtifactFacts } from '../../model.js';
 import type { QuarantinedCopy } from '../../ports/quarantine.js';
-import type { PublishOutcome, TargetListing, TargetStore, TwinCheck, YankOutcome } from '../../ports/target.js';
+import type { Held, PublishOutcome, TargetListing, TargetStore, TwinCheck, YankOutcome } from '../../ports/target.js';
 import { YANK_LABEL } from '../../ports/target.js';
 import { readStreamNoFollow } from '../../util/no-follow.js';
 import { copyFileAtomicNoClobber } from '../../util/atomic-write.js';
@@ -44,6 +44,9 @@ import { expireShards, ShardState, stampOf } from './shard-state.js';
 import { recordFor, type RepodataRecord } from './repodata.js';
 
 const TMP_DIR = '.forgegate-tmp';
+
+/** A file's mtime as the channel's upload time: RFC 3339 UTC with milliseconds (what `forgegate audit` compares). */
+export const fileTime = (mtimeMs: number): string => new Date(Math.floor(mtimeMs)).toISOString();
 
 interface PendingIndex {
   label: string;
@@ -367,7 +370,7 @@ export class LocalChannel implements TargetStore {
   }
 
   /** What clients are told (every form of the index) and what they download (the file) must be these bytes. */
-  async confirm(subdir: string, filename: string, label: string): Promise<Digests | null> {
+  async confirm(subdir: string, filename: string, label: string): Promise<Held | null> {
     const path = join(this.#labelDir(label), subdir, filename);
     if (!existsSync(path)) return null;
     const key = `${label}\0${subdir}`;
@@ -414,7 +417,8 @@ export class LocalChannel implements TargetStore {
     }
     const held = await digestFile(path);
     if (!record || !sameDigests(held, { size: record.size, sha256: record.sha256, md5: record.md5 })) return null;
-    return held;
+    // A folder channel's upload time is the file's mtime: a re-upload of the same bytes moves it.
+    return { ...held, uploadedAt: fileTime((await lstat(path)).mtimeMs) };
   }
 
   /** The record of `filename` in the index of (label, subdir), read without parsing the others. */

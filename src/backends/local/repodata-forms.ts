@@ -15,7 +15,7 @@ import { probe } from '../../ports/probe.js';
 import { DEFAULT_CHANNEL_INDEX, type ChannelIndexConfig } from '../../config/types.js';
 import { openRegularNoFollow } from '../../util/no-follow.js';
 import { CurrentRepodata } from './current-repodata.js';
-import { parseChecked, type ScanSink, type Section } from './repodata-scan.js';
+import { parseChecked, type ScanSink, type Section } from '../../conda/repodata-scan.js';
 import { rewriteIndex, scanIndexFile, type IndexChanges, type RecordObserver } from './repodata-write.js';
 import type { RepodataRecord } from './repodata.js';
 import { SHARD_INDEX, ShardWriter, type ShardPlan, type ShardsWritten } from './repodata-shards.js';
@@ -128,6 +128,33 @@ export async function listIndex(
   listing.present = await scanIndexFile(join(dir, FORMS.json), subdir, sink, undefined, (chunk) => hash.update(chunk));
   if (listing.present) listing.agree = await formsAgree(dir, hash.digest('hex'), options);
   return listing;
+}
+
+/**
+ * For an audit: every record's digests, streamed to `onRecord` (nothing else becomes an object), and whether the
+ * repodata.json.zst clients fetch first holds the same bytes (or is absent). Throws RepodataError on hostile text.
+ */
+export async function scanIndexDigests(
+  dir: string,
+  subdir: string,
+  onRecord: (filename: string, record: Record<string, unknown>) => void,
+): Promise<{ present: boolean; zstAgrees: boolean }> {
+  const sink: ScanSink = {
+    value() {},
+    sectionStart() {},
+    sectionEnd() {},
+    record(_section: Section, filename, bytes) {
+      const r = parseChecked(bytes);
+      onRecord(
+        filename,
+        typeof r === 'object' && r !== null && !Array.isArray(r) ? (r as Record<string, unknown>) : {},
+      );
+    },
+  };
+  const hash = createHash('sha256');
+  const present = await scanIndexFile(join(dir, FORMS.json), subdir, sink, undefined, (chunk) => hash.update(chunk));
+  const zst = await streamSha256(join(dir, FORMS.zst), true);
+  return { present, zstAgrees: zst === null || (present && zst === hash.digest('hex')) };
 }
 
 export interface IndexUpdate {

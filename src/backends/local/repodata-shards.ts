@@ -18,7 +18,7 @@ import { compress, DecompressStream } from 'zstd-napi';
 import { Readable } from 'node:stream';
 import { condaJson } from './conda-json.js';
 import { writeSynced } from './repodata-forms.js';
-import { RepodataError, type Section } from './repodata-scan.js';
+import { RepodataError, type Section } from '../../conda/repodata-scan.js';
 import { sectionOf, type IndexChanges, type RecordObserver } from './repodata-write.js';
 import type { RepodataRecord } from './repodata.js';
 

@@ -1,5 +1,5 @@
 // One streamed pass from a subdir's repodata.json to its new text: the old records are carried as the bytes the file
-// holds (repodata-scan.ts), the run's new records are merged where conda-index puts them (sections sorted by file
+// holds (conda/repodata-scan.ts), the run's new records are merged where conda-index puts them (sections sorted by file
 // name), dropped records leave, and names join `removed`. The text goes to a temp file, through a streaming zstd
 // compressor to a second temp file, and through sha256, chunk by chunk: memory is bounded by one record and one
 // read buffer, whatever the size of the index.
@@ -16,7 +16,13 @@ import { once } from 'node:events';
 import { CompressStream } from 'zstd-napi';
 import { openRegularNoFollow } from '../../util/no-follow.js';
 import { asciiString, compareCodePoints, condaJson } from './conda-json.js';
-import { parseChecked, RepodataError, RepodataScanner, type ScanSink, type Section } from './repodata-scan.js';
+import {
+  parseChecked,
+  RepodataError,
+  RepodataScanner,
+  type ScanSink,
+  type Section,
+} from '../../conda/repodata-scan.js';
 import type { RepodataRecord } from './repodata.js';
 
 /** zstd level for repodata.json.zst: conda-forge's 228 MiB linux-64 index compresses in ~2 s to ~47 MiB. */

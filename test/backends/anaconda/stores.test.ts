@@ -1,5 +1,6 @@
 // The three anaconda.org stores against the emulator, one contract at a time, with real conda packages.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { anacondaTime } from '../../../src/backends/anaconda/time.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -430,7 +431,12 @@ describe('AnacondaTarget', () => {
       labels: ['rc'],
       sha256: p.digests.sha256,
     });
-    expect(await target.confirm(p.subdir, p.filename, 'rc')).toEqual(p.digests);
+    // With the file's upload_time read back (RFC 3339 UTC), which the applier records for `forgegate audit`.
+    const uploaded = emu.state.file('conda-forge', 'tgt', '1.0', key(p))!.uploadTime;
+    expect(await target.confirm(p.subdir, p.filename, 'rc')).toEqual({
+      ...p.digests,
+      uploadedAt: anacondaTime(uploaded),
+    });
     expect(await target.confirm(p.subdir, p.filename, 'main')).toBeNull();
     expect(await target.publish(q.copy, 'rc', q.facts)).toEqual({ kind: 'present' });
     await quarantine.discard(q.copy);

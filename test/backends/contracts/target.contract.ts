@@ -17,6 +17,11 @@ export interface TargetFixture {
 }
 
 const digestsOf = (f: ArtifactFacts): Digests => ({ size: f.size, sha256: f.sha256, md5: f.md5 });
+/** What confirm() returns for these bytes: their digests, and the upload time the target reports (RFC 3339 UTC). */
+const held = (f: ArtifactFacts): Digests & { uploadedAt: unknown } => ({
+  ...digestsOf(f),
+  uploadedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/) as unknown,
+});
 const keyOf = (p: BuiltPackage): string => `${p.subdir}/${p.filename}`;
 
 export function targetContract(name: string, makeFixture: () => Promise<TargetFixture>): void {
@@ -60,14 +65,14 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
     it('publish() then list() and confirm() show the digests under that label, and under no other', async () => {
       expect(await publish(foo, 'main')).toEqual({ kind: 'published' });
       expect((await listing(foo)).files.get(keyOf(foo))).toEqual([{ label: 'main', ...digestsOf(foo.facts) }]);
-      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(digestsOf(foo.facts));
+      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(held(foo.facts));
       expect(await fx.target.confirm(foo.subdir, foo.filename, 'rc')).toBeNull();
     });
 
     it('publishes under a label other than main the same way', async () => {
       expect(await publish(bar, 'rc')).toEqual({ kind: 'published' });
       expect((await listing(bar)).files.get(keyOf(bar))).toEqual([{ label: 'rc', ...digestsOf(bar.facts) }]);
-      expect(await fx.target.confirm(bar.subdir, bar.filename, 'rc')).toEqual(digestsOf(bar.facts));
+      expect(await fx.target.confirm(bar.subdir, bar.filename, 'rc')).toEqual(held(bar.facts));
       expect(await fx.target.confirm(bar.subdir, bar.filename, 'main')).toBeNull();
     });
 
@@ -76,7 +81,7 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
       const before = (await listing(foo)).files.get(keyOf(foo));
       expect(await publish(foo, 'main')).toEqual({ kind: 'present' });
       expect((await listing(foo)).files.get(keyOf(foo))).toEqual(before);
-      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(digestsOf(foo.facts));
+      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(held(foo.facts));
     });
 
     it('answers "conflict" for other bytes under the same name, on any label, and keeps what it serves', async () => {
@@ -88,7 +93,7 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
         expect(outcome.kind === 'conflict' && outcome.detail.length > 0).toBe(true);
       }
       expect((await listing(foo)).files.get(keyOf(foo))).toEqual([{ label: 'main', ...digestsOf(foo.facts) }]);
-      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(digestsOf(foo.facts));
+      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(held(foo.facts));
       expect(await fx.target.confirm(foo.subdir, foo.filename, 'rc')).toBeNull();
     });
 
@@ -107,7 +112,7 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
     it('withdraw() under a label the file does not carry leaves the file where it is', async () => {
       await publish(foo, 'main');
       await fx.target.withdraw(foo.subdir, foo.filename, 'rc');
-      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(digestsOf(foo.facts));
+      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(held(foo.facts));
       expect((await listing(foo)).files.get(keyOf(foo))).toEqual([{ label: 'main', ...digestsOf(foo.facts) }]);
     });
 
@@ -115,14 +120,14 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
       await publish(foo, 'main');
       await fx.target.withdraw(foo.subdir, foo.filename, 'main');
       expect(await publish(foo, 'main')).toEqual({ kind: 'published' });
-      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(digestsOf(foo.facts));
+      expect(await fx.target.confirm(foo.subdir, foo.filename, 'main')).toEqual(held(foo.facts));
     });
 
     it('publishes, confirms and withdraws artifacts whose names use every character conda allows', async () => {
       const odd = await condaPackage({ name: 'py_lib.x+y', version: '1!2.0+local_1', subdir: 'linux-aarch64' });
       expect(await publish(odd, 'main')).toEqual({ kind: 'published' });
       expect((await listing(odd)).files.get(keyOf(odd))).toEqual([{ label: 'main', ...digestsOf(odd.facts) }]);
-      expect(await fx.target.confirm(odd.subdir, odd.filename, 'main')).toEqual(digestsOf(odd.facts));
+      expect(await fx.target.confirm(odd.subdir, odd.filename, 'main')).toEqual(held(odd.facts));
       expect(await publish(odd, 'main')).toEqual({ kind: 'present' });
       await fx.target.withdraw(odd.subdir, odd.filename, 'main');
       expect(await fx.target.confirm(odd.subdir, odd.filename, 'main')).toBeNull();
@@ -139,7 +144,7 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
       const all = await listing(...many);
       for (const p of many) {
         expect(all.files.get(keyOf(p))).toEqual([{ label: 'main', ...digestsOf(p.facts) }]);
-        expect(await fx.target.confirm(p.subdir, p.filename, 'main')).toEqual(digestsOf(p.facts));
+        expect(await fx.target.confirm(p.subdir, p.filename, 'main')).toEqual(held(p.facts));
       }
     });
 
@@ -172,7 +177,7 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
       const right = { filename: conda.filename, sha256: conda.facts.sha256 };
       expect(await fx.target.publish(copy, 'main', bz2.facts, right)).toEqual({ kind: 'published' });
       await fx.target.flush?.();
-      expect(await fx.target.confirm(bz2.subdir, bz2.filename, 'main')).toEqual(digestsOf(bz2.facts));
+      expect(await fx.target.confirm(bz2.subdir, bz2.filename, 'main')).toEqual(held(bz2.facts));
     });
   });
 }

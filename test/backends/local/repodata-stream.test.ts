@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decompress } from 'zstd-napi';
 import { asciiString, compareCodePoints, condaJson } from '../../../src/backends/local/conda-json.js';
-import { RepodataError, RepodataScanner, type ScanSink } from '../../../src/backends/local/repodata-scan.js';
+import { RepodataError, RepodataScanner, type ScanSink } from '../../../src/conda/repodata-scan.js';
 import { NO_CHANGES, rewriteIndex, sectionOf, type IndexChanges } from '../../../src/backends/local/repodata-write.js';
 import type { RepodataRecord } from '../../../src/backends/local/repodata.js';
 

@@ -135,9 +135,16 @@ export class AnacondaEmulator {
       body.length ? (JSON.parse(body.toString()) as Record<string, unknown>) : {};
     const m = req.method;
     const [head] = parts;
-    const owner = decodeURIComponent(parts[1] ?? '');
+    const owner = decodeURIComponent((parts[1] === 'label' ? head : parts[1]) ?? '');
 
     if (parts.length === 1 && head === '' && m === 'HEAD') return void res.writeHead(200).end();
+    if (m === 'GET' && parts.length === 5 && parts[1] === 'label' && parts[4] === 'repodata.json') {
+      // conda.anaconda.org/<owner>/label/<label>/<subdir>/repodata.json: the label's conda files of one subdir.
+      const [label, subdir] = [decodeURIComponent(parts[2]!), decodeURIComponent(parts[3]!)];
+      const repodata = this.state.repodata(owner, label, subdir);
+      if (repodata === null) throw new HttpError(404, 'not found');
+      return send(200, repodata);
+    }
     if (head === 'user' && parts.length === 2 && m === 'GET') {
       const type = this.state.owners.get(owner);
       if (!type) throw new HttpError(404, `"${owner}" could not be found`);

@@ -111,6 +111,26 @@ export class EmulatorState {
       .flatMap((p) => [...p.releases.values()].flatMap((r) => [...r.values()]));
   }
 
+  /** The repodata.json conda.anaconda.org serves for one label and subdir (null: the owner has no such files). */
+  repodata(owner: string, label: string, subdir: string): Record<string, unknown> | null {
+    if (!this.owners.has(owner)) return null;
+    const sections: Record<string, Record<string, unknown>> = { packages: {}, 'packages.conda': {} };
+    for (const f of this.filesOf(owner)) {
+      if (f.type !== 'conda' || !f.labels.includes(label) || !f.basename.startsWith(`${subdir}/`)) continue;
+      const filename = f.basename.slice(subdir.length + 1);
+      const section = filename.endsWith('.conda') ? 'packages.conda' : 'packages';
+      sections[section]![filename] = {
+        name: f.package,
+        version: f.version,
+        subdir,
+        sha256: f.sha256,
+        md5: f.md5,
+        size: f.size,
+      };
+    }
+    return { info: { subdir }, ...sections, repodata_version: 1 };
+  }
+
   json(f: EFile): Record<string, unknown> {
     const full = `${f.owner}/${f.package}/${f.version}/${f.basename}`;
     return {
