@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { once } from 'node:events';
 import type { WriteStream } from 'node:fs';
-import { compressZstd } from '../src/conda/package-writer.js';
+import { compressZstd } from '../test/helpers/packages.js';
 import { centralHeader, endOfCentralDirectory, localHeader, type Zip64Style } from '../src/conda/zip-write.js';
 
 const BLOCK = 128 * 1024;

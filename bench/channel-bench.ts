@@ -1,16 +1,23 @@
 // Benchmark (not part of `npm test`): publishing into a channel folder at conda-forge scale. A linux-64 subdir is
 // pre-filled with N realistic records (names, versions and digests from test/data/artifacts-sample.jsonl, depends
-// lists as conda-forge's look), then 1,000 staged artifacts are published by one reconcile in its own process.
-// Goal (issue 9): at N = 500,000 the run takes at most 3 × (parsing and serialising that repodata once + the same
-// run at N = 0), rewrites the subdir's repodata once, and peaks under 2 GiB.
+// lists as conda-forge's look), its repodata.json in conda-index's compact form, then 1,000 staged artifacts of 100
+// of those names are published by one reconcile in its own process, for each way a channel can keep its index:
+//   monolithic  repodata.json(.zst) and current_repodata.json, no shards
+//   both        the default: the monolithic forms and CEP 16 shards
+//   sharded     shards only (target.store.index.monolithic: false)
+// The floor, measured in the same run: the same run at N = 0, plus a plain read and write of the N-record
+// repodata.json and a `zstd -3` of it (floor-child.ts). Goals (issue 20): peak RSS <= 400 MiB at N = 500,000;
+// wall <= 2 x floor; sharded bytes written per run proportional to the names touched, not to N.
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
 import { compress } from 'zstd-napi';
-import { Sandbox } from '../src/demo/sandbox.js';
+import { condaJson } from '../src/backends/local/conda-json.js';
+import { Sandbox } from '../test/helpers/sandbox.js';
 import { DATA_DIR } from '../test/helpers/paths.js';
 
 interface Sample {
@@ -35,17 +42,26 @@ const DEPENDS = [
   'openssl >=3.5.0,<4.0a0',
   'libffi >=3.4,<4.0a0',
 ];
+const TOUCHED_NAMES = 100;
+const MODES: Record<string, Record<string, unknown>> = {
+  monolithic: { shards: false },
+  both: {},
+  sharded: { monolithic: false },
+};
 
-/** N records shaped like conda-forge linux-64's: real names and digests, cycled with distinct build strings. */
-async function realisticRepodata(n: number): Promise<string> {
-  const samples = (await readFile(process.env['FORGEGATE_SAMPLE'] ?? SAMPLE, 'utf8'))
+async function samples(): Promise<Sample[]> {
+  return (await readFile(process.env['FORGEGATE_SAMPLE'] ?? SAMPLE, 'utf8'))
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Sample);
+}
+
+/** N records shaped like conda-forge linux-64's, written as conda-index writes them (sorted, compact). */
+function realisticRepodata(n: number, sample: Sample[]): Buffer {
   const packages: Record<string, unknown> = {};
   const conda: Record<string, unknown> = {};
   for (let i = 0; i < n; i++) {
-    const s = samples[i % samples.length]!;
+    const s = sample[i % sample.length]!;
     const build = `${s.build}_${i}`;
     const record = {
       build,
@@ -66,22 +82,47 @@ async function realisticRepodata(n: number): Promise<string> {
     if (i % 4 === 0) packages[`${filename}.tar.bz2`] = record;
     else conda[`${filename}.conda`] = record;
   }
-  return JSON.stringify({
-    info: { subdir: 'linux-64' },
-    packages,
-    'packages.conda': conda,
-    removed: [],
-    repodata_version: 1,
-  });
+  const doc = { info: { subdir: 'linux-64' }, packages, 'packages.conda': conda, removed: [], repodata_version: 1 };
+  return Buffer.from(condaJson(doc), 'latin1');
 }
 
 function child(script: string, args: string[]): Record<string, unknown> {
-  const r = spawnSync(process.execPath, ['--max-old-space-size=4096', join(here, script), ...args], {
+  const r = spawnSync(process.execPath, ['--max-old-space-size=8192', join(here, script), ...args], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
   });
   if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+/** Every index file of a channel's subdirs with its identity: what a run rewrote is what changed. */
+function indexFiles(root: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const subdir of ['linux-64', 'noarch']) {
+    let names: string[];
+    try {
+      names = readdirSync(join(root, subdir));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (name.endsWith('.conda') || name.endsWith('.tar.bz2')) continue;
+      const st = statSync(join(root, subdir, name));
+      files.set(`${subdir}/${name}`, `${st.ino}:${st.mtimeMs}:${st.size}`);
+    }
+  }
+  return files;
+}
+
+function bytesWritten(root: string, before: Map<string, string>): { bytes: number; files: number } {
+  let bytes = 0;
+  let files = 0;
+  for (const [path, id] of indexFiles(root)) {
+    if (before.get(path) === id) continue;
+    bytes += Number(id.split(':')[2]);
+    files++;
+  }
+  return { bytes, files };
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -90,50 +131,76 @@ export async function main(argv: string[]): Promise<void> {
   const sizes = at >= 0 ? argv[at + 1]!.split(',').map(Number) : [0, 100_000, 500_000];
   const countAt = argv.indexOf('--artifacts');
   const artifacts = countAt >= 0 ? Number(argv[countAt + 1]) : 1000;
+  const modeAt = argv.indexOf('--modes');
+  const modes = modeAt >= 0 ? argv[modeAt + 1]!.split(',') : Object.keys(MODES);
   const root = join(tmpdir(), `fg-channel-bench-${process.pid}`);
+  const sample = await samples();
+  const names = [...new Set(sample.map((s) => s.name))].slice(0, TOUCHED_NAMES);
   const rows: Record<string, unknown>[] = [];
   try {
     for (const n of sizes) {
-      const sb = await Sandbox.create(join(root, `n${n}`), { policy: { concurrency: 8 } });
-      await sb.addFeedstock('bench', ['benchpkg']);
-      await sb.commitRegistry();
-      const dir = join(sb.channelDir, 'linux-64');
-      await mkdir(dir, { recursive: true });
-      const text = await realisticRepodata(n);
-      await writeFile(join(dir, 'repodata.json'), text);
-      await writeFile(join(dir, 'repodata.json.zst'), compress(Buffer.from(text), { compressionLevel: 3 }));
-      const parse = n === 0 ? { ms: 0 } : child('parse-child.js', [join(dir, 'repodata.json')]);
-      for (let i = 0; i < artifacts; i++) {
-        const built = await sb.build({
-          name: 'benchpkg',
-          version: `1.${i}`,
-          build: 'h0_0',
-          subdir: 'linux-64',
-          zstdLevel: 1,
+      const text = realisticRepodata(n, sample);
+      const template = join(root, `repodata-${n}.json`);
+      await mkdir(root, { recursive: true });
+      await writeFile(template, text);
+      const floor = n === 0 ? { readWriteMs: 0, zstdMs: 0 } : child('floor-child.js', [template, root]);
+      const zst = compress(text, { compressionLevel: 3 });
+      for (const mode of modes) {
+        const sb = await Sandbox.create(join(root, `n${n}-${mode}`), { policy: { concurrency: 8 } });
+        const config = YAML.parse(await readFile(sb.configPath, 'utf8')) as { target: { store: object } };
+        config.target.store = { ...config.target.store, index: MODES[mode] };
+        await writeFile(sb.configPath, YAML.stringify(config));
+        await sb.addFeedstock('bench', names);
+        await sb.commitRegistry();
+        const dir = join(sb.channelDir, 'linux-64');
+        await mkdir(dir, { recursive: true });
+        await copyFile(template, join(dir, 'repodata.json'));
+        await writeFile(join(dir, 'repodata.json.zst'), zst);
+        // Every form a channel forgegate ran on before holds: current_repodata.json, shards, their stamps.
+        const setup = child('reindex-child.js', [sb.channelDir, 'linux-64', JSON.stringify(MODES[mode])]);
+        for (let i = 0; i < artifacts; i++) {
+          const built = await sb.build({
+            name: names[i % names.length]!,
+            version: `9999.${i}`,
+            build: 'h0_0',
+            subdir: 'linux-64',
+            zstdLevel: 1,
+          });
+          await sb.stage(built, { feedstock: 'bench' });
+        }
+        const before = indexFiles(sb.channelDir);
+        const run = child('reconcile-child.js', [sb.configPath]);
+        const written = bytesWritten(sb.channelDir, before);
+        rows.push({
+          n,
+          mode,
+          artifacts,
+          namesTouched: Math.min(names.length, artifacts),
+          repodataMiB: +(text.length / 2 ** 20).toFixed(1),
+          wallMs: Math.round(run['ms'] as number),
+          peakRssMiB: Math.round((run['maxRssKiB'] as number) / 1024),
+          published: (run['summary'] as Record<string, number>)['published'] ?? 0,
+          indexWrites: run['indexWrites'],
+          writtenMiB: +(written.bytes / 2 ** 20).toFixed(2),
+          filesWritten: written.files,
+          readWriteMs: Math.round(floor['readWriteMs'] as number),
+          zstdMs: Math.round(floor['zstdMs'] as number),
+          setupMs: Math.round(setup['ms'] as number),
+          setupPeakRssMiB: Math.round((setup['maxRssKiB'] as number) / 1024),
         });
-        await sb.stage(built, { feedstock: 'bench' });
+        await rm(sb.root, { recursive: true, force: true });
       }
-      const run = child('reconcile-child.js', [sb.configPath]);
-      const after = JSON.parse(await readFile(join(dir, 'repodata.json'), 'utf8')) as { 'packages.conda': object };
-      rows.push({
-        n,
-        artifacts,
-        repodataMiB: Math.round(statSync(join(dir, 'repodata.json')).size / 2 ** 20),
-        wallMs: Math.round(run['ms'] as number),
-        parseSerializeMs: Math.round(parse['ms'] as number),
-        peakRssMiB: Math.round((run['maxRssKiB'] as number) / 1024),
-        published: (run['summary'] as Record<string, number>)['published'] ?? 0,
-        records: Object.keys(after['packages.conda']).length,
-        indexWrites: run['indexWrites'],
-      });
-      await rm(sb.root, { recursive: true, force: true });
+      await rm(template, { force: true });
     }
   } finally {
     await rm(root, { recursive: true, force: true });
   }
-  const base = rows.find((r) => r['n'] === 0);
   for (const r of rows) {
-    if (base) r['budgetMs'] = 3 * ((r['parseSerializeMs'] as number) + (base['wallMs'] as number));
+    const base = rows.find((b) => b['n'] === 0 && b['mode'] === r['mode']);
+    if (!base) continue;
+    const floorMs = (base['wallMs'] as number) + (r['readWriteMs'] as number) + (r['zstdMs'] as number);
+    r['floorMs'] = floorMs;
+    r['wallOverFloor'] = +((r['wallMs'] as number) / floorMs).toFixed(2);
   }
   if (json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   else for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);

@@ -29,6 +29,8 @@ export interface ArtifactFacts extends Digests {
   notes: string[];
   /** What the package installs, when verification was asked to work it out (twins are compared by it). */
   content?: PackageContent;
+  /** info/run_exports.json, where the package has one (CEP 16 shards list it; repodata.json does not). */
+  runExports?: Record<string, unknown>;
 }
 
 export type ArtifactCheck =

@@ -47,11 +47,11 @@ export const REASONS = {
     'The package name cannot be registered: registry names use only letters, digits, `.`, `_` and `-` (no `+`), at ' +
     'most 200 characters. Rename the output in the recipe and rebuild.',
   TARGET_CONFLICT:
-    'The channel already holds a different file with this name; nothing is ever overwritten. Bump the build number ' +
-    'and rebuild.',
+    'The channel already holds a different file with this name, or the other format of this build (.conda or ' +
+    '.tar.bz2) with other content; nothing is ever overwritten. Bump the build number and rebuild.',
   REPLAYED:
-    'This file was published before and has since been removed or moved off the label; it is never republished ' +
-    'automatically. Bump the build number, or ask an admin.',
+    'This file (or the other format of its build) was published before and has since been removed or moved off the ' +
+    'label; it is never republished automatically. Bump the build number, or ask an admin.',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;

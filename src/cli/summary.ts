@@ -135,6 +135,12 @@ function adminNote(i: ReconcileResult['items'][number]): string | null {
   return i.adminCause === null ? null : `admin-side: ${i.adminCause}`;
 }
 
+/**
+ * GitHub refuses a step summary over 1 MiB, and a run can decide 20,000 uploads: the table holds rows up to this many
+ * characters; the rest are counted per decision and reason (the whole list is in `--json` and the ledger).
+ */
+export const SUMMARY_MAX_TABLE_CHARS = 512 * 1024;
+
 export function renderMarkdownSummary(result: ReconcileResult): string {
   const rows = result.items.map((i) => [
     action(i, result.mode),
@@ -147,14 +153,30 @@ export function renderMarkdownSummary(result: ReconcileResult): string {
     i.reason ? mdCode([i.detail, adminNote(i)].filter(Boolean).join('; ')) : '',
   ]);
   const header = ['decision', 'artifact', 'feedstock', 'label', 'reason', 'fix', 'detail'];
-  let table = rows.length ? mdTable(header, rows) : '';
+  let size = 0;
+  const shown = rows.filter((r) => (size += r.join('').length + 24) <= SUMMARY_MAX_TABLE_CHARS);
+  let table = shown.length ? mdTable(header, shown) : '';
+  if (shown.length < rows.length) {
+    const rest = new Map<string, number>();
+    for (const i of result.items.slice(shown.length)) {
+      const k = `${action(i, result.mode)}${i.reason ? ` ${i.reason}` : ''}`;
+      rest.set(k, (rest.get(k) ?? 0) + 1);
+    }
+    const counted = [...rest].map(([k, n]) => `${n} ${k}`).join(', ');
+    const more = rows.length - shown.length;
+    table += `\n\nand ${more} more (${counted}): see \`forgegate reconcile --json\` or the ledger.`;
+  }
   if (rows.length > SUMMARY_FOLD_ROWS)
     table = `<details><summary>${rows.length} artifacts</summary>\n\n${table}\n\n</details>`;
   const strays = result.strays.filter((s) => s.delete);
   const deleted =
     strays.length > 0
       ? `\n\n${result.mode === 'plan' ? 'To delete' : 'Deleted'} (strays past retention): ` +
-        strays.map((s) => mdCode(`${s.subdir ?? '?'}/${s.filename}`)).join(', ')
+        strays
+          .slice(0, SUMMARY_FOLD_ROWS)
+          .map((s) => mdCode(`${s.subdir ?? '?'}/${s.filename}`))
+          .join(', ') +
+        (strays.length > SUMMARY_FOLD_ROWS ? `, and ${strays.length - SUMMARY_FOLD_ROWS} more` : '')
       : '';
   return `### forgegate ${result.mode} at ${result.now}\n\n${counts(result)}\n\n${table}${deleted}\n\n`;
 }

@@ -11,7 +11,8 @@ export interface ParsedFilename {
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
 const VERSION = /^[A-Za-z0-9_.+!]+$/;
 const BUILD = /^[A-Za-z0-9_.+]+$/;
-const SUBDIR = /^[a-z][a-z0-9]*(?:-[a-z0-9_]+)*$/;
+/** A subdir name, at most 64 characters (`isSubdir`). */
+export const SUBDIR = /^[a-z][a-z0-9]*(?:-[a-z0-9_]+)*$/;
 
 /** Parse an artifact file name; null when it is not one (folders, odd characters, missing parts). */
 export function parseArtifactFilename(filename: string): ParsedFilename | null {

@@ -43,6 +43,7 @@ export const RATIO_FLOOR_BYTES = 64 * 1024 * 1024;
 /** Metadata files read whole (they are parsed), each with its own cap. */
 export const KEPT_FILE_LIMITS: Readonly<Record<string, number>> = {
   'info/index.json': 1024 * 1024,
+  'info/run_exports.json': 1024 * 1024,
   'info/paths.json': 32 * 1024 * 1024,
   'info/files': 16 * 1024 * 1024,
   'info/has_prefix': 8 * 1024 * 1024,

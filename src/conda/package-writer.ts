@@ -1,16 +1,12 @@
-// Writes real conda packages (.conda and .tar.bz2) for the demo, tests and benchmarks.
-import { createHash } from 'node:crypto';
+// Writes real conda packages for the demo, tests and benchmarks: .conda here; .tar.bz2 with a bzip2 compressor the
+// caller passes (forgegate itself only ever reads bzip2, so it ships no compressor: test/helpers/packages.ts has one).
 import { writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { compress } from 'zstd-napi';
 import type { Digests } from '../model.js';
-import { sha256Hex } from '../util/digest.js';
+import { digestBytes, sha256Hex } from '../util/digest.js';
 import { tarOf, type TarEntry, type TarStyle } from './tar-write.js';
 import { zipStored, type Zip64Style } from './zip-write.js';
-
-const require = createRequire(import.meta.url);
-const { Bzip2 } = require('compressjs') as { Bzip2: { compressFile(data: Uint8Array): Uint8Array } };
 
 export interface PackageSpec {
   name: string;
@@ -27,6 +23,8 @@ export interface PackageSpec {
   extraEntries?: TarEntry[];
   /** Override or add info/index.json fields (null deletes one). */
   indexOverrides?: Record<string, unknown>;
+  /** Other info/ files (e.g. `run_exports.json`), name under info/ → content. */
+  infoFiles?: Record<string, string>;
   /** ms; fixed by default so the bytes are reproducible. */
   timestamp?: number;
   /** zstd level for .conda parts (default 19, as conda-build uses); benchmarks build thousands with 1. */
@@ -95,11 +93,21 @@ function infoEntries(spec: PackageSpec, payload: TarEntry[]): TarEntry[] {
     },
     { name: 'info/paths.json', type: 'file', content: `${JSON.stringify({ paths, paths_version: 1 }, null, 2)}\n` },
     { name: 'info/files', type: 'file', content: `${files.join('\n')}\n` },
+    ...Object.entries(spec.infoFiles ?? {}).map(([name, content]): TarEntry => ({
+      name: `info/${name}`,
+      type: 'file',
+      content,
+    })),
   ];
 }
 
+export interface WriterOptions {
+  /** bzip2 compression, for a .tar.bz2 (none is needed for a .conda). */
+  bzip2?: (data: Uint8Array) => Uint8Array;
+}
+
 /** A package's file name and bytes, built in memory. */
-export function packageBytes(spec: PackageSpec): { filename: string; bytes: Buffer } {
+export function packageBytes(spec: PackageSpec, opts: WriterOptions = {}): { filename: string; bytes: Buffer } {
   const files = spec.files ?? { [`share/${spec.name}/README`]: `${spec.name} ${spec.version}\n` };
   const listed: TarEntry[] = Object.entries(files).map(([name, content]): TarEntry => ({
     name,
@@ -118,7 +126,8 @@ export function packageBytes(spec: PackageSpec): { filename: string; bytes: Buff
   const filename = `${stem}.${spec.format}`;
   let bytes: Buffer;
   if (spec.format === 'tar.bz2') {
-    bytes = Buffer.from(Bzip2.compressFile(tarOf([...info, ...strayInfo, ...payload], style)));
+    if (opts.bzip2 === undefined) throw new Error(`writing ${filename} needs a bzip2 compressor (opts.bzip2)`);
+    bytes = Buffer.from(opts.bzip2(tarOf([...info, ...strayInfo, ...payload], style)));
   } else {
     bytes = zipStored(
       [
@@ -142,13 +151,10 @@ export function packageBytes(spec: PackageSpec): { filename: string; bytes: Buff
 export async function writeCondaPackage(
   dir: string,
   spec: PackageSpec,
+  opts: WriterOptions = {},
 ): Promise<{ path: string; filename: string; digests: Digests }> {
-  const { filename, bytes } = packageBytes(spec);
+  const { filename, bytes } = packageBytes(spec, opts);
   const path = join(dir, filename);
   await writeFile(path, bytes);
-  return {
-    path,
-    filename,
-    digests: { size: bytes.length, sha256: sha256Hex(bytes), md5: createHash('md5').update(bytes).digest('hex') },
-  };
+  return { path, filename, digests: digestBytes(bytes) };
 }

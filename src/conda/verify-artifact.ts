@@ -168,6 +168,17 @@ async function readTarBz2(src: ByteSource, budget: UnpackBudget, opts: VerifyOpt
   return read;
 }
 
+/** info/run_exports.json (CEP 12's run_exports of a package), which channels list in their shards. */
+function parseRunExports(bytes: Buffer | undefined): Record<string, unknown> | 'invalid' | undefined {
+  if (bytes === undefined) return undefined;
+  try {
+    const v = JSON.parse(bytes.toString('utf8')) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : 'invalid';
+  } catch {
+    return 'invalid';
+  }
+}
+
 /**
  * Verify an artifact's bytes. Never throws for bad content (that is a result); rethrows stream I/O errors,
  * which are transient. The whole input is always consumed, so failed checks still carry the digests.
@@ -207,6 +218,10 @@ export async function verifyArtifact(
       const paths = read.members.filter((m) => m.type !== 'directory').map((m) => m.path);
       const index = parsedIndex.index;
       const facts: ArtifactFacts = { ...digests, format: parsed!.format, index, paths, notes };
+      const runExports = parseRunExports(read.kept.get('info/run_exports.json'));
+      if (runExports === 'invalid')
+        notes.push('info/run_exports.json is not a JSON object; shards list no run_exports');
+      else if (runExports !== undefined) facts.runExports = runExports;
       if (opts.content === true) facts.content = packageContent(index, read.members, read.kept);
       return { ok: true, facts };
     } catch (e) {

@@ -1,15 +1,16 @@
-// The folders a config names must not overlap. Staging is written by every uploader and everything forgegate refuses
-// there is deleted; the quarantine is swept; the channel is served to the world. Staging equal to the channel would
-// delete the channel; staging inside it would serve unsigned uploads. So no two of staging, quarantine, target,
-// reports and registry may be the same folder or lie one inside another, and the ledger's folder may be none of them
-// nor lie inside one (it may hold them: one root for everything is the usual layout).
+// The places a config names must not overlap: folders, and anaconda.org owners (`ownerOverlaps`, at the end).
+// Staging is written by every uploader and everything forgegate refuses there is deleted; the quarantine is swept;
+// the channel is served to the world. Staging equal to the channel would delete the channel; staging inside it
+// would serve unsigned uploads. So no two of staging, quarantine, target, reports and registry may be the same
+// folder or lie one inside another, and the ledger's folder may be none of them nor lie inside one (it may hold
+// them: one root for everything is the usual layout).
 //
 // Paths are compared as the kernel will open them: each is resolved through symlinks (realpath of the path, or of
 // its nearest existing ancestor with the rest appended), then compared both as strings and by device and inode of
 // the nearest existing ancestors, so a bind mount or another alias of one folder is caught as well.
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
-import type { Config } from './types.js';
+import type { Config } from './schema.js';
 
 /** One folder a config names, with the key a person would edit. */
 export interface Place {
@@ -126,3 +127,53 @@ export async function placeOverlaps(places: Place[]): Promise<string[]> {
 const FIX =
   'give each a folder of its own, neither inside the other (uploaders write into staging and forgegate deletes what ' +
   'it refuses there; the quarantine is swept; the channel is served to everyone)';
+
+/** One owner on one server: owner names are case-insensitive there, and a URL's scheme or path does not matter. */
+function sameOwner(a: { owner: string; url: string }, b: { owner: string; url: string }): boolean {
+  const host = (url: string): string => {
+    try {
+      return new URL(url).host;
+    } catch {
+      return url.toLowerCase();
+    }
+  };
+  return a.owner.toLowerCase() === b.owner.toLowerCase() && host(a.url) === host(b.url);
+}
+
+const OWNER_WHY: Record<string, string> = {
+  'staging.store target.store':
+    "staging is listed across every label of its owner, so the channel's own files would be taken for uploads " +
+    'and deleted when refused (no label setting keeps them apart): stage to an owner of its own (conda-forge: ' +
+    'cf-staging)',
+  'quarantine.store staging.store':
+    'the quarantine is swept of every file its owner holds, and uploaders write to staging: give the quarantine ' +
+    'an owner only forgegate can write (conda-forge: cf-post-staging)',
+  'quarantine.store target.store':
+    'the quarantine is swept of every file its owner holds, which would delete the channel: give the quarantine ' +
+    'an owner only forgegate can write (conda-forge: cf-post-staging)',
+};
+
+/**
+ * Stores on anaconda.org are owners. Staging is listed across every label of its owner, so no label keeps a channel
+ * in the same owner apart from it; the quarantine is swept of everything its owner holds. So all three differ.
+ * One line per pair that shares an owner; empty when none do.
+ */
+export function ownerOverlaps(config: Config): string[] {
+  if (config.storeType !== 'anaconda') return [];
+  const stores = [
+    ['staging.store', config.staging.store],
+    ['quarantine.store', config.quarantine.store],
+    ['target.store', config.target.store],
+  ] as const;
+  const problems: string[] = [];
+  for (const [i, [ka, a]] of stores.entries()) {
+    for (const [kb, b] of stores.slice(i + 1)) {
+      if (!sameOwner(a, b)) continue;
+      problems.push(
+        `${ka}.owner and ${kb}.owner are the same anaconda.org owner (${a.owner} at ${a.url}, ${b.owner} at ` +
+          `${b.url}): ${OWNER_WHY[[ka, kb].sort().join(' ')]!}`,
+      );
+    }
+  }
+  return problems;
+}

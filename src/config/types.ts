@@ -1,52 +1,16 @@
-// The normalised config every command works from. `load.ts` turns the YAML as written into this.
-import { DEFAULT_UNPACK_LIMITS } from '../conda/limits.js';
+// The normalised config every command works from. Its types come from the one description of the file (schema.ts);
+// load.ts turns the YAML as written into it.
+import { readDocument } from './shape.js';
+import { POLICY, type Policy } from './schema.js';
 
-export type StoreConfig =
-  { type: 'directory'; path: string } | { type: 'anaconda'; owner: string; url: string; tokenEnv: string };
+export { DEFAULT_CHANNEL_INDEX, type ChannelIndexConfig } from './channel-index.js';
+export type { Config, Policy, RegistrySourceConfig, ReportsConfig, StoreConfig, StoreType } from './schema.js';
 
-export type RegistrySourceConfig =
-  | { type: 'directory'; path: string }
-  | { type: 'github'; repository: string; ref: string; tokenEnv: string; url: string };
-
-export type ReportsConfig =
-  | { type: 'directory'; path: string }
-  | { type: 'github'; repositoryTemplate: string; adminRepository: string; tokenEnv: string; url: string };
-
-export interface Policy {
-  maxSignatureAgeMs: number;
-  clockSkewMs: number;
-  stagingGraceMs: number;
-  rejectRetentionMs: number;
-  /** How far ahead of the last run the clock may be before a run refuses to trust it. */
-  maxClockJumpMs: number;
-  concurrency: number;
-  /** What one artifact may unpack to in all (policy.maxUnpackedSize), and per compressed byte (maxUnpackRatio). */
-  maxUnpackedBytes: number;
-  maxUnpackRatio: number;
+function defaults(): Policy {
+  const { value, problems } = readDocument(POLICY, {}, '/');
+  if (value === null) throw new Error(`the policy defaults do not pass their own schema: ${problems.join('; ')}`);
+  return value;
 }
 
-export interface Config {
-  /** Absolute path of the config file; relative paths in it were resolved against its folder. */
-  configPath: string;
-  target: { channel: string; labels: string[]; store: StoreConfig };
-  /** `subdirs`: where artifacts may be staged (default: every subdir conda knows); anything else is a stray. */
-  staging: { store: StoreConfig; subdirs: readonly string[] };
-  /** Reconciler-private custody between staging and target. Default: a folder beside the ledger. */
-  quarantine: { store: StoreConfig };
-  registry: RegistrySourceConfig;
-  /** Absolute path of the SQLite ledger. */
-  ledger: string;
-  reports: ReportsConfig;
-  policy: Policy;
-}
-
-export const DEFAULT_POLICY: Policy = {
-  maxSignatureAgeMs: 24 * 3_600_000,
-  clockSkewMs: 5 * 60_000,
-  stagingGraceMs: 2 * 3_600_000,
-  rejectRetentionMs: 7 * 86_400_000,
-  maxClockJumpMs: 86_400_000,
-  concurrency: 8,
-  maxUnpackedBytes: DEFAULT_UNPACK_LIMITS.maxUnpackedBytes,
-  maxUnpackRatio: DEFAULT_UNPACK_LIMITS.maxUnpackRatio,
-};
+/** The policy of a config without `policy:`, as the schema's defaults give it. */
+export const DEFAULT_POLICY: Policy = defaults();

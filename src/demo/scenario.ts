@@ -2,7 +2,8 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateKeyPair } from '../statement/keys.js';
-import { Sandbox } from './sandbox.js';
+import { DemoFolder } from './folder.js';
+import { LIBDEMO_FILENAME, LIBDEMO_SPEC, LIBDEMO_TAR_BZ2 } from './libdemo.js';
 
 export interface DemoExpectation {
   artifact: string;
@@ -10,8 +11,8 @@ export interface DemoExpectation {
   why: string;
 }
 
-export async function buildDemo(root: string): Promise<{ sandbox: Sandbox; expectations: DemoExpectation[] }> {
-  const sb = await Sandbox.create(root);
+export async function buildDemo(root: string): Promise<{ folder: DemoFolder; expectations: DemoExpectation[] }> {
+  const sb = await DemoFolder.create(root);
   await sb.addFeedstock('demo-pkg', ['demo-pkg', 'libdemo']);
   await sb.addFeedstock('numpy', ['numpy']);
   await sb.setAllowlist({ 'demo-pkg': ['demo-plugin-*'] });
@@ -32,13 +33,7 @@ export async function buildDemo(root: string): Promise<{ sandbox: Sandbox; expec
   await sb.stage(pure, { feedstock: 'demo-pkg' });
   expect(`noarch/${pure.filename}`, 'published', 'signed by its feedstock with a registered key');
 
-  const lib = await sb.build({
-    name: 'libdemo',
-    version: '2.1',
-    build: 'h1a2b3c_0',
-    subdir: 'linux-64',
-    format: 'tar.bz2',
-  });
+  const lib = await sb.prebuilt(LIBDEMO_SPEC.subdir, LIBDEMO_FILENAME, LIBDEMO_TAR_BZ2);
   await sb.stage(lib, { feedstock: 'demo-pkg' });
   expect(`linux-64/${lib.filename}`, 'published', 'a second output of the same feedstock, as .tar.bz2');
 
@@ -113,5 +108,5 @@ export async function buildDemo(root: string): Promise<{ sandbox: Sandbox; expec
     join(root, '.forgegate-demo'),
     'This folder was made by `forgegate demo`; the demo deletes and rebuilds it.\n',
   );
-  return { sandbox: sb, expectations: E };
+  return { folder: sb, expectations: E };
 }

@@ -4,7 +4,8 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { ForgegateError } from '../errors.js';
 import type { Digests } from '../model.js';
-import { isReasonCode, type ReasonCode } from '../reasons.js';
+import { noLedgerFacts, type LedgerFacts } from '../ports/ledger-facts.js';
+import { isReasonCode } from '../reasons.js';
 import { parseUtcTime } from '../util/time.js';
 import { attachHandle } from './handle.js';
 import { openLedger } from './open.js';
@@ -41,18 +42,6 @@ interface HoldRow {
   code: string;
   detail: string;
   first_at: string;
-}
-
-/** What the ledger knows about the files staged now (the planner's LedgerFacts). */
-export interface LedgerLookup {
-  /** `${subdir}/${filename}` → labels it was published under by an earlier run. */
-  publications: Map<string, { label: string; sha256: string }[]>;
-  /** Staged-identity key → the verification failure an earlier run found for exactly that upload. */
-  verifyFailures: Map<string, { reason: ReasonCode; detail: string }>;
-  /** Sighting key → when an earlier run first saw that exact staged file (epoch ms). */
-  firstSeen: Map<string, number>;
-  /** Upload identity → an admin-side failure that kept an earlier run from publishing it. */
-  holds: Map<string, { code: string; detail: string; sinceMs: number }>;
 }
 
 /** A failure report as the ledger remembers it: delivered once, under the key report code computes. */
@@ -218,13 +207,8 @@ export class Ledger {
   }
 
   /** The facts the planner may use: only for names that are staged now, and the sightings of what is staged. */
-  lookup(keys: Iterable<string>, sightings: Iterable<string> = []): LedgerLookup {
-    const facts: LedgerLookup = {
-      publications: new Map(),
-      verifyFailures: new Map(),
-      firstSeen: new Map(),
-      holds: new Map(),
-    };
+  lookup(keys: Iterable<string>, sightings: Iterable<string> = []): LedgerFacts {
+    const facts = noLedgerFacts();
     // An empty ledger file (a plan opens it read-only and creates nothing) has no tables yet.
     if (!this.has('sightings_v1')) return facts;
     const seen = this.#db.prepare('SELECT first_seen_at FROM sightings_v1 WHERE identity = ?');

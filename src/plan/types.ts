@@ -1,6 +1,7 @@
 // The plan: plain, versioned JSON (`reconcile --plan --json` prints it; apply consumes it).
 import type { Policy } from '../config/types.js';
 import type { Digests } from '../model.js';
+import type { LedgerFacts } from '../ports/ledger-facts.js';
 import type { RegistrySnapshot } from '../ports/registry.js';
 import type { StagingListing } from '../ports/staging.js';
 import type { TargetListing } from '../ports/target.js';
@@ -148,18 +149,6 @@ export interface Plan {
   items: PlanItem[];
   strays: StrayItem[];
   summary: Record<Decision, number>;
-}
-
-/** What the ledger remembers. Optimisations and history only: an empty one must still give a safe plan. */
-export interface LedgerFacts {
-  /** `${subdir}/${filename}` → labels it was published under by an earlier run. */
-  publications: Map<string, { label: string; sha256: string }[]>;
-  /** Staged-identity key → the verification failure an earlier run found for exactly that upload. */
-  verifyFailures: Map<string, { reason: ReasonCode; detail: string }>;
-  /** Sighting key (plan/identity.ts) → when an earlier run first saw that exact staged file (epoch ms). */
-  firstSeen: Map<string, number>;
-  /** Upload identity → an admin-side failure (FG_PERMISSION) that kept an earlier run from publishing it. */
-  holds: Map<string, { code: string; detail: string; sinceMs: number }>;
 }
 
 export interface Observation {

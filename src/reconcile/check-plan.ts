@@ -5,7 +5,7 @@
 import { publishedTwinContent } from '../apply/twin.js';
 import { artifactTwin, parseArtifactFilename } from '../conda/filename.js';
 import type { UnpackLimits } from '../conda/limits.js';
-import type { LedgerLookup } from '../ledger/ledger.js';
+import { noLedgerFacts, type LedgerFacts } from '../ports/ledger-facts.js';
 import type { ArtifactFacts } from '../model.js';
 import { artifactKey, uploadIdentity } from '../plan/identity.js';
 import { assemblePlan } from '../plan/planner.js';
@@ -34,7 +34,7 @@ export interface CheckGate {
   /** The target, where it can be read (the gate's config); null when only the registry is known. */
   target: TargetStore | null;
   /** What the ledger knows (the gate's config, when it has one yet); null otherwise. */
-  ledger: ((keys: string[]) => LedgerLookup) | null;
+  ledger: ((keys: string[]) => LedgerFacts) | null;
   settings: PlanSettings;
   /** The label a statement check signs itself names. */
   label: string;
@@ -95,12 +95,7 @@ export async function planCheck(
   const focus = files.flatMap((f) => [f, { subdir: f.subdir, filename: artifactTwin(f.filename) }]);
   const target = await readTarget(gate.target, focus);
   const lookupKeys = focus.map((f) => artifactKey(f.subdir, f.filename));
-  const ledger = gate.ledger?.(lookupKeys) ?? {
-    publications: new Map(),
-    verifyFailures: new Map(),
-    firstSeen: new Map(),
-    holds: new Map(),
-  };
+  const ledger = gate.ledger?.(lookupKeys) ?? noLedgerFacts();
   const inspections = new Map<string, Inspection>(
     artifacts.map((a, i) => {
       const { facts } = files[i]!;

@@ -8,7 +8,8 @@ import type { Stores } from '../ports/stores.js';
 import type { TargetListing } from '../ports/target.js';
 import { artifactKey, sightingsOf } from '../plan/identity.js';
 import { claimedSubject } from '../plan/pair-signatures.js';
-import type { LedgerFacts, Observation } from '../plan/types.js';
+import type { Observation } from '../plan/types.js';
+import { noLedgerFacts, type LedgerFacts } from '../ports/ledger-facts.js';
 import { indexStaging, type StagedIndex } from '../plan/staged-index.js';
 
 function storeError(what: string, e: unknown): ForgegateError {
@@ -85,9 +86,7 @@ export async function observe(
       }),
   ]);
   const sightings = sightingsOf(staging);
-  const facts: LedgerFacts = ledger
-    ? ledger.lookup(keys, sightings)
-    : { publications: new Map(), verifyFailures: new Map(), firstSeen: new Map(), holds: new Map() };
+  const facts: LedgerFacts = ledger ? ledger.lookup(keys, sightings) : noLedgerFacts();
   const index: StagedIndex = indexStaging(staging);
   return {
     observation: { nowMs, observedAtMs, staging, target, registry: snapshot, ledger: facts },

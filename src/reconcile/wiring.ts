@@ -26,7 +26,9 @@ export interface StoreDeps {
   readOnly?: boolean;
 }
 
-function token(store: Extract<StoreConfig, { type: 'anaconda' }>, where: string, deps: StoreDeps): string | null {
+type AnacondaStore = Extract<StoreConfig, { type: 'anaconda' }>;
+
+function token(store: AnacondaStore, where: string, deps: StoreDeps): string | null {
   const value = deps.env[store.tokenEnv];
   if (!value && deps.readOnly) return null;
   if (!value) {
@@ -41,40 +43,35 @@ function token(store: Extract<StoreConfig, { type: 'anaconda' }>, where: string,
   return value;
 }
 
+/** The three stores of the config's one kind (the config schema allows no other pairing). */
 export function createStores(config: Config, deps: StoreDeps): Stores {
-  const { staging, quarantine, target } = {
-    staging: config.staging.store,
-    quarantine: config.quarantine.store,
-    target: config.target.store,
-  };
-  if (staging.type === 'directory' && quarantine.type === 'directory' && target.type === 'directory') {
-    return {
-      staging: new DirectoryStaging(staging.path),
-      quarantine: new LocalQuarantine(quarantine.path),
-      target: new LocalChannel(target.path),
-      close: async () => {},
-    };
+  switch (config.storeType) {
+    case 'directory':
+      return {
+        staging: new DirectoryStaging(config.staging.store.path),
+        quarantine: new LocalQuarantine(config.quarantine.store.path),
+        target: new LocalChannel(config.target.store.path, config.target.store.index),
+        close: async () => {},
+      };
+    case 'anaconda': {
+      // One keep-alive pool per origin, shared by the three tokens' clients.
+      const agent = createAgent();
+      const client = (s: AnacondaStore, where: string): AnacondaClient =>
+        new AnacondaClient(new AnacondaHttp(s.url, token(s, where, deps), { agent }));
+      const { staging, quarantine, target } = {
+        staging: config.staging.store,
+        quarantine: config.quarantine.store,
+        target: config.target.store,
+      };
+      const concurrency = config.policy.concurrency;
+      return {
+        staging: new AnacondaStaging(client(staging, 'staging.store'), staging.owner, concurrency),
+        quarantine: new AnacondaQuarantine(client(quarantine, 'quarantine.store'), quarantine.owner),
+        target: new AnacondaTarget(client(target, 'target.store'), target.owner, concurrency),
+        close: () => agent.close(),
+      };
+    }
   }
-  if (staging.type === 'anaconda' && quarantine.type === 'anaconda' && target.type === 'anaconda') {
-    // One keep-alive pool per origin, shared by the three tokens' clients.
-    const agent = createAgent();
-    const client = (s: typeof staging, where: string): AnacondaClient =>
-      new AnacondaClient(new AnacondaHttp(s.url, token(s, where, deps), { agent }));
-    const concurrency = config.policy.concurrency;
-    return {
-      staging: new AnacondaStaging(client(staging, 'staging.store'), staging.owner, concurrency),
-      quarantine: new AnacondaQuarantine(client(quarantine, 'quarantine.store'), quarantine.owner),
-      target: new AnacondaTarget(client(target, 'target.store'), target.owner, concurrency),
-      close: () => agent.close(),
-    };
-  }
-  throw new ForgegateError(
-    'FG_CONFIG_INVALID',
-    `unsupported store combination: staging=${staging.type}, quarantine=${quarantine.type}, target=${target.type}`,
-    {
-      fix: 'Use directory stores throughout, or anaconda stores throughout.',
-    },
-  );
 }
 
 export interface RegistryDeps {

@@ -24,6 +24,12 @@ export async function digestStream(stream: Readable): Promise<Digests> {
   return acc.digest();
 }
 
+export function digestBytes(bytes: Uint8Array): Digests {
+  const acc = new DigestAccumulator();
+  acc.update(bytes);
+  return acc.digest();
+}
+
 export function digestFile(path: string): Promise<Digests> {
   return digestStream(createReadStream(path));
 }

@@ -1,6 +1,7 @@
 // Durations ("24h", "5m", "7d", "90s", "1h30m") and strict RFC 3339 UTC times.
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-const DURATION = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
+/** A duration as config writes it (the config schema shows the same pattern to editors). */
+export const DURATION = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
 
 /** Milliseconds for a duration string, or null when it is not one. */
 export function parseDuration(text: string): number | null {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/apply/applier.js';
 import { loadConfig } from '../../src/config/load.js';
-import { Sandbox } from '../../src/demo/sandbox.js';
+import { Sandbox } from '../helpers/sandbox.js';
 import type { Digests } from '../../src/model.js';
 import { artifactKey } from '../../src/plan/identity.js';
 import { assemblePlan } from '../../src/plan/planner.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_MEANING } from '../../src/cli/exit-codes.js';
-import { Sandbox } from '../../src/demo/sandbox.js';
+import { Sandbox } from '../helpers/sandbox.js';
 import { ExitCode, SIGNAL_EXIT } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/paths.js';

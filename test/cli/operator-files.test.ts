@@ -29,7 +29,7 @@ function readmeConfig(name: string): unknown {
 function validated(doc: unknown, configPath: string): Config {
   const { config, errors } = validateConfig(doc, configPath);
   expect(errors).toEqual([]);
-  return config;
+  return config!;
 }
 
 /** Every `tokenEnv` the config names. */

@@ -1,7 +1,6 @@
 // The zstd and bzip2 layers: one test per rule (ZSTD_RULES, BZIP2_RULES), and exact output on real encoders' data.
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { compress } from 'zstd-napi';
@@ -10,11 +9,7 @@ import { BZIP2_RULES, Bzip2Decoder } from '../../src/conda/bzip2-decoder.js';
 import { DEFAULT_UNPACK_LIMITS, UnpackBudget } from '../../src/conda/limits.js';
 import { ArtifactProblem } from '../../src/conda/problem.js';
 import { ZSTD_RULES, ZstdFrameDecoder } from '../../src/conda/zstd-decoder.js';
-
-const require = createRequire(import.meta.url);
-const { Bzip2 } = require('compressjs') as {
-  Bzip2: { compressFile(data: Uint8Array, out?: unknown, level?: number): Uint8Array };
-};
+import { compressBzip2 } from '../helpers/packages.js';
 
 const budget = (): UnpackBudget => new UnpackBudget(DEFAULT_UNPACK_LIMITS, 1 << 30);
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -136,7 +131,7 @@ describe('bzip2 layer', () => {
     for (const [name, packed] of [
       ['python level 1 (100k blocks)', pyBzip2(data, 1)],
       ['python level 9', pyBzip2(data, 9)],
-      ['compressjs', Buffer.from(Bzip2.compressFile(data))],
+      ['compressjs', compressBzip2(data)],
     ] as const) {
       expect(sha(await bunzip(packed, name === 'compressjs' ? 1000 : 65536)), name).toBe(sha(data));
     }

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FILTERED_INDEX_KEYS, recordFor } from '../../src/backends/local/repodata.js';
 import { INDEX_RULES } from '../../src/conda/index-json.js';
-import { packageBytes } from '../../src/conda/package-writer.js';
+import { packageBytes } from '../helpers/packages.js';
 import { FILE_RULES, verifyArtifact } from '../../src/conda/verify-artifact.js';
 import type { ArtifactCheck } from '../../src/model.js';
 

@@ -1,7 +1,6 @@
 // Package-wide rules (PACKAGE_RULES), resource bounds, and the real corpus of conda's own test packages.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -15,9 +14,7 @@ import { verifyArtifact, type VerifyOptions } from '../../src/conda/verify-artif
 import { zipStored } from '../../src/conda/zip-write.js';
 import type { ArtifactCheck } from '../../src/model.js';
 import { DATA_DIR } from '../helpers/paths.js';
-
-const require = createRequire(import.meta.url);
-const { Bzip2 } = require('compressjs') as { Bzip2: { compressFile(data: Uint8Array): Uint8Array } };
+import { compressBzip2 } from '../helpers/packages.js';
 
 const STEM = 'pkg-1.0-h0_0';
 const index = (subdir: string): TarEntry => ({
@@ -53,7 +50,7 @@ function conda(opts: {
 }
 function tarBz2(entries: TarEntry[], subdir = 'linux-64'): Built {
   return {
-    bytes: Buffer.from(Bzip2.compressFile(tarOf([index(subdir), ...entries]))),
+    bytes: compressBzip2(tarOf([index(subdir), ...entries])),
     filename: `${STEM}.tar.bz2`,
     subdir,
   };
@@ -328,7 +325,7 @@ describe('resource bounds: a bomb is one ARTIFACT_INVALID, found before the memo
       tarEnd(0),
     ]);
     const r = await verify({
-      bytes: Buffer.from(Bzip2.compressFile(tar)),
+      bytes: compressBzip2(tar),
       filename: `${STEM}.tar.bz2`,
       subdir: 'linux-64',
     });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compressZstd, writeCondaPackage, type PackageSpec } from '../../src/conda/package-writer.js';
+import { compressZstd, writeCondaPackage, type PackageSpec } from '../helpers/packages.js';
 import { tarOf, type TarEntry } from '../../src/conda/tar-write.js';
 import { verifyArtifact } from '../../src/conda/verify-artifact.js';
 import { ZIP_RULES } from '../../src/conda/zip-reader.js';

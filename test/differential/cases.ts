@@ -1,9 +1,8 @@
 // The differential generator: packages written byte by byte, each either a form real writers emit (forgegate must
 // accept it and every reader must see the same members) or a trick on which readers are known to differ or that
 // breaks a rule (forgegate must refuse it, with the rule named here).
-import { createRequire } from 'node:module';
 import { compress } from 'zstd-napi';
-import { packageBytes, type PackageSpec } from '../../src/conda/package-writer.js';
+import { compressBzip2, packageBytes, type PackageSpec } from '../helpers/packages.js';
 import { paxRecords, tarData, tarEnd, tarHeader, type TarHeaderFields } from '../../src/conda/tar-write.js';
 import {
   centralHeader,
@@ -13,9 +12,6 @@ import {
   type ZipEntry,
 } from '../../src/conda/zip-write.js';
 import { crc32 } from 'node:zlib';
-
-const require = createRequire(import.meta.url);
-const { Bzip2 } = require('compressjs') as { Bzip2: { compressFile(data: Uint8Array): Uint8Array } };
 
 export interface Case {
   id: string;
@@ -87,7 +83,7 @@ function conda(p: CondaParts): { bytes: Buffer; subdir: string; filename: string
 function tarBz2(parts: Buffer[], opts: { subdir?: string; raw?: boolean; bz?: (tar: Buffer) => Buffer } = {}) {
   const subdir = opts.subdir ?? 'linux-64';
   const tar = opts.raw ? Buffer.concat([indexMember(subdir), ...parts]) : end(indexMember(subdir), ...parts);
-  const bytes = (opts.bz ?? ((t: Buffer) => Buffer.from(Bzip2.compressFile(t))))(tar);
+  const bytes = (opts.bz ?? compressBzip2)(tar);
   return { bytes, subdir, filename: `${STEM}.tar.bz2` };
 }
 const both = (id: string, why: string, expect: string, parts: Buffer[], subdir?: string): Case[] => [
@@ -882,8 +878,7 @@ export function generateCases(): Case[] {
     why: 'a hidden member for multi-stream readers',
     expect: 'bzip2.stream',
     ...tarBz2([file('share/a')], {
-      bz: (t) =>
-        Buffer.concat([Buffer.from(Bzip2.compressFile(t)), Buffer.from(Bzip2.compressFile(end(file('bin/hidden'))))]),
+      bz: (t) => Buffer.concat([compressBzip2(t), compressBzip2(end(file('bin/hidden')))]),
     }),
   });
   add({
@@ -891,7 +886,7 @@ export function generateCases(): Case[] {
     why: 'ignored silently by Python',
     expect: 'bzip2.stream',
     ...tarBz2([file('share/a')], {
-      bz: (t) => Buffer.concat([Buffer.from(Bzip2.compressFile(t)), Buffer.from('garbage')]),
+      bz: (t) => Buffer.concat([compressBzip2(t), Buffer.from('garbage')]),
     }),
   });
   return cases;

@@ -12,7 +12,7 @@ import { FILTERED_INDEX_KEYS } from '../../src/backends/local/repodata.js';
 import { verifyArtifactFile } from '../../src/cli/artifact-file.js';
 import { KNOWN_SUBDIRS } from '../../src/conda/subdirs.js';
 import type { PackageListing } from '../../src/conda/verify-artifact.js';
-import { Sandbox } from '../../src/demo/sandbox.js';
+import { Sandbox } from '../helpers/sandbox.js';
 import { runCli } from '../helpers/cli.js';
 import { DATA_DIR } from '../helpers/paths.js';
 import { bsdtar, cph, gnuTar, listingOf, missingTools, python, type Listing, type Verdict } from './readers.js';

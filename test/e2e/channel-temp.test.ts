@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../../src/demo/sandbox.js';
+import { Sandbox } from '../helpers/sandbox.js';
 import { runCli } from '../helpers/cli.js';
 import { channelState } from '../helpers/channel-state.js';
 
@@ -31,12 +31,15 @@ function clientVisible(root: string): string[] {
 
 describe('a run killed while a channel file is being written', () => {
   // For one noarch artifact: the channel copy is the 2nd temp file (after the quarantine copy); then the forms of
-  // noarch's index (repodata.json.zst, repodata.json) are written as temps with a journal, and renamed in place.
+  // noarch's index (repodata.json.zst, current_repodata.json, repodata_shards.msgpack.zst, repodata.json) are
+  // written as temps with a journal, and renamed in place; the shard itself is placed (linked) before the journal.
   const cases: [string, string, number][] = [
     ['temp-written:2', 'while its copy is written', 1],
-    ['forms-written', 'after the index forms are written, before any is renamed', 3],
-    ['form-renamed:1', 'between renaming repodata.json.zst and repodata.json', 2],
+    ['forms-written', 'after the index forms are written, before any is renamed', 5],
+    ['form-renamed:1', 'between renaming repodata.json.zst and the other forms', 4],
   ];
+  const FORM = /\/(repodata\.json|repodata\.json\.zst|current_repodata\.json|repodata_shards\.msgpack\.zst)$/;
+  const SHARD = /\/[0-9a-f]{64}\.msgpack\.zst$/;
   for (const [fault, when, temps] of cases) {
     it(`(${when}) leaves only artifacts and index forms where clients read; the rerun finishes and sweeps`, async () => {
       const sb = await Sandbox.create(join(work, `kill-${fault.replace(':', '-')}`));
@@ -47,7 +50,10 @@ describe('a run killed while a channel file is being written', () => {
       const crashed = await runCli(['reconcile', '--config', sb.configPath], { env: { FORGEGATE_FAULT: fault } });
       expect(crashed.signal).toBe('SIGKILL');
       for (const f of clientVisible(sb.channelDir)) {
-        expect(f).toMatch(/\/(repodata\.json|repodata\.json\.zst|[^/]+\.(conda|tar\.bz2))$/);
+        if (!SHARD.test(f))
+          expect(f).toMatch(
+            /\/(repodata\.json|repodata\.json\.zst|current_repodata\.json|repodata_shards\.msgpack\.zst|[^/]+\.(conda|tar\.bz2))$/,
+          );
       }
       // The half-finished writes are in forgegate's own temp folder, which is not a subdir.
       expect(readdirSync(join(sb.channelDir, '.forgegate-tmp'))).toHaveLength(temps);
@@ -58,9 +64,18 @@ describe('a run killed while a channel file is being written', () => {
       const tmp = join(sb.channelDir, '.forgegate-tmp');
       expect(existsSync(tmp) ? readdirSync(tmp) : []).toEqual([]);
       if (existsSync(tmp)) expect(statSync(tmp).mode & 0o777).toBe(0o700);
-      expect(clientVisible(sb.channelDir)).toEqual(
-        ['noarch/repodata.json', 'noarch/repodata.json.zst', `noarch/${built.filename}`].sort(),
+      const visible = clientVisible(sb.channelDir);
+      expect(visible.filter((f) => FORM.test(f))).toEqual(
+        [
+          'noarch/current_repodata.json',
+          'noarch/repodata.json',
+          'noarch/repodata.json.zst',
+          'noarch/repodata_shards.msgpack.zst',
+        ].sort(),
       );
+      expect(visible.filter((f) => !FORM.test(f) && !SHARD.test(f))).toEqual([`noarch/${built.filename}`]);
+      // Every shard the index names is there (an older one, from before the crash, may stay for its retention).
+      expect(visible.filter((f) => SHARD.test(f)).length).toBeGreaterThanOrEqual(1);
     });
   }
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../../src/demo/sandbox.js';
+import { Sandbox } from '../helpers/sandbox.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { RunLock } from '../../src/ledger/lock.js';
 import { runCli } from '../helpers/cli.js';

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../../src/demo/sandbox.js';
+import { Sandbox } from '../helpers/sandbox.js';
 import { encodeKey, generateKeyPair, type KeyPair } from '../../src/statement/keys.js';
 import { readAction, runAction, type StepResult } from '../helpers/action.js';
 import { runCli } from '../helpers/cli.js';

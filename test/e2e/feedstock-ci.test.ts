@@ -7,7 +7,7 @@ import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { check } from '../../src/cli/commands/check.js';
 import type { Io } from '../../src/cli/io.js';
-import { Sandbox } from '../../src/demo/sandbox.js';
+import { Sandbox } from '../helpers/sandbox.js';
 import { ExitCode, ForgegateError } from '../../src/errors.js';
 import { encodeKey, type KeyPair } from '../../src/statement/keys.js';
 import {

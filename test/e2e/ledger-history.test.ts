@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../../src/demo/sandbox.js';
+import { Sandbox } from '../helpers/sandbox.js';
 import { LEDGER_APPLICATION_ID } from '../../src/ledger/open.js';
 import { SCHEMA_VERSION } from '../../src/ledger/schema.js';
 import { generateKeyPair } from '../../src/statement/keys.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleSolve } from '@conda-org/rattler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../../src/demo/sandbox.js';
+import { Sandbox } from '../helpers/sandbox.js';
 import { runCli } from '../helpers/cli.js';
 import { channelState } from '../helpers/channel-state.js';
 import { serveDirectory } from '../helpers/channel-server.js';

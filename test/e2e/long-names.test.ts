@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox, type Built } from '../../src/demo/sandbox.js';
+import { Sandbox, type Built } from '../helpers/sandbox.js';
 import { MAX_SERVED_NAME_BYTES } from '../../src/plan/planner.js';
 import { TEMP_NAME } from '../../src/util/atomic-write.js';
 import { runCli } from '../helpers/cli.js';

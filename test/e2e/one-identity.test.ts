@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../../src/demo/sandbox.js';
+import { Sandbox } from '../helpers/sandbox.js';
 import { channelState } from '../helpers/channel-state.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -102,10 +102,11 @@ describe('one identity per subdir and name-version-build', () => {
     await reconcile(sb);
     // An admin removes the file and its record by hand.
     rmSync(join(sb.channelDir, 'linux-64', a.filename));
-    const { writeForms, readIndex } = await import('../../src/backends/local/repodata-forms.js');
-    const index = await readIndex(join(sb.channelDir, 'linux-64'), 'linux-64');
-    Reflect.deleteProperty(index.packages, a.filename);
-    await writeForms(join(sb.channelDir, 'linux-64'), index, join(sb.channelDir, '.forgegate-tmp'));
+    const { updateIndex, DEFAULT_INDEX_OPTIONS } = await import('../../src/backends/local/repodata-forms.js');
+    const { NO_CHANGES } = await import('../../src/backends/local/repodata-write.js');
+    const drop = { ...NO_CHANGES, drop: new Set([a.filename]) };
+    const tmp = join(sb.channelDir, '.forgegate-tmp');
+    await updateIndex(join(sb.channelDir, 'linux-64'), 'linux-64', drop, tmp, DEFAULT_INDEX_OPTIONS, null);
     const b = await sb.build({ name: 'app', version: '2.0', build: 'h0_0', subdir: 'linux-64' });
     await sb.stage(b, { feedstock: 'app' });
     expect(await reconcile(sb)).toEqual([

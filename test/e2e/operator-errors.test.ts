@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../../src/demo/sandbox.js';
+import { Sandbox } from '../helpers/sandbox.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { channelState } from '../helpers/channel-state.js';
 import { handToOperator, operatorSpawn } from '../helpers/operator.js';

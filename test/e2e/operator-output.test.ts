@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../../src/demo/sandbox.js';
+import { Sandbox } from '../helpers/sandbox.js';
 import { runCli, runCliPaused } from '../helpers/cli.js';
 import { runCliOnTty } from '../helpers/cli-tty.js';
 import { channelState } from '../helpers/channel-state.js';

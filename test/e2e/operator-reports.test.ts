@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../../src/demo/sandbox.js';
+import { Sandbox } from '../helpers/sandbox.js';
 import { generateKeyPair } from '../../src/statement/keys.js';
 import { runCli } from '../helpers/cli.js';
 import { CLI } from '../helpers/paths.js';

@@ -10,7 +10,7 @@ import { simpleSolve, type Platform } from '@conda-org/rattler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArtifactFilename } from '../../src/conda/filename.js';
 import { KNOWN_SUBDIRS } from '../../src/conda/subdirs.js';
-import { Sandbox } from '../../src/demo/sandbox.js';
+import { Sandbox } from '../helpers/sandbox.js';
 import { channelState } from '../helpers/channel-state.js';
 import { serveDirectory } from '../helpers/channel-server.js';
 import { runCli } from '../helpers/cli.js';

@@ -18,7 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../../src/demo/sandbox.js';
+import { Sandbox } from '../helpers/sandbox.js';
 import { runCli, runCliPaused } from '../helpers/cli.js';
 import { channelState } from '../helpers/channel-state.js';
 import { backdateSightings } from '../helpers/ledger-time.js';

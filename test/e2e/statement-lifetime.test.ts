@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox, type Built } from '../../src/demo/sandbox.js';
+import { Sandbox, type Built } from '../helpers/sandbox.js';
 import { toUtcString } from '../../src/util/time.js';
 import { runCli } from '../helpers/cli.js';
 import { channelState } from '../helpers/channel-state.js';

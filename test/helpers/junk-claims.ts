@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Sandbox } from '../../src/demo/sandbox.js';
+import type { Sandbox } from './sandbox.js';
 import { generateKeyPair } from '../../src/statement/keys.js';
 import { digestFile } from '../../src/util/digest.js';
 

@@ -6,7 +6,8 @@ import type { RegistryKey, RegistrySnapshot } from '../../src/ports/registry.js'
 import type { StagedArtifact, StagedFile, StagedSignature } from '../../src/ports/staging.js';
 import type { TargetFile } from '../../src/ports/target.js';
 import { sighting } from '../../src/plan/identity.js';
-import type { LedgerFacts, Observation, PlanSettings } from '../../src/plan/types.js';
+import type { Observation, PlanSettings } from '../../src/plan/types.js';
+import { noLedgerFacts, type LedgerFacts } from '../../src/ports/ledger-facts.js';
 import { DEFAULT_REGISTRY_CONFIG } from '../../src/registry/layout.js';
 import { encodeKey, keyPairFromSeed, type KeyPair } from '../../src/statement/keys.js';
 import { buildStatement, signEnvelope, type StatementInput } from '../../src/statement/sign.js';
@@ -36,7 +37,7 @@ export class FakeWorld {
   keys = new Map<string, RegistryKey[] | null>([['demo-pkg', [registryKey(KEY)]]]);
   allowlist: Record<string, string[]> = {};
   autoRegisterAll = false;
-  ledger: LedgerFacts = { publications: new Map(), verifyFailures: new Map(), firstSeen: new Map(), holds: new Map() };
+  ledger: LedgerFacts = noLedgerFacts();
   policy: Policy = { ...DEFAULT_POLICY };
   /** What a plan read: the staged bytes and the published twins (absent: applying). */
   inspections: Observation['inspections'];

@@ -55,6 +55,31 @@ export class AnacondaClient {
     return Object.keys(data ?? {});
   }
 
+  /** How many files each label of an owner holds (0 where an old server sent no count). */
+  async labelCounts(owner: string): Promise<Map<string, number>> {
+    const { data } = await this.http.json<Record<string, unknown> | string[]>('GET', `/channels/${seg(owner)}`, {
+      accept: [200],
+    });
+    const counts = new Map<string, number>();
+    if (Array.isArray(data)) {
+      for (const l of data) if (typeof l === 'string') counts.set(l, Number.POSITIVE_INFINITY);
+      return counts;
+    }
+    for (const [label, v] of Object.entries(data ?? {})) {
+      const count = typeof v === 'number' ? v : (v as { count?: unknown } | null)?.count;
+      // Without a count, the label's size is unknown: never list it whole.
+      counts.set(label, typeof count === 'number' && Number.isFinite(count) ? count : Number.POSITIVE_INFINITY);
+    }
+    return counts;
+  }
+
+  /** Every file of one release (all subdirs, both formats, every label), or none when there is no such release. */
+  async release(owner: string, pkg: string, version: string): Promise<AnacondaFile[]> {
+    const path = `/release/${seg(owner)}/${seg(pkg)}/${seg(version)}`;
+    const { data } = await this.http.json<{ distributions?: unknown }>('GET', path, { accept: [200, 404] });
+    return Array.isArray(data?.distributions) ? (data.distributions as AnacondaFile[]) : [];
+  }
+
   /** Every file of an owner under one label: one request, whatever the number of packages. */
   async labelFiles(owner: string, label: string): Promise<AnacondaFile[]> {
     const { data } = await this.http.json<{ files?: unknown }>('GET', `/channels/${seg(owner)}/${seg(label)}`, {

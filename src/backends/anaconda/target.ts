@@ -1,5 +1,8 @@
-// The production channel on anaconda.org. Never listed whole (conda-forge holds ~1.7 M files): focus() names the
-// staged files and list() looks each one up with GET /dist, which also shows every label the file carries.
+// The production channel on anaconda.org. Never listed whole when it is large (conda-forge holds ~1.7 M files):
+// focus() names the staged files and their twins, and list() reads each release they belong to once (GET /release:
+// every file of a name and version, every label), so a file and its twin cost one request, and so do all the builds
+// of one version. A target that holds fewer files than those lookups would cost is listed by label instead (one
+// request per label), which is what a young channel, or a benchmark's, costs.
 import type { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { parseArtifactFilename } from '../../conda/filename.js';
@@ -8,6 +11,12 @@ import type { QuarantinedCopy } from '../../ports/quarantine.js';
 import type { PublishOutcome, TargetListing, TargetStore, TwinCheck, YankOutcome } from '../../ports/target.js';
 import { YANK_LABEL } from '../../ports/target.js';
 import { parseFullName, type AnacondaClient, type AnacondaFile, type FileRef } from './client.js';
+
+/**
+ * A label listing costs about one request's time per this many files (each ~1 KB of JSON); below that, listing the
+ * labels is cheaper than one lookup per release.
+ */
+const FILES_PER_LOOKUP = 100;
 
 export class AnacondaTarget implements TargetStore {
   readonly kind = 'anaconda';
@@ -32,19 +41,34 @@ export class AnacondaTarget implements TargetStore {
   }
 
   async list(): Promise<TargetListing> {
-    const limit = pLimit(this.#concurrency);
     // anaconda.org keeps no list of removed files: a yank moves a file to the `broken` label, where it stays listed.
     const listing: TargetListing = { files: new Map(), removed: new Set() };
+    const wanted = new Set(this.#focus.map((f) => `${f.subdir}/${f.filename}`));
+    const releases = new Map<string, { name: string; version: string }>();
+    for (const f of this.#focus) {
+      const p = parseArtifactFilename(f.filename);
+      if (p) releases.set(`${p.name}\0${p.version}`, { name: p.name, version: p.version });
+    }
+    if (releases.size === 0) return listing;
+    const add = (file: AnacondaFile, labels: readonly string[]): void => {
+      if (!wanted.has(file.basename)) return;
+      const copies = listing.files.get(file.basename) ?? [];
+      for (const label of labels)
+        if (!copies.some((c) => c.label === label)) copies.push({ label, ...digestsOf(file) });
+      listing.files.set(file.basename, copies);
+    };
+    const counts = await this.#client.labelCounts(this.#owner);
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    if (total <= releases.size * FILES_PER_LOOKUP) {
+      for (const label of counts.keys())
+        for (const f of await this.#client.labelFiles(this.#owner, label)) add(f, [label]);
+      return listing;
+    }
+    const limit = pLimit(this.#concurrency);
     await Promise.all(
-      this.#focus.map((f) =>
+      [...releases.values()].map((r) =>
         limit(async () => {
-          const ref = this.#ref(f.subdir, f.filename);
-          const held = ref ? await this.#client.dist(ref) : null;
-          if (held)
-            listing.files.set(
-              `${f.subdir}/${f.filename}`,
-              held.labels.map((label) => ({ label, ...digestsOf(held) })),
-            );
+          for (const f of await this.#client.release(this.#owner, r.name, r.version)) add(f, f.labels);
         }),
       ),
     );

@@ -1,8 +1,13 @@
 // The target as a real conda channel folder: <root>/<subdir>/ for label main, <root>/label/<L>/<subdir>/ otherwise.
 // publish() only places a file (link(2): never overwrite); flush() then rewrites each touched (label, subdir) index
-// once, every form of it together (repodata-forms.ts), however many files a run published there. Files are linked
-// before the forms name them and unlinked after the forms drop them, so no form ever names a missing file. Temp
-// files live in <root>/.forgegate-tmp/ (same file system, mode 0700), never in a folder a client reads.
+// once, every form of it together (repodata-forms.ts), however many files a run published there: one streamed pass
+// over repodata.json, and the CEP 16 shards of the names the run touched. Files are linked before the forms name
+// them and unlinked after the forms drop them, so no form ever names a missing file. Temp files live in
+// <root>/.forgegate-tmp/ (same file system, mode 0700), never in a folder a client reads.
+//
+// Listing reads the shards of the focused names when forgegate wrote every form last (shard-state.ts stamps), so
+// a run reads the old repodata.json once, when it rewrites it; otherwise it scans repodata.json, and the flush
+// rebuilds every shard from it.
 import { existsSync } from 'node:fs';
 import { readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,8 +21,27 @@ import { YANK_LABEL } from '../../ports/target.js';
 import { readStreamNoFollow } from '../../util/no-follow.js';
 import { copyFileAtomicNoClobber } from '../../util/atomic-write.js';
 import { digestFile, sameDigests } from '../../util/digest.js';
-import { formsHold, readIndex, readIndexAndCheck, rollForward, writeForms } from './repodata-forms.js';
-import { recordFor, section, type Repodata, type RepodataRecord } from './repodata.js';
+import {
+  DEFAULT_INDEX_OPTIONS,
+  FORMS,
+  listIndex,
+  rollForward,
+  updateIndex,
+  type IndexOptions,
+  type IndexUpdate,
+} from './repodata-forms.js';
+import { NO_CHANGES, sectionOf, type IndexChanges } from './repodata-write.js';
+import {
+  nameOfFile,
+  readShard,
+  readShardIndex,
+  SHARD_INDEX,
+  type Shard,
+  type ShardIndex,
+  type ShardPlan,
+} from './repodata-shards.js';
+import { expireShards, ShardState, stampOf } from './shard-state.js';
+import { recordFor, type RepodataRecord } from './repodata.js';
 
 const TMP_DIR = '.forgegate-tmp';
 
@@ -25,24 +49,51 @@ interface PendingIndex {
   label: string;
   subdir: string;
   records: Map<string, RepodataRecord>;
+  runExports: Map<string, Record<string, unknown>>;
   /** Rewrite even without new records: the forms on disk disagree (stale repodata.json.zst, a .bz2, …). */
   repair: boolean;
+}
+
+/** The forms whose identity says nothing else wrote an index since forgegate did. */
+function stampedForms(options: IndexOptions): string[] {
+  const names: string[] = options.monolithic ? [FORMS.json, FORMS.zst] : [FORMS.json];
+  if (options.monolithic && options.currentRepodata) names.push(FORMS.current);
+  if (options.shards) names.push(SHARD_INDEX);
+  return names;
 }
 
 export class LocalChannel implements TargetStore {
   readonly kind = 'directory';
   #root: string;
   #tmpDir: string;
+  #options: IndexOptions;
+  #state: ShardState;
   #focus: { subdir: string; filename: string }[] | null = null;
   #pending = new Map<string, PendingIndex>();
-  /** The checked forms of each index, read once for every confirmation of the run. */
-  #confirmed = new Map<string, Promise<Repodata | null>>();
+  /** The records of each index as clients fetch it now, read once for every confirmation of the run. */
+  #confirmed = new Map<string, Promise<Map<string, RepodataRecord> | null>>();
   /** What flush() wrote per index: the sha256 of its bytes and the records it added (for confirmations). */
-  #flushed = new Map<string, { sha256: string; records: Map<string, RepodataRecord>; held: Promise<boolean> | null }>();
+  #flushed = new Map<
+    string,
+    {
+      sha256: string | null;
+      records: Map<string, RepodataRecord>;
+      held: Promise<boolean> | null;
+      /** The shard index and the shards as clients fetch them now, each read once for the run's confirmations. */
+      shardIndex?: Promise<ShardIndex | null>;
+      shards: Map<string, Promise<Shard>>;
+    }
+  >();
+  /** Per index, the focused names list() found in it (and what flush() added since): a flush skips them. */
+  #indexed = new Map<string, Set<string>>();
+  /** Counters of the last flush, for benchmarks and the run summary. */
+  readonly written = { indexes: 0, bytes: 0, shards: 0 };
 
-  constructor(root: string) {
+  constructor(root: string, options: Partial<IndexOptions> = {}) {
     this.#root = root;
     this.#tmpDir = join(root, TMP_DIR);
+    this.#options = { ...DEFAULT_INDEX_OPTIONS, ...options };
+    this.#state = new ShardState(root);
   }
 
   /** Under the run lock: finish any forms write a crash left half done, then clear the temp folder. */
@@ -64,6 +115,34 @@ export class LocalChannel implements TargetStore {
     this.#focus = files;
   }
 
+  /** Is the shard index the one forgegate wrote with every other form (so it lists what repodata.json lists)? */
+  async #shardsCurrent(label: string, subdir: string): Promise<ShardIndex | null> {
+    if (!this.#options.shards) return null;
+    const dir = join(this.#labelDir(label), subdir);
+    const state = await this.#state.read(label, subdir);
+    if (!(await this.#state.unchanged(dir, state, stampedForms(this.#options)))) return null;
+    return readShardIndex(dir);
+  }
+
+  /** The records of `wanted` and the removed names among them, from the shards of their names. */
+  async #fromShards(
+    dir: string,
+    index: ShardIndex,
+    wanted: ReadonlySet<string>,
+  ): Promise<{ records: Map<string, RepodataRecord>; removed: string[] }> {
+    const records = new Map<string, RepodataRecord>();
+    const removed: string[] = [];
+    for (const name of new Set([...wanted].map(nameOfFile))) {
+      const sha = index.shards.get(name);
+      if (sha === undefined) continue;
+      const shard = await readShard(dir, sha);
+      for (const part of [shard.packages, shard['packages.conda']])
+        for (const [fn, r] of part) if (wanted.has(fn)) records.set(fn, r);
+      for (const fn of shard.removed) if (wanted.has(fn)) removed.push(fn);
+    }
+    return { records, removed };
+  }
+
   /** The records of the focused files (or of every file when nothing was focused), in every label. */
   async list(): Promise<TargetListing> {
     const listing: TargetListing = { files: new Map(), removed: new Set() };
@@ -78,23 +157,45 @@ export class LocalChannel implements TargetStore {
               .map((d) => d.name)
           : [...wanted.keys()];
       for (const subdir of subdirs) {
-        const { index, agree } = await readIndexAndCheck(join(this.#labelDir(label), subdir), subdir);
-        if (!agree) this.#pendingFor(label, subdir).repair = true;
-        const names = wanted.get(subdir);
-        for (const records of [index.packages, index['packages.conda']]) {
-          for (const filename of names ?? Object.keys(records)) {
-            const r = records[filename];
-            if (r === undefined) continue;
-            const key = `${subdir}/${filename}`;
-            const copies = listing.files.get(key) ?? [];
-            listing.files.set(key, [...copies, { label, size: r.size, sha256: r.sha256, md5: r.md5 }]);
-          }
+        const dir = join(this.#labelDir(label), subdir);
+        const names = wanted.get(subdir) ?? null;
+        const shards = names === null ? null : await this.#shardsCurrent(label, subdir);
+        let found: { records: Map<string, RepodataRecord>; removed: string[] };
+        const state = names === null || shards !== null ? null : await this.#state.read(label, subdir);
+        if (shards !== null && names !== null) {
+          found = await this.#fromShards(dir, shards, names);
+        } else if (
+          names !== null &&
+          state?.removed !== undefined &&
+          !this.#options.shards &&
+          (await this.#state.unchanged(dir, state, stampedForms(this.#options)))
+        ) {
+          // Nothing but forgegate wrote this index since it last did: a name whose file is not on disk is not in it
+          // (files are linked before the index names them), and `removed` is what forgegate last wrote.
+          const onDisk = new Set([...names].filter((f) => existsSync(join(dir, f))));
+          found = {
+            records:
+              onDisk.size === 0
+                ? new Map<string, RepodataRecord>()
+                : (await listIndex(dir, subdir, onDisk, this.#options)).records,
+            removed: state.removed,
+          };
+        } else {
+          const index = await listIndex(dir, subdir, names, this.#options);
+          if (!index.agree || (this.#options.shards && index.present)) this.#pendingFor(label, subdir).repair = true;
+          found = index;
+        }
+        const seen = this.#indexed.get(`${label}\0${subdir}`) ?? new Set<string>();
+        this.#indexed.set(`${label}\0${subdir}`, seen);
+        for (const [filename, r] of found.records) {
+          seen.add(filename);
+          const key = `${subdir}/${filename}`;
+          const copies = listing.files.get(key) ?? [];
+          listing.files.set(key, [...copies, { label, size: r.size, sha256: r.sha256, md5: r.md5 }]);
         }
         // conda-index's `removed`: names taken off this channel for good, which stay off without the ledger.
-        for (const filename of index.removed) {
-          if (typeof filename === 'string' && (names === undefined || names.has(filename)))
-            listing.removed.add(`${subdir}/${filename}`);
-        }
+        for (const filename of found.removed)
+          if (names === null || names.has(filename)) listing.removed.add(`${subdir}/${filename}`);
       }
     }
     return listing;
@@ -137,15 +238,59 @@ export class LocalChannel implements TargetStore {
     const created = await copyFileAtomicNoClobber(copy.handle, dest, { tmpDir: this.#tmpDir });
     if (created === 'exists' && !sameDigests(await digestFile(dest), facts))
       return { kind: 'conflict', detail: 'another file appeared under this name' };
-    this.#pendingFor(label, subdir).records.set(filename, recordFor(facts));
+    const pending = this.#pendingFor(label, subdir);
+    pending.records.set(filename, recordFor(facts));
+    if (facts.runExports !== undefined) pending.runExports.set(filename, facts.runExports);
     return created === 'created' ? { kind: 'published' } : { kind: 'present' };
   }
 
   #pendingFor(label: string, subdir: string): PendingIndex {
     const key = `${label}\0${subdir}`;
-    const pending = this.#pending.get(key) ?? { label, subdir, records: new Map(), repair: false };
+    const pending = this.#pending.get(key) ?? {
+      label,
+      subdir,
+      records: new Map(),
+      runExports: new Map(),
+      repair: false,
+    };
     this.#pending.set(key, pending);
     return pending;
+  }
+
+  /**
+   * Rewrite one index with `changes`, every form together: the shards of the names the changes touch (all of them
+   * when the shards on disk are not the ones forgegate wrote with this repodata.json), then the forms' stamps.
+   */
+  async #update(label: string, subdir: string, changes: IndexChanges, rebuild = false): Promise<IndexUpdate> {
+    const dir = join(this.#labelDir(label), subdir);
+    let plan: ShardPlan | null = null;
+    if (this.#options.shards) {
+      const current = rebuild ? null : await this.#shardsCurrent(label, subdir);
+      const names = new Set([...changes.add.keys(), ...changes.drop, ...changes.remove].map(nameOfFile));
+      const hasJson = existsSync(join(dir, FORMS.json));
+      // Without a repodata.json to rebuild from, the shards on disk are all there is: update them in place.
+      if (current !== null || !hasJson)
+        plan = { kind: 'touched', index: current ?? (await readShardIndex(dir)), names };
+      else plan = { kind: 'rebuild' };
+    }
+    const state = await this.#state.read(label, subdir);
+    const update = await updateIndex(dir, subdir, changes, this.#tmpDir, this.#options, plan);
+    if (update.shards !== null) {
+      const named = new Set(update.shards.index.shards.values());
+      await expireShards(dir, state, update.shards.retired, named, this.#options.shardRetentionMs, Date.now());
+    }
+    for (const name of stampedForms(this.#options)) state.stamps[name] = await stampOf(join(dir, name));
+    if (update.removed !== null) state.removed = update.removed;
+    await this.#state.write(label, subdir, state, this.#tmpDir);
+    this.written.indexes++;
+    this.written.bytes += update.bytesWritten;
+    this.written.shards += update.shardsWritten;
+    return update;
+  }
+
+  /** Write every form of one index again from its repodata.json (every shard too), as if another writer left it. */
+  async reindex(subdir: string, label = 'main'): Promise<IndexUpdate> {
+    return this.#update(label, subdir, NO_CHANGES, true);
   }
 
   /** Write each index that has placed files, once; returns how many (label, subdir) indexes were written. */
@@ -154,24 +299,23 @@ export class LocalChannel implements TargetStore {
     this.#pending.clear();
     const labels = new Set<string>();
     let written = 0;
-    // One index at a time: a large subdir's parsed index is the biggest thing a run holds in memory.
+    // One index at a time: each is streamed, but two at once would still double the run's peak.
     for (const p of pending) {
       const dir = join(this.#labelDir(p.label), p.subdir);
-      const index = await readIndex(dir, p.subdir);
-      const added = new Map<string, RepodataRecord>();
-      for (const [filename, record] of p.records) {
-        const part = index[section(filename)];
-        // Never overwrite a record: a different one under this name fails the confirmation (and is withdrawn); a
-        // name the index lists as removed stays removed (its confirmation fails the same way).
-        if (part[filename] !== undefined || index.removed.includes(filename)) continue;
-        part[filename] = record;
-        added.set(filename, record);
-      }
       const key = `${p.label}\0${p.subdir}`;
       this.#confirmed.delete(key);
       this.#flushed.delete(key);
-      if (added.size > 0 || p.repair || !existsSync(join(dir, 'repodata.json'))) {
-        this.#flushed.set(key, { sha256: await writeForms(dir, index, this.#tmpDir), records: added, held: null });
+      const missing = this.#options.monolithic
+        ? !existsSync(join(dir, FORMS.json))
+        : !existsSync(join(dir, SHARD_INDEX));
+      const fresh = await this.#notIndexed(p);
+      if (fresh.size > 0 || p.repair || missing) {
+        const changes = { ...NO_CHANGES, add: fresh, runExports: p.runExports };
+        const update = await this.#update(p.label, p.subdir, changes, p.repair);
+        this.#flushed.set(key, { sha256: update.sha256, records: update.added, held: null, shards: new Map() });
+        const seen = this.#indexed.get(key) ?? new Set<string>();
+        for (const filename of update.added.keys()) seen.add(filename);
+        this.#indexed.set(key, seen);
         written++;
       }
       labels.add(p.label);
@@ -179,12 +323,47 @@ export class LocalChannel implements TargetStore {
     // conda reads noarch/ in every channel it uses: each label that has files has a noarch index.
     for (const label of labels) {
       const noarch = join(this.#labelDir(label), 'noarch');
-      if (!existsSync(join(noarch, 'repodata.json'))) {
-        await writeForms(noarch, await readIndex(noarch, 'noarch'), this.#tmpDir);
+      const index = this.#options.monolithic ? FORMS.json : SHARD_INDEX;
+      if (!existsSync(join(noarch, index))) {
+        await this.#update(label, 'noarch', NO_CHANGES);
         written++;
       }
     }
     return written;
+  }
+
+  /**
+   * The pending records the index does not hold yet. list() said which focused names it holds; without that, the
+   * shards answer when they are current; otherwise every record goes to the rewrite, which keeps what is there.
+   */
+  async #notIndexed(p: PendingIndex): Promise<Map<string, RepodataRecord>> {
+    const key = `${p.label}\0${p.subdir}`;
+    const known = this.#indexed.get(key);
+    let held: ReadonlySet<string> = known ?? new Set();
+    if (known === undefined || [...p.records.keys()].some((f) => !known.has(f))) {
+      const shards = await this.#shardsCurrent(p.label, p.subdir);
+      if (shards !== null) {
+        const dir = join(this.#labelDir(p.label), p.subdir);
+        const found = await this.#fromShards(dir, shards, new Set(p.records.keys()));
+        held = new Set([...held, ...found.records.keys(), ...found.removed]);
+      }
+    }
+    return new Map([...p.records].filter(([f]) => !held.has(f)));
+  }
+
+  /** The records of `filenames` in an index as clients fetch it now, or null when its forms disagree. */
+  async #recordsNow(
+    label: string,
+    subdir: string,
+    filenames: ReadonlySet<string>,
+  ): Promise<Map<string, RepodataRecord> | null> {
+    const dir = join(this.#labelDir(label), subdir);
+    if (this.#options.monolithic) {
+      const index = await listIndex(dir, subdir, filenames, this.#options);
+      return index.present && index.agree ? index.records : null;
+    }
+    const shards = await readShardIndex(dir);
+    return shards === null ? null : (await this.#fromShards(dir, shards, filenames)).records;
   }
 
   /** What clients are told (every form of the index) and what they download (the file) must be these bytes. */
@@ -196,21 +375,61 @@ export class LocalChannel implements TargetStore {
     let record: RepodataRecord | undefined;
     const flushed = this.#flushed.get(key);
     if (flushed?.records.has(filename) === true) {
-      // A fresh read of every form, compared with the bytes this run wrote: no need to parse them again.
-      flushed.held ??= formsHold(dir, flushed.sha256);
-      record = (await flushed.held) ? flushed.records.get(filename) : undefined;
+      record = flushed.records.get(filename);
+      if (flushed.sha256 !== null) {
+        // Every form is still the file this run wrote (its inode, size and mtime, taken right after the renames).
+        flushed.held ??= this.#state
+          .read(label, subdir)
+          .then((state) => this.#state.unchanged(dir, state, stampedForms(this.#options)));
+        if (!(await flushed.held)) record = undefined;
+      }
+      if (record !== undefined && this.#options.shards) {
+        // The shard clients read names the same bytes (each shard read once for every confirmation of the run).
+        flushed.shardIndex ??= readShardIndex(dir);
+        const sha = (await flushed.shardIndex)?.shards.get(nameOfFile(filename));
+        let shard = sha === undefined ? undefined : flushed.shards.get(sha);
+        if (sha !== undefined && shard === undefined) {
+          shard = readShard(dir, sha);
+          flushed.shards.set(sha, shard);
+        }
+        const part = shard === undefined ? undefined : (await shard)[sectionOf(filename)];
+        const sharded = part?.get(filename);
+        if (sharded === undefined || !sameDigests(sharded, record)) record = undefined;
+      }
     } else {
       let forms = this.#confirmed.get(key);
       if (forms === undefined) {
-        // The index as clients fetch it now: every form present, holding the same bytes.
-        forms = readIndexAndCheck(dir, subdir).then((r) => (r.present && r.agree ? r.index : null));
+        forms = this.#recordsNow(
+          label,
+          subdir,
+          new Set(this.#focus?.filter((f) => f.subdir === subdir).map((f) => f.filename) ?? [filename]).add(filename),
+        );
         this.#confirmed.set(key, forms);
       }
-      record = (await forms)?.[section(filename)][filename];
+      record = (await forms)?.get(filename);
+      if (record === undefined) {
+        // Not among the focused names read once: this name alone.
+        record = (await this.#recordsNow(label, subdir, new Set([filename])))?.get(filename);
+      }
     }
     const held = await digestFile(path);
     if (!record || !sameDigests(held, { size: record.size, sha256: record.sha256, md5: record.md5 })) return null;
     return held;
+  }
+
+  /** The record of `filename` in the index of (label, subdir), read without parsing the others. */
+  async #recordOf(
+    label: string,
+    subdir: string,
+    filename: string,
+    from: 'index' | 'shards' = 'index',
+  ): Promise<RepodataRecord | undefined> {
+    const dir = join(this.#labelDir(label), subdir);
+    const wanted = new Set([filename]);
+    if (this.#options.monolithic && from === 'index')
+      return (await listIndex(dir, subdir, wanted, this.#options)).records.get(filename);
+    const shards = await readShardIndex(dir);
+    return shards === null ? undefined : (await this.#fromShards(dir, shards, wanted)).records.get(filename);
   }
 
   /**
@@ -223,9 +442,8 @@ export class LocalChannel implements TargetStore {
     const holding: { label: string; dir: string; record: RepodataRecord }[] = [];
     for (const label of await this.#labels()) {
       if (label === YANK_LABEL) continue;
-      const dir = join(this.#labelDir(label), subdir);
-      const record = (await readIndex(dir, subdir))[section(filename)][filename];
-      if (record !== undefined) holding.push({ label, dir, record });
+      const record = await this.#recordOf(label, subdir, filename);
+      if (record !== undefined) holding.push({ label, dir: join(this.#labelDir(label), subdir), record });
     }
     if (holding.length === 0) return { from: [], to: null };
     const first = holding[0]!;
@@ -235,16 +453,11 @@ export class LocalChannel implements TargetStore {
     });
     if (placed === 'exists' && !sameDigests(await digestFile(join(brokenDir, filename)), first.record))
       throw new Error(`label ${YANK_LABEL} already holds other bytes under ${subdir}/${filename}`);
-    const broken = await readIndex(brokenDir, subdir);
-    if (broken[section(filename)][filename] === undefined) {
-      broken[section(filename)][filename] = first.record;
-      await writeForms(brokenDir, broken, this.#tmpDir);
-    }
-    for (const { dir } of holding) {
-      const index = await readIndex(dir, subdir);
-      Reflect.deleteProperty(index[section(filename)], filename);
-      if (!index.removed.includes(filename)) index.removed = [...index.removed, filename].sort();
-      await writeForms(dir, index, this.#tmpDir);
+    if ((await this.#recordOf(YANK_LABEL, subdir, filename)) === undefined)
+      await this.#update(YANK_LABEL, subdir, { ...NO_CHANGES, add: new Map([[filename, first.record]]) });
+    for (const { label, dir } of holding) {
+      await this.#update(label, subdir, { ...NO_CHANGES, drop: new Set([filename]), remove: new Set([filename]) });
+      this.#indexed.get(`${label}\0${subdir}`)?.delete(filename);
       await unlink(join(dir, filename)).catch(() => undefined);
     }
     for (const key of this.#confirmed.keys()) if (key.endsWith(`\0${subdir}`)) this.#confirmed.delete(key);
@@ -254,14 +467,11 @@ export class LocalChannel implements TargetStore {
   /** Drop the record from every form first, then the file: no form is left naming a missing file. */
   async withdraw(subdir: string, filename: string, label: string): Promise<void> {
     const dir = join(this.#labelDir(label), subdir);
-    const index = await readIndex(dir, subdir);
-    const part = index[section(filename)];
-    if (part[filename] !== undefined) {
-      Reflect.deleteProperty(part, filename);
-      await writeForms(dir, index, this.#tmpDir);
-    }
+    if ((await this.#recordOf(label, subdir, filename)) !== undefined)
+      await this.#update(label, subdir, { ...NO_CHANGES, drop: new Set([filename]) });
     this.#confirmed.delete(`${label}\0${subdir}`);
     this.#flushed.delete(`${label}\0${subdir}`);
+    this.#indexed.get(`${label}\0${subdir}`)?.delete(filename);
     await unlink(join(dir, filename)).catch(() => undefined);
   }
 }

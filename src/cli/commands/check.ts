@@ -6,7 +6,8 @@ import { FILE_RULES, type VerifyOptions } from '../../conda/verify-artifact.js';
 import { loadConfig } from '../../config/load.js';
 import { DEFAULT_POLICY, type Config, type Policy, type RegistrySourceConfig } from '../../config/types.js';
 import { ExitCode, ForgegateError, isForgegateError, type ErrorCode } from '../../errors.js';
-import { Ledger, type LedgerLookup } from '../../ledger/ledger.js';
+import { Ledger } from '../../ledger/ledger.js';
+import type { LedgerFacts } from '../../ports/ledger-facts.js';
 import { claimedSubject } from '../../plan/pair-signatures.js';
 import type { PlanItem } from '../../plan/types.js';
 import type { StagedSignature } from '../../ports/staging.js';
@@ -382,6 +383,7 @@ export const check: Command = {
         textTable(
           ['artifact', 'verdict', 'detail'],
           rows.map((r) => [r.artifact, r.ok ? 'ok' : (r.reason ?? r.error ?? 'refused'), r.detail]),
+          { width: io.width },
         ),
       );
       // A refused package's detail already ends with its rule's fix.
@@ -471,7 +473,7 @@ function rowFromItem(row: Row, file: CheckedFile, item: PlanItem | undefined, ch
 async function withGate<T>(
   gate: Gate,
   env: NodeJS.ProcessEnv,
-  work: (stores: Stores | null, ledger: ((keys: string[]) => LedgerLookup) | null) => Promise<T>,
+  work: (stores: Stores | null, ledger: ((keys: string[]) => LedgerFacts) | null) => Promise<T>,
 ): Promise<T> {
   if (gate.config === null) return work(null, null);
   let stores: Stores | null = null;

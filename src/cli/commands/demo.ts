@@ -35,8 +35,8 @@ export const demo: Command = {
       }
       await rm(root, { recursive: true, force: true });
     }
-    const { sandbox, expectations } = await buildDemo(root);
-    const config = await loadConfig(sandbox.configPath);
+    const { folder, expectations } = await buildDemo(root);
+    const config = await loadConfig(folder.configPath);
     // First what an admin reviewing a plan would see (it reads the staged bytes), then the run itself.
     const plan = await reconcile(config, { planOnly: true, env: io.env });
     const result = await reconcile(config, { planOnly: false, env: io.env });
@@ -78,15 +78,15 @@ export const demo: Command = {
         : `\nUNEXPECTED: ${mismatched.map((m) => `${m.artifact} got ${got.get(m.artifact)}`).join('; ')}`,
     );
     const cli = `node ${rel(process.argv[1] ?? 'dist/src/cli/main.js')}`;
-    const repodata = rel(join(sandbox.channelDir, 'noarch', 'repodata.json'));
+    const repodata = rel(join(folder.channelDir, 'noarch', 'repodata.json'));
     io.out(`
 Where to look:
-  channel (a real conda channel):  ${rel(sandbox.channelDir)}   e.g. ${repodata}
-  what is still staged:            ${rel(sandbox.stagingDir)}
-  failure reports (one per feedstock and commit): ${rel(sandbox.reportsDir)}
-  registry (git; see the registration commit):   git -C ${rel(sandbox.registryDir)} log --oneline
-  ledger:   ${cli} ledger runs --config ${rel(sandbox.configPath)}
-  plan:     ${cli} reconcile --plan --config ${rel(sandbox.configPath)}   (a rerun changes nothing)`);
+  channel (a real conda channel):  ${rel(folder.channelDir)}   e.g. ${repodata}
+  what is still staged:            ${rel(folder.stagingDir)}
+  failure reports (one per feedstock and commit): ${rel(folder.reportsDir)}
+  registry (git; see the registration commit):   git -C ${rel(folder.registryDir)} log --oneline
+  ledger:   ${cli} ledger runs --config ${rel(folder.configPath)}
+  plan:     ${cli} reconcile --plan --config ${rel(folder.configPath)}   (a rerun changes nothing)`);
     return mismatched.length === 0 && surprises.length === 0 ? result.exitCode : ExitCode.INTERNAL;
   },
 };

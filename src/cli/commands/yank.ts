@@ -44,6 +44,7 @@ export const yank: Command = {
         textTable(
           ['file', 'taken off', 'now under'],
           results.map((r) => [`${r.subdir}/${r.filename}`, r.from.join(', ') || '-', r.to ?? 'not in the channel']),
+          { width: io.width },
         ),
       );
     }

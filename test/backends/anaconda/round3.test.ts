@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../../src/demo/sandbox.js';
+import type { Sandbox } from '../../helpers/sandbox.js';
 import { buildStatement, signEnvelope } from '../../../src/statement/sign.js';
 import { runCli } from '../../helpers/cli.js';
 import { AnacondaEmulator } from './emulator/server.js';

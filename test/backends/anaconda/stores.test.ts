@@ -9,7 +9,7 @@ import { AnacondaHttp } from '../../../src/backends/anaconda/http.js';
 import { AnacondaQuarantine } from '../../../src/backends/anaconda/quarantine.js';
 import { AnacondaStaging } from '../../../src/backends/anaconda/staging.js';
 import { AnacondaTarget } from '../../../src/backends/anaconda/target.js';
-import { writeCondaPackage } from '../../../src/conda/package-writer.js';
+import { writeCondaPackage } from '../../helpers/packages.js';
 import { verifyArtifact } from '../../../src/conda/verify-artifact.js';
 import type { ArtifactFacts, Digests } from '../../../src/model.js';
 import type { QuarantinedCopy } from '../../../src/ports/quarantine.js';
@@ -370,48 +370,58 @@ describe('AnacondaTarget', () => {
     return { copy, facts: await verified(x, await quarantine.open(copy)) };
   }
 
-  it('lists only the focused files, one GET /dist each, with one entry per label (nothing without focus)', async () => {
-    p = await pkg('tgt', '1.0', 'linux-64');
-    const absent = await pkg('tgt', '1.1', 'linux-64');
-    emu.state.addFile({
-      owner: 'conda-forge',
-      package: 'tgt',
-      version: '1.0',
-      basename: key(p),
-      type: 'conda',
-      labels: ['main', 'rc'],
-      attrs: {},
-      bytes: p.bytes,
+  for (const size of ['small', 'large'] as const) {
+    it(`lists only the focused files with one entry per label (nothing without focus): a ${size} target, ${size === 'small' ? 'listed by label' : 'one GET /release per name and version'}`, async () => {
+      p = await pkg('tgt', '1.0', 'linux-64');
+      const absent = await pkg('tgt', '1.1', 'linux-64');
+      emu.state.addFile({
+        owner: 'conda-forge',
+        package: 'tgt',
+        version: '1.0',
+        basename: key(p),
+        type: 'conda',
+        labels: ['main', 'rc'],
+        attrs: {},
+        bytes: p.bytes,
+      });
+      // A large target holds more files than the two release lookups would cost to list.
+      const others = size === 'small' ? 1 : 250;
+      for (let i = 0; i < others; i++)
+        emu.state.addFile({
+          owner: 'conda-forge',
+          package: 'unrelated',
+          version: '1',
+          basename: `noarch/unrelated-1-${i}.conda`,
+          type: 'conda',
+          labels: ['main'],
+          attrs: {},
+          bytes: Buffer.from('u'),
+        });
+      const before = routes();
+      expect(await new AnacondaTarget(client(T.target), 'conda-forge', 4).list()).toEqual({
+        files: new Map(),
+        removed: new Set(),
+      });
+      expect(delta(before, 'GET /channels')).toBe(0);
+      target.focus([
+        { subdir: p.subdir, filename: p.filename },
+        { subdir: absent.subdir, filename: absent.filename },
+      ]);
+      const listing = await target.list();
+      expect(delta(before, 'GET /dist') + delta(before, 'GET /packages') + delta(before, 'GET /package')).toBe(0);
+      // The label counts, then either each label (main, rc) or the two releases (tgt 1.0 and 1.1).
+      expect(delta(before, 'GET /channels')).toBe(size === 'small' ? 3 : 1);
+      expect(delta(before, 'GET /release')).toBe(size === 'small' ? 0 : 2);
+      expect([...listing.files.keys()]).toEqual([key(p)]);
+      expect(listing.files.get(key(p))).toEqual([
+        { label: 'main', ...p.digests },
+        { label: 'rc', ...p.digests },
+      ]);
+      emu.state.removeFile(emu.state.file('conda-forge', 'tgt', '1.0', key(p))!);
+      for (let i = 0; i < others; i++)
+        emu.state.removeFile(emu.state.file('conda-forge', 'unrelated', '1', `noarch/unrelated-1-${i}.conda`)!);
     });
-    emu.state.addFile({
-      owner: 'conda-forge',
-      package: 'unrelated',
-      version: '1',
-      basename: 'noarch/unrelated-1-0.conda',
-      type: 'conda',
-      labels: ['main'],
-      attrs: {},
-      bytes: Buffer.from('u'),
-    });
-    const before = routes();
-    expect(await new AnacondaTarget(client(T.target), 'conda-forge', 4).list()).toEqual({
-      files: new Map(),
-      removed: new Set(),
-    });
-    target.focus([
-      { subdir: p.subdir, filename: p.filename },
-      { subdir: absent.subdir, filename: absent.filename },
-    ]);
-    const listing = await target.list();
-    expect(delta(before, 'GET /dist')).toBe(2);
-    expect(delta(before, 'GET /channels') + delta(before, 'GET /packages') + delta(before, 'GET /package')).toBe(0);
-    expect([...listing.files.keys()]).toEqual([key(p)]);
-    expect(listing.files.get(key(p))).toEqual([
-      { label: 'main', ...p.digests },
-      { label: 'rc', ...p.digests },
-    ]);
-    emu.state.removeFile(emu.state.file('conda-forge', 'tgt', '1.0', key(p))!);
-  });
+  }
 
   it('publishes by copying from the quarantine, confirms, and answers "present" for the same bytes again', async () => {
     const q = await quarantined(p, 'rc');

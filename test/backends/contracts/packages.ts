@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { writeCondaPackage } from '../../../src/conda/package-writer.js';
+import { writeCondaPackage } from '../../helpers/packages.js';
 import { verifyArtifact } from '../../../src/conda/verify-artifact.js';
 import type { ArtifactFacts } from '../../../src/model.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
-import { Sandbox } from '../../../src/demo/sandbox.js';
+import { Sandbox } from '../../helpers/sandbox.js';
 import { reconcile } from '../../../src/reconcile/run.js';
 import {
   CONFIG_FILE,

@@ -12,7 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeCondaPackage } from '../../../src/conda/package-writer.js';
+import { writeCondaPackage } from '../../helpers/packages.js';
 import { verifyArtifact } from '../../../src/conda/verify-artifact.js';
 import type { ArtifactFacts } from '../../../src/model.js';
 import type { QuarantinedCopy } from '../../../src/ports/quarantine.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FILTERED_INDEX_KEYS, recordFor } from '../../../src/backends/local/repodata.js';
 import { verifyArtifactFile } from '../../../src/cli/artifact-file.js';
-import { writeCondaPackage } from '../../../src/conda/package-writer.js';
+import { writeCondaPackage } from '../../helpers/packages.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-repodata-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -43,6 +43,28 @@ describe('repodata records', () => {
       expect(Object.keys(record).sort()).toEqual([...kept, 'md5', 'sha256', 'size'].sort());
     });
   }
+
+  it('take run_exports from info/run_exports.json for the shards, never into the record; a bad one is a note', async () => {
+    for (const [content, expected] of [
+      ['{"weak": ["tool >=1.0,<2"]}', { weak: ['tool >=1.0,<2'] }],
+      ['["not", "an", "object"]', undefined],
+    ] as const) {
+      const built = await writeCondaPackage(work, {
+        name: 'rx',
+        version: '1.0',
+        build: `h${content.length}_0`,
+        subdir: 'linux-64',
+        format: 'conda',
+        infoFiles: { 'run_exports.json': content },
+      });
+      const check = await verifyArtifactFile(built.path, { filename: built.filename, subdir: 'linux-64' });
+      if (!check.ok) throw new Error(check.detail);
+      expect(check.facts.runExports).toEqual(expected);
+      expect(recordFor(check.facts)).not.toHaveProperty('run_exports');
+      if (expected === undefined)
+        expect(check.facts.notes).toContain('info/run_exports.json is not a JSON object; shards list no run_exports');
+    }
+  });
 });
 
 describe('repodata records add only what conda-index adds', () => {

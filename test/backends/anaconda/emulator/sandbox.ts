@@ -1,7 +1,7 @@
 // A Sandbox whose staging, quarantine and target live on an anaconda.org emulator (registry, ledger and reports
 // stay folders). Artifacts and their .sig files are uploaded the way a feedstock's CI would.
 import { readFileSync, rmSync } from 'node:fs';
-import { Sandbox, type Built, type StageOptions } from '../../../../src/demo/sandbox.js';
+import { Sandbox, type Built, type StageOptions } from '../../../helpers/sandbox.js';
 import { parseArtifactFilename } from '../../../../src/conda/filename.js';
 import { type AnacondaEmulator } from './server.js';
 import { uploadLikeAnacondaClient } from './upload.js';

@@ -1,15 +1,15 @@
-// A complete forgegate setup in one folder: registry (a git checkout), staging, channel, ledger, reports, config.
-// `forgegate demo` and the end-to-end tests build their scenarios with it.
+// A complete forgegate setup in one folder for tests: registry (a git checkout), staging, channel, ledger, reports,
+// config. The end-to-end tests build their scenarios with it (`forgegate demo` has its own, src/demo/folder.ts).
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
-import { writeCondaPackage, type PackageSpec } from '../conda/package-writer.js';
-import { Ledger } from '../ledger/ledger.js';
-import type { Digests } from '../model.js';
-import type { RegistryKey } from '../ports/registry.js';
-import { sighting } from '../plan/identity.js';
+import { writeCondaPackage, type PackageSpec } from './packages.js';
+import { Ledger } from '../../src/ledger/ledger.js';
+import type { Digests } from '../../src/model.js';
+import type { RegistryKey } from '../../src/ports/registry.js';
+import { sighting } from '../../src/plan/identity.js';
 import {
   ALLOWLIST_FILE,
   CONFIG_FILE,
@@ -18,10 +18,10 @@ import {
   formatOutputFile,
   keyPath,
   outputPath,
-} from '../registry/layout.js';
-import { generateKeyPair, encodeKey, type KeyPair } from '../statement/keys.js';
-import { buildStatement, signEnvelope, type StatementInput } from '../statement/sign.js';
-import { toUtcString } from '../util/time.js';
+} from '../../src/registry/layout.js';
+import { generateKeyPair, encodeKey, type KeyPair } from '../../src/statement/keys.js';
+import { buildStatement, signEnvelope, type StatementInput } from '../../src/statement/sign.js';
+import { toUtcString } from '../../src/util/time.js';
 
 const exec = promisify(execFile);
 
