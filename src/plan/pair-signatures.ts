@@ -21,6 +21,7 @@ const claims = new WeakMap<StagedSignature, Claim | null>();
 
 /** The subject a signature file claims, without trusting it: only used to find its artifact and its keys. */
 export function claimedSubject(sig: StagedSignature): Claim | null {
+  if (sig.kind === 'sigstore.json') return null;
   if (claims.has(sig)) return claims.get(sig)!;
   const env = parseEnvelope(sig.content);
   const st = env.ok ? parseStatement(env.envelope.payload) : null;
@@ -41,7 +42,8 @@ export function pairSignatures(artifacts: StagedArtifact[], signatures: StagedSi
   const byArtifact = new Map<string, StagedSignature[]>();
   const strays: StagedSignature[] = [];
   for (const sig of signatures) {
-    const where = sig.besideArtifact ?? claimedSubject(sig);
+    // A bundle is paired only by where it lies (its statement names no subdir); a .sig also by its subject.
+    const where = sig.besideArtifact ?? (sig.kind === 'sigstore.json' ? null : claimedSubject(sig));
     const key = where ? artifactKey(where.subdir, where.filename) : null;
     if (key === null || !keys.has(key)) {
       strays.push(sig);

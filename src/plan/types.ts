@@ -7,6 +7,7 @@ import type { StagingListing } from '../ports/staging.js';
 import type { TargetListing } from '../ports/target.js';
 import type { PackageContent } from '../conda/package-content.js';
 import type { ReasonCode } from '../reasons.js';
+import type { KeylessTrust } from '../statement/keyless/sigstore.js';
 
 export const PLAN_FORMAT_VERSION = 1;
 
@@ -27,7 +28,7 @@ export interface ItemCommon {
   /** Where the build came from (statement `source`), used only to aim reports. */
   sourceCommit: string | null;
   sourceRunUrl: string | null;
-  /** The key id that verified the deciding statement; null when none did. */
+  /** The key id that verified the deciding .sig; null when none did (a bundle alone passed, or nothing). */
   keyid: string | null;
   /** Handles of the signature files paired with this artifact (deleted with it). */
   signatures: string[];
@@ -40,7 +41,38 @@ export interface ItemCommon {
   adminCause: string | null;
   /** Evidence that did not decide this item: statements by feedstocks that do not own the name, and the like. */
   warnings: string[];
+  /** The same warnings by code and evidence file (EVIDENCE_IGNORED, a failing sibling's reason). */
+  evidenceWarnings: EvidenceWarning[];
+  /** The evidence that passed (empty unless the item publishes or cleans up). */
+  passed: PassedEvidence[];
 }
+
+/** The two kinds of evidence: `F.sig` (upload-statement-v1) and `F.sigstore.json` (keyless-v1). */
+export type EvidenceKind = 'sig' | 'sigstore.json';
+
+export interface EvidenceWarning {
+  code: ReasonCode;
+  evidence: EvidenceKind;
+  /** The evidence file's name. */
+  file: string;
+}
+
+/** A piece of evidence that passed, and what it proves. */
+export type PassedEvidence =
+  | { evidence: 'sig'; file: string; keyid: string }
+  | {
+      evidence: 'sigstore.json';
+      file: string;
+      /** The registered publisher `id` the certificate matched. */
+      publisher: string;
+      /** The earliest verified signing time. */
+      signingTime: string;
+      /** The Rekor entries (log id, index) the bundle was verified with. */
+      logs: { logId: string; logIndex: string }[];
+      /** sha256 of the bundle file, and of the trusted root it verified under. */
+      bundleSha256: string;
+      trustedRootSha256: string;
+    };
 
 /** What a verified statement binds: every item that publishes or cleans up has all of it. */
 export interface Bound {
@@ -49,7 +81,7 @@ export interface Bound {
   sha256: string;
   md5: string;
   size: number;
-  keyid: string;
+  keyid: string | null;
 }
 
 /** The staged bytes go to the target (after the quarantined copy verifies). */
@@ -160,6 +192,16 @@ export interface Observation {
   target: TargetListing;
   registry: RegistrySnapshot;
   ledger: LedgerFacts;
+  /**
+   * Keyless evidence: the run's Sigstore trusted root (null when it could not be had: bundles then wait), and the
+   * digests of each staged artifact a bundle is paired with (artifactKey → digests of the staged bytes; a bundle
+   * binds only a sha256, the rest is computed). Absent: no bundle was staged.
+   */
+  keyless?: {
+    trust: KeylessTrust | null;
+    unavailable?: string;
+    digests: Map<string, Digests | { error: string }>;
+  };
   /** `--plan` only: upload identity → what reading the staged bytes showed. Absent when applying. */
   inspections?: Map<string, Inspection>;
   /** `--plan` only: `${subdir}/${filename}|${sha256}` of a published twin → what it installs, or why unreadable. */

@@ -78,8 +78,6 @@ export interface RegistrySnapshot {
   keys: Map<string, RegistryKey[] | null>;
   /** feedstock → its keys file as a whole, or null when it has none (or an invalid one). */
   files?: Map<string, FeedstockFile | null>;
-  /** feedstock → why its keys file is invalid: it then has no keys and no publishers, and runs say so. */
-  invalidFiles?: Map<string, string>;
   /** repositoryId → every publisher the registry lists with it (keyless-v1 step 4, PUBLISHER_RENAMED); when asked. */
   publisherIndex?: Map<string, IndexedPublisher[]>;
   /**
@@ -94,6 +92,8 @@ export interface RegistrySnapshot {
 export interface SnapshotRequest {
   names: string[];
   feedstocks: string[];
+  /** Repositories (`owner/name`) that bundles' certificates name: their feedstocks' keys files are read too. */
+  repositories?: string[];
   /** Also index every publisher of every keys file by repositoryId (when keyless evidence is staged). */
   publisherIndex?: boolean;
 }
