@@ -25,8 +25,7 @@ export interface StagedArtifact {
 export interface StagedSignature {
   /** The file's own name. */
   filename: string;
-  /** `sigstore.json`: a keyless-v1 bundle, always paired beside its artifact. Absent: a `.sig` (upload-statement-v1).
-   */
+  /** `sigstore.json`: a keyless-v1 bundle, always paired beside its artifact. Absent: a `.sig`. */
   kind?: 'sig' | 'sigstore.json';
   /** Where the store places it: beside this artifact (folder stores). Absent: pair by the statement's subject. */
   besideArtifact?: { subdir: string; filename: string };
