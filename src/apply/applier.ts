@@ -180,7 +180,16 @@ const expectedOf = (item: PublishItem | CleanupItem): Digests => ({
 /** The publication of exactly these bytes under the item's label, for the record (the tombstone of REPLAYED). */
 function publication(item: PublishItem | CleanupItem, held: Digests, deps: ApplyDeps): ApplyFact {
   const { subdir, filename, label, feedstock } = item;
-  return { kind: 'publication', subdir, filename, label, digests: held, feedstock, at: toUtcString(deps.clock()) };
+  return {
+    kind: 'publication',
+    subdir,
+    filename,
+    label,
+    digests: held,
+    feedstock,
+    evidence: item.passed,
+    at: toUtcString(deps.clock()),
+  };
 }
 
 async function cleanup(

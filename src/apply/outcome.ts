@@ -3,7 +3,7 @@
 import type { Digests } from '../model.js';
 import type { ErrorCode } from '../errors.js';
 import type { ReasonCode } from '../reasons.js';
-import type { PlanItem } from '../plan/types.js';
+import type { PassedEvidence, PlanItem } from '../plan/types.js';
 
 export type Outcome =
   /** `detail`: what the admin should know about the published package (e.g. info/paths.json disagreements). */
@@ -37,6 +37,8 @@ export type ApplyFact =
       label: string;
       digests: Digests;
       feedstock: string;
+      /** The evidence that passed (recorded beside the publication). */
+      evidence: readonly PassedEvidence[];
       at: string;
     }
   | {

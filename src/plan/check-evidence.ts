@@ -7,6 +7,7 @@ import { feedstockOf } from '../statement/keyless/publisher.js';
 import { claimOfBundle, verifyBundleFile, type KeylessContext } from '../statement/keyless/verify-keyless.js';
 import type { UploadStatement } from '../statement/statement.js';
 import { verifySignatureFile, type VerifyContext } from '../statement/verify.js';
+import { sha256Hex } from '../util/digest.js';
 import { evidenceCounts, type IgnoredPiece, type Piece } from './evidence.js';
 import { artifactKey } from './identity.js';
 import { claimedSubject } from './pair-signatures.js';
@@ -49,7 +50,13 @@ export function checkEvidence(
       const feedstock = claimedSubject(sig)?.feedstock ?? null;
       const why = feedstock === null ? null : evidenceCounts('sig', fileOf(feedstock), sigstore);
       if (why !== null) ignored.push({ evidence: 'sig', file: sig.filename, detail: why });
-      else checked.push({ evidence: 'sig', file: sig.filename, result: verifySignatureFile(sig.content, sigCtx) });
+      else
+        checked.push({
+          evidence: 'sig',
+          file: sig.filename,
+          result: verifySignatureFile(sig.content, sigCtx),
+          sha256: sig.content === null ? '' : sha256Hex(sig.content),
+        });
       continue;
     }
     if (sigstore === undefined) {

@@ -27,7 +27,7 @@ export type Stale = VerifyResult & { ok: false; statement: UploadStatement; stal
 
 /** One piece of evidence paired with the artifact, as the planner saw it. */
 export type Piece =
-  | { evidence: 'sig'; file: string; result: VerifyResult }
+  | { evidence: 'sig'; file: string; result: VerifyResult; sha256: string }
   | {
       evidence: 'sigstore.json';
       file: string;
@@ -117,7 +117,8 @@ function view(piece: Piece): View {
 
 function passedOf(v: View): PassedEvidence {
   const p = v.piece;
-  if (p.evidence === 'sig') return { evidence: 'sig', file: p.file, keyid: (p.result as { keyid: string }).keyid };
+  if (p.evidence === 'sig')
+    return { evidence: 'sig', file: p.file, sha256: p.sha256, keyid: (p.result as { keyid: string }).keyid };
   const k: KeylessPass = (p.result as { ok: true; pass: KeylessPass }).pass;
   return {
     evidence: 'sigstore.json',

@@ -1,6 +1,6 @@
 // The plan: plain, versioned JSON (`reconcile --plan --json` prints it; apply consumes it).
 import type { Policy } from '../config/types.js';
-import type { Digests } from '../model.js';
+import type { Digests, EvidenceWarning, PassedEvidence } from '../model.js';
 import type { LedgerFacts } from '../ports/ledger-facts.js';
 import type { RegistrySnapshot } from '../ports/registry.js';
 import type { StagingListing } from '../ports/staging.js';
@@ -47,32 +47,7 @@ export interface ItemCommon {
   passed: PassedEvidence[];
 }
 
-/** The two kinds of evidence: `F.sig` (upload-statement-v1) and `F.sigstore.json` (keyless-v1). */
-export type EvidenceKind = 'sig' | 'sigstore.json';
-
-export interface EvidenceWarning {
-  code: ReasonCode;
-  evidence: EvidenceKind;
-  /** The evidence file's name. */
-  file: string;
-}
-
-/** A piece of evidence that passed, and what it proves. */
-export type PassedEvidence =
-  | { evidence: 'sig'; file: string; keyid: string }
-  | {
-      evidence: 'sigstore.json';
-      file: string;
-      /** The registered publisher `id` the certificate matched. */
-      publisher: string;
-      /** The earliest verified signing time. */
-      signingTime: string;
-      /** The Rekor entries (log id, index) the bundle was verified with. */
-      logs: { logId: string; logIndex: string }[];
-      /** sha256 of the bundle file, and of the trusted root it verified under. */
-      bundleSha256: string;
-      trustedRootSha256: string;
-    };
+export type { EvidenceKind, EvidenceWarning, PassedEvidence } from '../model.js';
 
 /** What a verified statement binds: every item that publishes or cleans up has all of it. */
 export interface Bound {

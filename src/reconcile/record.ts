@@ -40,7 +40,11 @@ export class RunRecord {
 
   /** What applying learnt, as it happens (the applier's FactSink). */
   readonly fact = (f: ApplyFact): void => {
-    if (f.kind === 'publication') this.#ledger.recordPublication({ ...f, runId: this.runId });
+    if (f.kind === 'publication')
+      this.#ledger.transaction(() => {
+        this.#ledger.recordPublication({ ...f, runId: this.runId });
+        this.#ledger.recordEvidence({ ...f, runId: this.runId });
+      });
     else this.#ledger.recordVerifyFailure(f.identity, f.subdir, f.filename, f.reason, f.detail, f.at);
   };
 
