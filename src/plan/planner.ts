@@ -168,7 +168,8 @@ function planArtifact(
   if (!verified.ok && verified.missing) return missing(base, age, settings, reject, pieces.ignored);
   // A failing bundle names its feedstock without a statement: its report still goes there.
   if (!verified.ok && verified.statement === null) base.feedstock = verified.feedstock;
-  if (!verified.ok && verified.waiting) return waitItem(withStatement(base, verified.statement), verified.detail);
+  if (!verified.ok && verified.waiting)
+    return waitItem(withStatement(base, verified.statement), `${verified.reason}: ${verified.detail}`);
 
   // 6. binding to what staging holds: name, subdir, size, store-reported digests; the spec checks these before
   // channel/label.

@@ -10,7 +10,8 @@ import type { TrustState } from './trust-root.js';
 import type { Stores } from '../ports/stores.js';
 import type { TargetListing } from '../ports/target.js';
 import { artifactKey, sightingsOf } from '../plan/identity.js';
-import { claimedSubject } from '../plan/pair-signatures.js';
+import { claimedSubject, pairSignatures } from '../plan/pair-signatures.js';
+import pLimit from 'p-limit';
 import type { Observation } from '../plan/types.js';
 import { noLedgerFacts, type LedgerFacts } from '../ports/ledger-facts.js';
 import { indexStaging, type StagedIndex } from '../plan/staged-index.js';
@@ -106,7 +107,7 @@ export async function observe(
   const index: StagedIndex = indexStaging(staging);
   const keyless =
     bundles.length > 0 && snapshot.config.sigstore !== undefined
-      ? await observeKeyless(stores, bundles, index, trustRoot)
+      ? await observeKeyless(stores, staging, bundles, index, trustRoot)
       : undefined;
   return {
     observation: {
@@ -129,25 +130,27 @@ export async function observe(
  */
 async function observeKeyless(
   stores: Stores,
+  staging: StagingListing,
   bundles: StagedSignature[],
   index: StagedIndex,
   trustRoot: () => Promise<TrustState>,
 ): Promise<NonNullable<Observation['keyless']>> {
   const digests = new Map<string, Digests | { error: string }>();
-  const keys = new Set(
-    bundles.flatMap((b) => (b.besideArtifact ? [artifactKey(b.besideArtifact.subdir, b.besideArtifact.filename)] : [])),
-  );
+  const keys = pairSignatures(staging.artifacts, bundles).byArtifact.keys();
+  const limit = pLimit(4);
   const [state] = await Promise.all([
     trustRoot(),
-    ...[...keys].map(async (key) => {
-      const artifact = index.artifacts.get(key);
-      if (artifact === undefined) return;
-      try {
-        digests.set(key, await stores.staging.digest(artifact));
-      } catch (e) {
-        digests.set(key, { error: (e as Error).message.split('\n')[0]!.slice(0, 300) });
-      }
-    }),
+    ...[...keys].map((key) =>
+      limit(async () => {
+        const artifact = index.artifacts.get(key);
+        if (artifact === undefined) return;
+        try {
+          digests.set(key, await stores.staging.digest(artifact));
+        } catch (e) {
+          digests.set(key, { error: (e as Error).message.split('\n')[0]!.slice(0, 300) });
+        }
+      }),
+    ),
   ]);
   return {
     trust: state.trust,

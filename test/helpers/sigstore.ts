@@ -10,7 +10,8 @@ import { BUNDLE_MEDIA_TYPE, INTOTO_PAYLOAD_TYPE } from '../../src/statement/keyl
 import { STATEMENT_TYPE } from '../../src/statement/statement.js';
 
 const FULCIO = '1.3.6.1.4.1.57264.1';
-export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
+export { GITHUB_ACTIONS_ISSUER as GITHUB_ISSUER } from '../../src/registry/layout.js';
+import { GITHUB_ACTIONS_ISSUER as GITHUB_ISSUER } from '../../src/registry/layout.js';
 
 /** The GitHub Actions identity a certificate carries (what Fulcio copies from the job's OIDC token). */
 export interface GitHubIdentity {
