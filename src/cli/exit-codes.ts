@@ -1,5 +1,5 @@
 // What each exit code means, in one place: every command's --help lists the ones it can return from here, and the
-// README's table says the same (test/cli/exit-codes.test.ts compares them).
+// the table in docs/reference.md says the same (test/cli/exit-codes.test.ts compares them).
 import { ExitCode, SIGNAL_EXIT, type ExitCodeValue } from '../errors.js';
 
 export const EXIT_MEANING: Record<ExitCodeValue, string> = {

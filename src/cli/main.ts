@@ -34,6 +34,7 @@ Commands:
   registry    init / lint / add-output / add-key / revoke-key on a registry checkout
   ledger      read the ledger: runs, failures, publications, history of one file or package
   demo        build a sandbox with keys, registry and signed artifacts, and reconcile it
+  yank        take published files off the channel for good (to the "broken" label)
   help        help for one command
   version     print forgegate's version
 
@@ -99,7 +100,7 @@ async function dispatch(name: string | undefined, rest: string[], io: Io): Promi
     return ExitCode.OK;
   }
   if (name === 'help') {
-    if (rest.length === 0) {
+    if (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h') {
       io.out(HELP);
       return ExitCode.OK;
     }

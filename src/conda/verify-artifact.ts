@@ -1,5 +1,6 @@
 // Full verification of an artifact's bytes in ONE streaming pass: digests, container, compression, archives,
-// package-wide rules, index.json. Each layer accepts only its canonical subset (see the rules tables and README).
+// package-wide rules, index.json. Each layer accepts only its canonical subset (the rules tables;
+// docs/package-rules.md).
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ArtifactCheck, ArtifactFacts } from '../model.js';

@@ -33,7 +33,7 @@ export async function loadConfig(path: string): Promise<Config> {
       'FG_CONFIG_INVALID',
       `cannot read config ${configPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
       {
-        fix: 'Pass --config with the path of a forgegate YAML config (see README, "Config reference").',
+        fix: 'Pass --config with the path of a forgegate YAML config (see docs/reference.md, "Config reference").',
       },
     );
   }
@@ -49,7 +49,7 @@ export async function loadConfig(path: string): Promise<Config> {
   if (config === null) {
     throw new ForgegateError('FG_CONFIG_INVALID', `config ${configPath} is invalid:\n  - ${errors.join('\n  - ')}`, {
       fix:
-        'Correct the keys listed above (see README, "Config reference"; an editor given ' +
+        'Correct the keys listed above (see docs/reference.md, "Config reference"; an editor given ' +
         'schema/forgegate.schema.json checks the file as you type).',
     });
   }

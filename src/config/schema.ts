@@ -426,7 +426,8 @@ export function configJsonSchema(): JsonSchema {
     $schema: 'http://json-schema.org/draft-07/schema#',
     title: 'forgegate config',
     description:
-      'The config of forgegate, the gate between a conda staging area and a channel (README, "Config reference"). ' +
+      'The config of forgegate, the gate between a conda staging area and a channel ' +
+      '(docs/reference.md, "Config reference"). ' +
       "Relative paths are resolved against the config file's folder.",
     ...CONFIG.schema(),
   };

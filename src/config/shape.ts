@@ -1,7 +1,7 @@
 // A small schema kit for the config file. A reader checks one value, converts it, says what it expected when the
 // value is wrong, and describes itself as JSON Schema (draft-07) for editors. `schema.ts` describes the whole file
 // with these, so the type, the checks, the messages and the committed schema file come from one description.
-// (Why not a schema library: README, "Dependencies, and why each".)
+// (Why not a schema library: docs/how-it-works.md, "Dependencies, and why each".)
 import { closest } from '../util/suggest.js';
 
 export type JsonSchema = Record<string, unknown>;

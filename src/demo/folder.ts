@@ -29,7 +29,7 @@ function schemaUrl(): string {
 }
 
 const config = (): string => `# yaml-language-server: $schema=${schemaUrl()}
-# Made by \`forgegate demo\`. Every key: README, "Config reference".
+# Made by \`forgegate demo\`. Every key: docs/reference.md, "Config reference".
 target:
   channel: ${DEMO_CHANNEL}
   labels: [main, rc]

@@ -1,7 +1,7 @@
 // Exit codes scripts can rely on: 2 only for "changes pending" under --detailed-exitcode, usage errors 64, one
 // definition that --help and the README both follow; and under --json an error is JSON on stdout with the same code
 // and fix as the text on stderr.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,14 +9,14 @@ import { EXIT_MEANING } from '../../src/cli/exit-codes.js';
 import { Sandbox } from '../helpers/sandbox.js';
 import { ExitCode, SIGNAL_EXIT } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
-import { REPO_ROOT } from '../helpers/paths.js';
+import { readDoc } from '../helpers/docs.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-exit-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** The README's "Exit codes" table: code → meaning. */
+/** The "Exit codes" table of docs/reference.md: code → meaning. */
 function readmeExitCodes(): Map<number, string> {
-  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const readme = readDoc('docs/reference.md');
   const section = readme.slice(readme.indexOf('## Exit codes\n'), readme.indexOf('| error code | exit |'));
   const rows = new Map<number, string>();
   for (const m of section.matchAll(/^\| ([\d, ]+) \| (.*) \|$/gm))

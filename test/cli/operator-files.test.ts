@@ -1,4 +1,4 @@
-// The operator files in cron/ work as shipped: they agree with the configs the README shows for a host and for
+// The operator files in cron/ work as shipped: they agree with the configs docs/operations.md shows for a host and for
 // GitHub Actions (token variables, the folders the config writes, the config path, the log folder), and the
 // workflow's shell steps do what they say when run.
 import { spawnSync } from 'node:child_process';
@@ -15,15 +15,15 @@ const work = mkdtempSync(join(tmpdir(), 'fg-operator-files-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const read = (path: string): string => readFileSync(join(REPO_ROOT, path), 'utf8');
-const README = read('README.md');
+const OPERATIONS = read('docs/operations.md');
 const HOST_CONFIG = '/etc/forgegate/forgegate.yml';
 
-/** The fenced YAML block after `<!-- operator-config: NAME -->` in the README. */
+/** The fenced YAML block after `<!-- operator-config: NAME -->` in docs/operations.md. */
 function readmeConfig(name: string): unknown {
-  const at = README.indexOf(`<!-- operator-config: ${name} -->\n\`\`\`yaml\n`);
-  expect(at, `README block ${name}`).toBeGreaterThan(0);
-  const start = README.indexOf('\n', README.indexOf('```yaml', at)) + 1;
-  return parseYaml(README.slice(start, README.indexOf('\n```', start)));
+  const at = OPERATIONS.indexOf(`<!-- operator-config: ${name} -->\n\`\`\`yaml\n`);
+  expect(at, `docs/operations.md block ${name}`).toBeGreaterThan(0);
+  const start = OPERATIONS.indexOf('\n', OPERATIONS.indexOf('```yaml', at)) + 1;
+  return parseYaml(OPERATIONS.slice(start, OPERATIONS.indexOf('\n```', start)));
 }
 
 function validated(doc: unknown, configPath: string): Config {
@@ -74,7 +74,7 @@ describe('on a host: systemd unit, crontab, logrotate and token file', () => {
     .split('\n')
     .find((l) => /^[*\d]/.test(l))!;
 
-  it('the unit runs the README config from /etc/forgegate, read-only, with the tokens from /etc/forgegate/env', () => {
+  it('the unit runs the documented host config from /etc/forgegate, read-only, with the tokens from /etc/forgegate/env', () => {
     expect(unit.get('ExecStart')).toEqual([`/usr/bin/env forgegate reconcile --config ${HOST_CONFIG} --quiet`]);
     expect(unit.get('EnvironmentFile')).toEqual(['/etc/forgegate/env']);
     expect(unit.get('ProtectSystem')).toEqual(['strict']);
@@ -136,7 +136,7 @@ describe('on GitHub Actions: the workflow', () => {
   const steps = workflow.jobs.reconcile.steps;
   const step = (name: string): (typeof steps)[number] => steps.find((s) => s.name === name)!;
 
-  it('passes each tokenEnv variable of the README config from the secret of the same name, and nothing else', () => {
+  it('passes each tokenEnv variable of the documented config from the secret of the same name, and nothing else', () => {
     const env = { ...step('Reconcile').env };
     delete env['ACCEPT_CLOCK_JUMP'];
     expect(Object.keys(env).sort()).toEqual(tokenEnvs(doc).sort());
@@ -160,13 +160,13 @@ describe('on GitHub Actions: the workflow', () => {
     }
   });
 
-  it('keeps the ledger folder of the README config in the cache', () => {
+  it('keeps the ledger folder of the documented config in the cache', () => {
     const ledgerFolder = relative('/admin-repo', dirname(config.ledger));
     const caches = steps.filter((s) => s.uses?.startsWith('actions/cache/'));
     expect(caches.map((s) => s.with?.['path'])).toEqual([ledgerFolder, ledgerFolder]);
   });
 
-  it('runs the README config, and passes --accept-clock-jump only when "Run workflow" ticks the input', () => {
+  it('runs the documented config, and passes --accept-clock-jump only when "Run workflow" ticks the input', () => {
     expect(workflow.on.workflow_dispatch.inputs['accept-clock-jump']).toMatchObject({
       type: 'boolean',
       default: false,

@@ -13,6 +13,7 @@ import { configJsonSchema } from '../../src/config/schema.js';
 import { DemoFolder } from '../../src/demo/folder.js';
 import { createStores } from '../../src/reconcile/wiring.js';
 import { REPO_ROOT } from '../helpers/paths.js';
+import { docPaths, readDoc } from '../helpers/docs.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-schema-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -197,8 +198,8 @@ describe('config schema', () => {
     }
   });
 
-  it("names itself in every example config: the README's and the demo's, which pass both checks", async () => {
-    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  it("names itself in every example config: the docs' and the demo's, which pass both checks", async () => {
+    const readme = docPaths().map(readDoc).join('\n');
     const blocks = [
       ...readme.matchAll(/```yaml\n([\s\S]*?)```/g),
       ...readme.matchAll(/> forgegate\.yml <<'END'\n([\s\S]*?)END\n/g),

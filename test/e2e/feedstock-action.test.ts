@@ -25,6 +25,7 @@ import { readAction, runAction, type StepResult } from '../helpers/action.js';
 import { runCli } from '../helpers/cli.js';
 import { copyRuntimeModules, npmEnv, packCheckout } from '../helpers/install.js';
 import { CLI, REPO_ROOT } from '../helpers/paths.js';
+import { readDoc } from '../helpers/docs.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-action-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -209,8 +210,8 @@ describe('action.yml with anaconda.org staging', () => {
   }, 180_000);
 });
 
-describe("the README's feedstock workflow", () => {
-  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+describe("docs/feedstock.md's workflow", () => {
+  const readme = readDoc('docs/feedstock.md');
   const block = /<!-- feedstock-workflow -->\n```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
 
   it('uses this action with inputs it declares, every required one given, the secrets in the variables it reads', () => {

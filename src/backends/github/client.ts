@@ -29,7 +29,7 @@ export function githubToken(tokenEnv: string, where: string, env: NodeJS.Process
   const token = env[tokenEnv];
   if (!token)
     throw new ForgegateError('FG_CONFIG_INVALID', `${where}: environment variable ${tokenEnv} (tokenEnv) is not set`, {
-      fix: `Export ${tokenEnv} with a GitHub token (README, "GitHub" lists the scopes).`,
+      fix: `Export ${tokenEnv} with a GitHub token (docs/operations.md, "GitHub" lists the scopes).`,
     });
   return token;
 }
@@ -110,7 +110,7 @@ export class GitHubGraphQL {
     return new ForgegateError('FG_REGISTRY_UNAVAILABLE', `GitHub ${what} failed: ${why}`, {
       transient: true,
       cause,
-      fix: 'Check the token (tokenEnv) and its scopes (README, "GitHub"), and that the repository exists.',
+      fix: 'Check the token (tokenEnv) and its scopes (docs/operations.md, "GitHub"), and that the repository exists.',
     });
   }
 }

@@ -32,7 +32,7 @@ const PROC_FD = existsSync('/proc/self/fd');
 
 function changed(what: string): ForgegateError {
   return new ForgegateError('FG_STAGING_CHANGED', `staging changed under the run: ${what}; nothing was removed`, {
-    fix: 'Find out who replaced it (staging must be laid out as the README says), then rerun.',
+    fix: 'Find out who replaced it (staging must be laid out as docs/operations.md says), then rerun.',
   });
 }
 

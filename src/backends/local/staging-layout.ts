@@ -114,7 +114,7 @@ export async function checkStagingLayout(root: string): Promise<void> {
     'FG_UNSAFE_LAYOUT',
     `the staging folder ${root} lets uploaders replace what forgegate lists:${problems}`,
     {
-      fix: `${found.map((f) => f.fix).join(' && ')} (README: "Operating a folder staging area").`,
+      fix: `${found.map((f) => f.fix).join(' && ')} (docs/operations.md: "Operating a folder staging area").`,
     },
   );
 }

@@ -55,7 +55,8 @@ export const demo: Command = {
     io.out('What was staged, and what the gate should do with it:');
     for (const e of expectations) io.out(`  ${e.artifact.padEnd(48)} → ${e.expect.padEnd(28)} ${e.why}`);
     io.out(
-      '\nWhat `forgegate reconcile --plan` predicted (it reads the staged bytes; README: "What the demo prints"):',
+      '\nWhat `forgegate reconcile --plan` predicted (it reads the staged bytes; docs/admin.md, "Reading the ' +
+        'header line"):',
     );
     io.out(`  ${renderTextSummary(plan).split('\n')[0]!}`);
     io.out(

@@ -89,7 +89,7 @@ export const ledgerCommand: Command = {
     const reason = optional(values, 'reason');
     if (reason !== undefined && !isReasonCode(reason) && !['failed', 'alert', 'FG_PERMISSION'].includes(reason))
       throw new ForgegateError('FG_USAGE', `--reason "${reason}" is not a reason code`, {
-        fix: 'Use a code from the README\'s "Reason codes" table, e.g. --reason DIGEST_MISMATCH.',
+        fix: 'Use a code from the "Reason codes" table of docs/reference.md, e.g. --reason DIGEST_MISMATCH.',
       });
     const since = timeFlag(optional(values, 'since'), '--since', Date.now(), 'past');
     const feedstock = optional(values, 'feedstock');

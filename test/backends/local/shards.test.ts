@@ -15,7 +15,7 @@ import {
   type ShardIndex,
 } from '../../../src/backends/local/repodata-shards.js';
 import { verifyArtifact } from '../../../src/conda/verify-artifact.js';
-import { writeCondaPackage } from '../../../src/conda/package-writer.js';
+import { writeCondaPackage } from '../../helpers/packages.js';
 import type { ArtifactFacts } from '../../../src/model.js';
 import type { QuarantinedCopy } from '../../../src/ports/quarantine.js';
 import { serveDirectory } from '../../helpers/channel-server.js';
