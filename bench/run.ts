@@ -7,6 +7,7 @@ const benches: [string, string][] = [
   ['resource bounds: bombs and a 2 GiB zip64 artifact', './bounds-bench.js'],
   ['publishing into a channel folder at conda-forge scale', './channel-bench.js'],
   ['anaconda.org reconcile throughput', './anaconda-bench.js'],
+  ['GitHub registry and reports: GraphQL requests per run', './github-bench.js'],
 ];
 for (const [title, path] of benches) {
   if (!argv.includes('--json')) process.stdout.write(`\n== ${title}\n`);

@@ -20,6 +20,8 @@ const write = (rel: string, text: string): void => {
   writeFileSync(join(work, rel), text);
 };
 
+// The whole real registry (32,676 outputs) is linted in-process where it is laid out once
+// (test/backends/local/directory-registry.test.ts); the CLI lints a sample of it: every 50th output.
 describe('forgegate registry lint', () => {
   beforeAll(() => {
     const data = JSON.parse(readFileSync(join(DATA_DIR, 'feedstock-outputs.json'), 'utf8')) as {
@@ -29,15 +31,15 @@ describe('forgegate registry lint', () => {
     };
     write(CONFIG_FILE, JSON.stringify(data.registry_config));
     write(ALLOWLIST_FILE, YAML.stringify(data.config));
-    for (const [name, fs] of Object.entries(data.outputs))
+    for (const [name, fs] of Object.entries(data.outputs).filter((_, i) => i % 50 === 0))
       write(outputPath(name, DEFAULT_REGISTRY_CONFIG), formatOutputFile(fs));
-  }, 60_000);
+  });
 
-  it('passes the real conda-forge registry (32,676 outputs) with no problems', async () => {
+  it('passes a sample of the real conda-forge registry (654 of its outputs) with no problems', async () => {
     const r = await runCli(['registry', 'lint', work, '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, outputs: 32676, problems: [] });
-  }, 60_000);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, outputs: 654, problems: [] });
+  });
 
   it('finds mis-sharded files, bad JSON and bad key ids, exit 1', async () => {
     write('outputs/x/y/z/numpy.json', formatOutputFile(['numpy']));
@@ -51,7 +53,7 @@ describe('forgegate registry lint', () => {
     expect(r.stdout).toContain('outputs/x/y/z/numpy.json: belongs at outputs/n/u/m/numpy.json');
     expect(r.stdout).toContain('outputs/b/r/o/broken.json: "feedstocks" must be a non-empty list');
     expect(r.stdout).toContain('keys/d/e/m/demo.json: keys[0].keyid must be the lowercase hex sha256');
-  }, 60_000);
+  });
 
   it('checks publishers: the keyless fixture passes; a foreign repository, a PR event or no sigstore block do not', async () => {
     const fixture = join(VECTORS_DIR, 'keyless', 'registry');
@@ -74,5 +76,5 @@ describe('forgegate registry lint', () => {
     writeFileSync(join(copy, 'config.json'), '{}');
     const off = await runCli(['registry', 'lint', copy]);
     expect(off.stdout).toContain('lists publishers, but config.json has no sigstore block');
-  }, 60_000);
+  });
 });

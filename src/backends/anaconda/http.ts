@@ -1,8 +1,16 @@
 // HTTP to anaconda.org over one undici Agent (keep-alive pool per origin). Every request has timeouts; network
 // errors, 429 and 5xx are retried; other 4xx never. Errors name method, path and status — never the token.
-import { Agent, request, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type * as Undici from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { ForgegateError } from '../../errors.js';
 import { RETRY_ATTEMPTS, RetryableFailure, isRetryableError, isRetryableStatus, retrying } from '../../util/retry.js';
+
+// undici takes longer to load than the rest of a reconcile's modules together (~150 ms), and a run on folders never
+// talks to anaconda.org: it is loaded when the first agent is made.
+const require = createRequire(import.meta.url);
+let loaded: typeof Undici | undefined;
+const undici = (): typeof Undici => (loaded ??= require('undici') as typeof Undici);
 
 export const HEADERS_TIMEOUT_MS = 30_000;
 /** Longest silence while a body streams (undici's bodyTimeout is per chunk, so big downloads are fine). */
@@ -11,7 +19,7 @@ export const CONNECTIONS_PER_ORIGIN = 128;
 export const KEEP_ALIVE_MS = 30_000;
 
 export function createAgent(): Agent {
-  return new Agent({
+  return new (undici().Agent)({
     connections: CONNECTIONS_PER_ORIGIN,
     keepAliveTimeout: KEEP_ALIVE_MS,
     headersTimeout: HEADERS_TIMEOUT_MS,
@@ -71,7 +79,7 @@ export class AnacondaHttp {
       return await retrying(async () => {
         let res: Dispatcher.ResponseData;
         try {
-          res = await request(url, { method: method, headers, body, dispatcher: this.#agent });
+          res = await undici().request(url, { method: method, headers, body, dispatcher: this.#agent });
         } catch (e) {
           if (isRetryableError(e))
             throw new RetryableFailure(`network error ${(e as { code?: string }).code ?? ''}`.trim());

