@@ -3,6 +3,7 @@
 const argv = process.argv.slice(2);
 const benches: [string, string][] = [
   ['artifact verification, hashing and signatures', './artifact-bench.js'],
+  ['evidence per artifact: .sig (Ed25519) and .sigstore.json (keyless)', './evidence-bench.js'],
   ['resource bounds: bombs and a 2 GiB zip64 artifact', './bounds-bench.js'],
   ['publishing into a channel folder at conda-forge scale', './channel-bench.js'],
   ['anaconda.org reconcile throughput', './anaconda-bench.js'],

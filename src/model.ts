@@ -1,5 +1,7 @@
-// The domain records every layer shares: the digests of a byte sequence and what verifying a package established.
+// The domain records every layer shares: the digests of a byte sequence, what verifying a package established, and
+// which evidence a publication rests on.
 import type { PackageContent } from './conda/package-content.js';
+import type { ReasonCode } from './reasons.js';
 
 /** Digests of one exact byte sequence: lowercase hex, size in bytes. */
 export interface Digests {
@@ -44,4 +46,37 @@ export type ArtifactCheck =
       /** The rule id (`tar.strings`, `index.subdir`, …) and its fix, where verification names one. */
       rule?: string;
       fix?: string;
+    };
+
+/** The two kinds of evidence: `F.sig` (upload-statement-v1) and `F.sigstore.json` (keyless-v1). */
+export type EvidenceKind = 'sig' | 'sigstore.json';
+
+export interface EvidenceWarning {
+  code: ReasonCode;
+  evidence: EvidenceKind;
+  /** The evidence file's name. */
+  file: string;
+}
+
+/** A piece of evidence that passed, and what it proves. */
+export type PassedEvidence =
+  | {
+      evidence: 'sig';
+      file: string;
+      /** sha256 of the .sig file. */
+      sha256: string;
+      keyid: string;
+    }
+  | {
+      evidence: 'sigstore.json';
+      file: string;
+      /** The registered publisher `id` the certificate matched. */
+      publisher: string;
+      /** The earliest verified signing time. */
+      signingTime: string;
+      /** The Rekor entries (log id, index) the bundle was verified with. */
+      logs: { logId: string; logIndex: string }[];
+      /** sha256 of the bundle file, and of the trusted root it verified under. */
+      bundleSha256: string;
+      trustedRootSha256: string;
     };

@@ -1,17 +1,21 @@
 // Stable reason codes: part of the interface (plans, reports, ledger, docs). Never rename one.
 export const REASONS = {
   SIGNATURE_MISSING:
-    'No .sig file was uploaded beside the artifact. Run `forgegate sign` in CI and upload ARTIFACT.sig next to the ' +
-    'artifact.',
+    'No evidence that counts was uploaded beside the artifact: upload ARTIFACT.sigstore.json (a Sigstore bundle ' +
+    'from `actions/attest` or `conda-sigstore attest`) or ARTIFACT.sig (from `forgegate sign`) next to the artifact.',
   SIGNATURE_MALFORMED:
-    'The .sig file is not a valid upload statement v1. Re-sign with `forgegate sign` (or follow ' +
-    'upload-statement-v1 exactly) and re-upload both files.',
+    'The .sig file is not a valid upload statement v1, or the .sigstore.json is not a bundle v0.3 with one ' +
+    'certificate, one DSSE signature and a strict CEP 27 statement with targetChannel. Re-sign with `forgegate ' +
+    'sign`, or attest with conda-sigstore or `actions/attest` as keyless-v1 describes (one file per bundle), and ' +
+    're-upload both files.',
   KEY_UNKNOWN:
     'The feedstock named in the statement has no keys in the registry. Ask an admin to run `forgegate registry ' +
     'add-key` for your feedstock.',
   SIGNATURE_INVALID:
-    "No signature verifies under the feedstock's registered keys. Sign with the feedstock's registered key (check " +
-    'the key id in the registry) and re-upload.',
+    "No signature verifies under the feedstock's registered keys, or the .sigstore.json does not verify against " +
+    "Sigstore's trusted root (chain, SCT, log, signing time, signature). Sign with the feedstock's registered key " +
+    '(check the key id in the registry), or attest the file again in CI against the public-good Sigstore instance; ' +
+    'never edit a bundle.',
   KEY_REVOKED:
     'The signing key was revoked. Sign with a current key of the feedstock; ask an admin to add a new key if you ' +
     'have none.',
@@ -19,16 +23,38 @@ export const REASONS = {
     'The signing key is past its notAfter time. Rotate to a new key (`forgegate keygen`, then `registry add-key`) ' +
     'and re-sign.',
   SIGNATURE_EXPIRED:
-    'The statement is too old or dated in the future. Re-sign shortly before uploading and check the CI clock.',
+    'The statement (or the verified signing time of the .sigstore.json) is too old or in the future. Sign or ' +
+    'attest shortly before uploading and check the CI clock.',
+  TRUST_ROOT_UNAVAILABLE:
+    "Nothing to do: Sigstore's trusted root could not be refreshed this run, so the .sigstore.json is checked on a " +
+    'later run (never rejected for this).',
+  PUBLISHER_UNKNOWN:
+    "The certificate's repository does not map to a feedstock with trusted publishers. Ask an admin to register a " +
+    'publisher for the feedstock (`forgegate registry add-publisher`).',
+  PUBLISHER_MISMATCH:
+    'The CI identity matches no publisher of the feedstock (issuer, owner or repository id, workflow, signer ' +
+    'workflow, event, ref, environment or runner; the detail names the rules). Publish from the registered ' +
+    'workflow, ref and event, or ask an admin to add a publisher.',
+  PUBLISHER_REVOKED:
+    'Only a revoked publisher matches. Publish from a current publisher; ask an admin if there is none.',
+  PUBLISHER_EXPIRED:
+    'Only a publisher past its notAfter matches. Switch CI to the publisher that replaced it, or ask an admin.',
+  PUBLISHER_RENAMED:
+    "The repository id is registered under another repository name. Ask an admin to update the publisher's " +
+    'repository after the rename.',
+  EVIDENCE_IGNORED:
+    'A warning, never a rejection: this evidence file is not accepted for its feedstock (keys only, publishers ' +
+    'only, or accept: sigstore). Drop the ignored file from CI, or ask an admin to change accept.',
   DIGEST_MISMATCH:
-    'The uploaded bytes do not match the sha256/md5/size in the statement. Sign the exact file you upload, after ' +
-    'the last change to it.',
+    'The uploaded bytes do not match the sha256/md5/size in the statement. Sign or attest the exact file you ' +
+    'upload, after the last change to it.',
   SUBJECT_MISMATCH:
-    'The statement names another file or subdir. Sign each artifact separately and upload the .sig beside the file ' +
-    'it names.',
+    'The statement names another file or subdir. Sign (or attest) each artifact separately and upload the .sig or ' +
+    '.sigstore.json beside the file it names.',
   TARGET_MISMATCH:
-    'The statement names another channel or a label this channel does not allow. Sign with the configured channel ' +
-    'URL and an allowed label.',
+    'The statement names another channel or a label this channel does not allow, or a .sig and a .sigstore.json ' +
+    'both verify and disagree. Sign with the configured channel URL and an allowed label (attest with the channel ' +
+    'URL, plus /label/<L> for a label other than main).',
   ARTIFACT_INVALID:
     'The artifact breaks a rule of what every conda client reads the same way, or its info/index.json disagrees ' +
     'with the file name or statement. The detail names the rule, what in the file broke it and the fix for that ' +

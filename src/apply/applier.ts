@@ -181,7 +181,6 @@ const expectedOf = (item: PublishItem | CleanupItem): Digests => ({
 function publication(item: PublishItem | CleanupItem, held: Held, deps: ApplyDeps): ApplyFact {
   const { subdir, filename, label, feedstock } = item;
   const digests = { size: held.size, sha256: held.sha256, md5: held.md5 };
-  const evidence = `key ${item.keyid}; statement ${item.signatures.join(', ') || '-'}`;
   const uploadedAt = held.uploadedAt ?? null;
   return {
     kind: 'publication',
@@ -191,7 +190,7 @@ function publication(item: PublishItem | CleanupItem, held: Held, deps: ApplyDep
     digests,
     feedstock,
     uploadedAt,
-    evidence,
+    evidence: item.passed,
     at: toUtcString(deps.clock()),
   };
 }

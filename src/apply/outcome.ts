@@ -3,7 +3,7 @@
 import type { Digests } from '../model.js';
 import type { ErrorCode } from '../errors.js';
 import type { ReasonCode } from '../reasons.js';
-import type { PlanItem } from '../plan/types.js';
+import type { PassedEvidence, PlanItem } from '../plan/types.js';
 
 export type Outcome =
   /** `detail`: what the admin should know about the published package (e.g. info/paths.json disagreements). */
@@ -39,8 +39,8 @@ export type ApplyFact =
       feedstock: string;
       /** The upload time the target reported right after publishing (null: it has none). */
       uploadedAt: string | null;
-      /** What allowed it: the verifying key id and the statement (signature file) it came with. */
-      evidence: string;
+      /** The evidence that passed (recorded beside the publication, and in the publication log). */
+      evidence: readonly PassedEvidence[];
       at: string;
     }
   | {

@@ -50,6 +50,14 @@ function stagedName(subdir: string | null, filename: string, width: number | und
   return width === undefined ? name : shorten(name, Math.max(20, width - indent), 'middle');
 }
 
+/** Which keyless evidence a publication rests on: publisher, signing time and Rekor entry. */
+function evidenceNote(i: ReconcileResult['items'][number]): string | null {
+  const k = i.passed.find((p) => p.evidence === 'sigstore.json');
+  if (k?.evidence !== 'sigstore.json') return null;
+  const logs = k.logs.map((l) => l.logIndex).join(', ');
+  return escapeControl(`keyless: publisher ${k.publisher}, signed ${k.signingTime}, Rekor log index ${logs}`);
+}
+
 export function renderTextSummary(result: ReconcileResult, opts: TextOptions = {}): string {
   const quiet = opts.quiet ?? false;
   const items = quiet ? result.items.filter((i) => !i.seenBefore) : result.items;
@@ -66,6 +74,7 @@ export function renderTextSummary(result: ReconcileResult, opts: TextOptions = {
       i.detail,
       i.inspection === null || i.inspection === 'verified' ? null : i.inspection,
       adminNote(i),
+      evidenceNote(i),
       ...i.warnings.map((w) => `warning: ${w}`),
     ]
       .filter(Boolean)
@@ -73,7 +82,9 @@ export function renderTextSummary(result: ReconcileResult, opts: TextOptions = {
   ]);
   const registry = escapeControl(result.registryCommit?.slice(0, 12) ?? '(folder)');
   const mode = result.mode === 'plan' ? 'plan' : 'run';
-  const head = `forgegate ${mode} at ${result.now} · registry ${registry} · ${counts(result)}`;
+  const head =
+    `forgegate ${mode} at ${result.now} · registry ${registry} · ${counts(result)}` +
+    result.notices.map((n) => `\nnotice: ${escapeControl(n)}`).join('');
   const kinds = (['signature', 'unknown-subdir', 'other'] as const)
     .map((k) => [STRAY_KIND[k], listedStrays.filter((s) => s.kind === k).length] as const)
     .filter(([, n]) => n > 0)

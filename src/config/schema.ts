@@ -336,6 +336,17 @@ const FILE = object(
       'Where failures are reported to feedstocks (and security alerts to admins).',
     ),
     policy: withDefault(policy, {}, 'Time limits, parallelism and unpack limits.'),
+    sigstore: optional(
+      object('{ trustedRoot }', {
+        trustedRoot: optional(
+          path('a file path'),
+          'A Sigstore trusted_root.json to verify .sigstore.json bundles against (tests, the demo, a private ' +
+            'Sigstore). Absent: the public-good root, refreshed through TUF once per run into a folder ' +
+            '"sigstore-tuf" beside the ledger.',
+        ),
+      }),
+      'Keyless evidence (keyless-v1): which Sigstore trusted root bundles are verified against.',
+    ),
   },
   [storesTogether],
 );
@@ -361,6 +372,7 @@ export type Config = {
     ledger: string;
     reports: ReportsConfig;
     policy: Policy;
+    sigstore: FileValue['sigstore'];
   };
 }[StoreType];
 
@@ -374,6 +386,7 @@ function paired(file: FileValue, at: At): Config {
     ledger: file.ledger,
     reports: file.reports,
     policy: file.policy,
+    sigstore: file.sigstore,
   };
   if (
     target.store.type === 'directory' &&

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { chainAfter, type LogEntry, type LoggedEntry } from '../audit/chain.js';
 import { ForgegateError } from '../errors.js';
-import type { Digests } from '../model.js';
+import type { Digests, PassedEvidence } from '../model.js';
 import { noLedgerFacts, type LedgerFacts } from '../ports/ledger-facts.js';
 import { isReasonCode } from '../reasons.js';
 import { parseUtcTime } from '../util/time.js';
@@ -183,6 +183,52 @@ export class Ledger {
       )
       .run(p.subdir, p.filename, p.label, p.digests.sha256, p.digests.md5, p.digests.size, p.feedstock, p.runId, p.at);
     return r.changes > 0;
+  }
+
+  /**
+   * The evidence a publication rests on, for later audit: each passing piece's file and sha256, and the key id, or
+   * the publisher, signing time, Rekor log id and index and trusted root's sha256.
+   */
+  recordEvidence(p: {
+    subdir: string;
+    filename: string;
+    label: string;
+    evidence: readonly PassedEvidence[];
+    runId: number | null;
+    at: string;
+  }): void {
+    const insert = this.#db.prepare(
+      `INSERT OR IGNORE INTO evidence_v1
+        (subdir, filename, label, evidence, file, sha256, keyid, publisher, signing_time, log_id, log_index,
+         trusted_root_sha256, run_id, recorded_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const e of p.evidence) {
+      const k = e.evidence === 'sigstore.json' ? e : null;
+      insert.run(
+        p.subdir,
+        p.filename,
+        p.label,
+        e.evidence,
+        e.file,
+        e.evidence === 'sig' ? e.sha256 : e.bundleSha256,
+        e.evidence === 'sig' ? e.keyid : null,
+        k?.publisher ?? null,
+        k?.signingTime ?? null,
+        k?.logs.map((l) => l.logId).join(' ') ?? null,
+        k?.logs.map((l) => l.logIndex).join(' ') ?? null,
+        k?.trustedRootSha256 ?? null,
+        p.runId,
+        p.at,
+      );
+    }
+  }
+
+  /** Every evidence row of a published file (audits, `ledger` commands). */
+  evidenceOf(subdir: string, filename: string): Record<string, unknown>[] {
+    return this.#db
+      .prepare('SELECT * FROM evidence_v1 WHERE subdir = ? AND filename = ? ORDER BY label, evidence, file')
+      .all(subdir, filename) as Record<string, unknown>[];
   }
 
   /** What an administrator did to the channel through forgegate (a yank), for history and audits. */

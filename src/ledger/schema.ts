@@ -30,6 +30,12 @@ CREATE TABLE IF NOT EXISTS publications_v1 (
   run_id INTEGER, published_at TEXT NOT NULL,
   PRIMARY KEY (subdir, filename, label)
 );
+CREATE TABLE IF NOT EXISTS evidence_v1 (
+  subdir TEXT NOT NULL, filename TEXT NOT NULL, label TEXT NOT NULL, evidence TEXT NOT NULL, file TEXT NOT NULL,
+  sha256 TEXT NOT NULL, keyid TEXT, publisher TEXT, signing_time TEXT, log_id TEXT, log_index TEXT,
+  trusted_root_sha256 TEXT, run_id INTEGER, recorded_at TEXT NOT NULL,
+  PRIMARY KEY (subdir, filename, label, evidence, file)
+);
 CREATE TABLE IF NOT EXISTS verify_failures_v1 (
   identity TEXT PRIMARY KEY, subdir TEXT NOT NULL, filename TEXT NOT NULL,
   reason TEXT NOT NULL, detail TEXT NOT NULL, recorded_at TEXT NOT NULL
@@ -67,7 +73,8 @@ CREATE TABLE IF NOT EXISTS lock_v1 (
 /**
  * `PRAGMA user_version` of a ledger with this schema: 1 had decisions_v1 (one row per item per run); 3 added
  * admin_actions_v1 (a new table: nothing to move, but an older forgegate must not write a ledger it cannot read whole);
- * 4 added publication_log_v1, the hash-chained log `forgegate audit` checks (the migration logs every earlier
+ * 4 added evidence_v1 (which evidence each publication rests on: key id or publisher, Rekor entry, digests),
+ * publication_log_v1, the hash-chained log `forgegate audit` checks (the migration logs every earlier
  * publication in the order they were recorded, without an upload time or evidence: v3 kept neither), and
  * audit_names_v1 (each package name's files at the last audit: upload times are looked up only where they changed).
  */

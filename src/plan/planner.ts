@@ -1,12 +1,11 @@
 // The planner: a pure function of observed facts. No I/O, no clock: `--plan` and apply share it.
 import { artifactTwin, parseArtifactFilename } from '../conda/filename.js';
-import type { RegistryKey } from '../ports/registry.js';
 import type { StagedArtifact, StagedItem, StagedSignature } from '../ports/staging.js';
 import { fixFor, type ReasonCode } from '../reasons.js';
 import { authorizeOutput } from '../registry/authorize.js';
 import type { UploadStatement } from '../statement/statement.js';
-import { verifySignatureFile } from '../statement/verify.js';
-import { chooseEvidence } from './evidence.js';
+import { checkEvidence } from './check-evidence.js';
+import { chooseEvidence, type IgnoredPiece } from './evidence.js';
 import { checkTarget } from './target-check.js';
 import { sameDigests } from '../util/digest.js';
 import { parseUtcTime, toUtcString } from '../util/time.js';
@@ -138,6 +137,8 @@ function planArtifact(
     inspection: null,
     adminCause: null,
     warnings: [],
+    evidenceWarnings: [],
+    passed: [],
   };
   const reject = (reason: ReasonCode, detail: string, st: UploadStatement | null): RejectItem => ({
     ...withStatement(base, st),
@@ -150,37 +151,25 @@ function planArtifact(
     deleteStaged: age > settings.policy.rejectRetentionMs,
   });
 
-  // 1. a signature exists (else wait within the grace time)
-  if (sigs.length === 0) {
-    if (age < settings.policy.stagingGraceMs)
-      return waitItem(base, 'signature not uploaded yet; inside the staging grace time');
-    return reject(
-      'SIGNATURE_MISSING',
-      `no signature ${Math.round(age / 60_000)} minutes after forgegate first saw the artifact`,
-      null,
-    );
-  }
+  // 1. evidence exists (else wait within the grace time)
+  if (sigs.length === 0) return missing(base, age, settings, reject, []);
 
-  // 2-5 and the channel/label half of 6 for every statement; those by a feedstock that owns the name decide.
-  const ctx = {
-    nowMs: obs.nowMs,
-    maxSignatureAgeMs: settings.policy.maxSignatureAgeMs,
-    clockSkewMs: settings.policy.clockSkewMs,
-    targetChannel: settings.targetChannel,
-    labels: settings.labels,
-    keysFor: (f: string): readonly RegistryKey[] | null => obs.registry.keys.get(f) ?? null,
-  };
+  // 2-6 for every piece the evidence table lets count (2-5 and the channel/label half of 6 for a .sig); pieces by a
+  // feedstock that owns the name decide.
   const parsed = parseArtifactFilename(artifact.filename);
   const owns = (feedstock: string): boolean =>
     parsed !== null && authorizeOutput(obs.registry, feedstock, parsed.name).ok;
-  const evidence = chooseEvidence(
-    artifact,
-    sigs.map((s) => verifySignatureFile(s.content, ctx)),
-    owns,
-    bindToStaged,
-  );
+  const pieces = checkEvidence(artifact, sigs, obs, settings);
+  if ('wait' in pieces) return waitItem(base, pieces.wait);
+  const evidence = chooseEvidence(artifact, pieces.checked, pieces.ignored, owns, bindToStaged);
   base.warnings = evidence.warnings;
+  base.evidenceWarnings = evidence.evidenceWarnings;
   const verified = evidence.deciding;
+  if (!verified.ok && verified.missing) return missing(base, age, settings, reject, pieces.ignored);
+  // A failing bundle names its feedstock without a statement: its report still goes there.
+  if (!verified.ok && verified.statement === null) base.feedstock = verified.feedstock;
+  if (!verified.ok && verified.waiting)
+    return waitItem(withStatement(base, verified.statement), `${verified.reason}: ${verified.detail}`);
 
   // 6. binding to what staging holds: name, subdir, size, store-reported digests; the spec checks these before
   // channel/label.
@@ -213,6 +202,7 @@ function planArtifact(
     }
     return reject(verified.reason, verified.detail, st);
   }
+  base.passed = verified.passed;
   const statement = verified.statement;
   const item = bound(base, statement, verified.keyid);
 
@@ -289,6 +279,25 @@ function planArtifact(
   };
 }
 
+/** Nothing checked: wait within the staging grace time, then SIGNATURE_MISSING (ignored pieces said as warnings). */
+function missing(
+  base: ItemCommon,
+  age: number,
+  settings: PlanSettings,
+  reject: (reason: ReasonCode, detail: string, st: UploadStatement | null) => RejectItem,
+  ignored: readonly IgnoredPiece[],
+): PlanItem {
+  const files = `${base.filename}.sig or ${base.filename}.sigstore.json`;
+  const what =
+    ignored.length === 0 ? `no ${files}` : `no ${files} that counts (${ignored.map((i) => i.file).join(', ')} ignored)`;
+  if (age < settings.policy.stagingGraceMs) return waitItem(base, `${what} yet; inside the staging grace time`);
+  return reject(
+    'SIGNATURE_MISSING',
+    `${what} ${Math.round(age / 60_000)} minutes after forgegate first saw the artifact`,
+    null,
+  );
+}
+
 function bindToStaged(artifact: StagedArtifact, st: UploadStatement): { reason: ReasonCode; detail: string } | null {
   if (st.name !== artifact.filename || st.subdir !== artifact.subdir) {
     return {
@@ -327,7 +336,7 @@ function withStatement(item: ItemCommon, st: UploadStatement | null): ItemCommon
 }
 
 /** What a verified statement binds, with the key id that verified it. */
-function bound(item: ItemCommon, st: UploadStatement, keyid: string): ItemCommon & Bound {
+function bound(item: ItemCommon, st: UploadStatement, keyid: string | null): ItemCommon & Bound {
   return { ...withStatement(item, st), feedstock: st.feedstock, label: st.label, ...pick(st), keyid };
 }
 

@@ -1,12 +1,13 @@
 // The plan: plain, versioned JSON (`reconcile --plan --json` prints it; apply consumes it).
 import type { Policy } from '../config/types.js';
-import type { Digests } from '../model.js';
+import type { Digests, EvidenceWarning, PassedEvidence } from '../model.js';
 import type { LedgerFacts } from '../ports/ledger-facts.js';
 import type { RegistrySnapshot } from '../ports/registry.js';
 import type { StagingListing } from '../ports/staging.js';
 import type { TargetListing } from '../ports/target.js';
 import type { PackageContent } from '../conda/package-content.js';
 import type { ReasonCode } from '../reasons.js';
+import type { KeylessTrust } from '../statement/keyless/sigstore.js';
 
 export const PLAN_FORMAT_VERSION = 1;
 
@@ -27,7 +28,7 @@ export interface ItemCommon {
   /** Where the build came from (statement `source`), used only to aim reports. */
   sourceCommit: string | null;
   sourceRunUrl: string | null;
-  /** The key id that verified the deciding statement; null when none did. */
+  /** The key id that verified the deciding .sig; null when none did (a bundle alone passed, or nothing). */
   keyid: string | null;
   /** Handles of the signature files paired with this artifact (deleted with it). */
   signatures: string[];
@@ -40,7 +41,13 @@ export interface ItemCommon {
   adminCause: string | null;
   /** Evidence that did not decide this item: statements by feedstocks that do not own the name, and the like. */
   warnings: string[];
+  /** The same warnings by code and evidence file (EVIDENCE_IGNORED, a failing sibling's reason). */
+  evidenceWarnings: EvidenceWarning[];
+  /** The evidence that passed (empty unless the item publishes or cleans up). */
+  passed: PassedEvidence[];
 }
+
+export type { EvidenceKind, EvidenceWarning, PassedEvidence } from '../model.js';
 
 /** What a verified statement binds: every item that publishes or cleans up has all of it. */
 export interface Bound {
@@ -49,7 +56,7 @@ export interface Bound {
   sha256: string;
   md5: string;
   size: number;
-  keyid: string;
+  keyid: string | null;
 }
 
 /** The staged bytes go to the target (after the quarantined copy verifies). */
@@ -160,6 +167,16 @@ export interface Observation {
   target: TargetListing;
   registry: RegistrySnapshot;
   ledger: LedgerFacts;
+  /**
+   * Keyless evidence: the run's Sigstore trusted root (null when it could not be had: bundles then wait), and the
+   * digests of each staged artifact a bundle is paired with (artifactKey → digests of the staged bytes; a bundle
+   * binds only a sha256, the rest is computed). Absent: no bundle was staged.
+   */
+  keyless?: {
+    trust: KeylessTrust | null;
+    unavailable?: string;
+    digests: Map<string, Digests | { error: string }>;
+  };
   /** `--plan` only: upload identity → what reading the staged bytes showed. Absent when applying. */
   inspections?: Map<string, Inspection>;
   /** `--plan` only: `${subdir}/${filename}|${sha256}` of a published twin → what it installs, or why unreadable. */

@@ -21,10 +21,12 @@ export interface StagedArtifact {
   handle: string;
 }
 
-/** One detached signature file as a staging store lists it. */
+/** One detached evidence file as a staging store lists it: an `F.sig` or an `F.sigstore.json`. */
 export interface StagedSignature {
-  /** The .sig file's own name. */
+  /** The file's own name. */
   filename: string;
+  /** `sigstore.json`: a keyless-v1 bundle, always paired beside its artifact. Absent: a `.sig`. */
+  kind?: 'sig' | 'sigstore.json';
   /** Where the store places it: beside this artifact (folder stores). Absent: pair by the statement's subject. */
   besideArtifact?: { subdir: string; filename: string };
   /** As StagedArtifact.uploadedAt: the store server's time only. */

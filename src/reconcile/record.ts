@@ -7,6 +7,7 @@ import type { Ledger, ReportedRow } from '../ledger/ledger.js';
 import { artifactKey, uploadIdentity } from '../plan/identity.js';
 import type { StagedIndex } from '../plan/staged-index.js';
 import type { PlanItem } from '../plan/types.js';
+import type { PassedEvidence } from '../model.js';
 
 /** The upload one item decided: its name, size and the sha256 its statement binds (or the store's, or none). */
 export function identityOf(item: PlanItem, index: StagedIndex): string {
@@ -42,9 +43,11 @@ export class RunRecord {
   /** What applying learnt, as it happens (the applier's FactSink). */
   readonly fact = (f: ApplyFact): void => {
     if (f.kind === 'publication') {
-      // The table and the hash-chained log together: a publication is logged once, when it is first recorded.
+      // The table, the evidence and the hash-chained log together: a publication is logged once, when first recorded.
       this.#ledger.transaction(() => {
-        if (!this.#ledger.recordPublication({ ...f, runId: this.runId })) return;
+        const first = this.#ledger.recordPublication({ ...f, runId: this.runId });
+        this.#ledger.recordEvidence({ ...f, runId: this.runId });
+        if (!first) return;
         this.#ledger.recordLogEntry({
           kind: 'publish',
           subdir: f.subdir,
@@ -55,7 +58,7 @@ export class RunRecord {
           md5: f.digests.md5,
           size: f.digests.size,
           uploadedAt: f.uploadedAt,
-          evidence: `${f.feedstock}: ${f.evidence}`,
+          evidence: `${f.feedstock}: ${evidenceText(f.evidence)}`,
           at: f.at,
         });
       });
@@ -177,4 +180,17 @@ export function auditMemory(ledger: Ledger): {
         at,
       ),
   };
+}
+
+/** The evidence of a publication as the publication log states it: each piece that passed, with its file. */
+function evidenceText(passed: readonly PassedEvidence[]): string {
+  if (passed.length === 0) return '-';
+  return passed
+    .map((p) =>
+      p.evidence === 'sig'
+        ? `key ${p.keyid} (${p.file})`
+        : `publisher ${p.publisher}, Rekor ${p.logs.map((l) => l.logIndex).join(', ')}, ` +
+          `signed ${p.signingTime} (${p.file})`,
+    )
+    .join('; ');
 }

@@ -26,6 +26,7 @@ import { toUtcString } from '../util/time.js';
 import { checkClock, rerunFix } from './clock-check.js';
 import { inspectStaged } from './inspect.js';
 import { observe } from './observe.js';
+import { loadTrust, type TrustState } from './trust-root.js';
 import { identityOf, RunRecord } from './record.js';
 import { failureReports, sendReports } from './report-failures.js';
 
@@ -88,8 +89,11 @@ export interface ResultItem {
   inspection: string | null;
   /** Why the administrators answer for this rejection, not the maintainers (see PlanItem.adminCause). */
   adminCause: string | null;
-  /** Evidence that did not decide this item (see PlanItem.warnings). */
+  /** Evidence that did not decide this item (see PlanItem.warnings), and the same by code and file. */
   warnings: string[];
+  evidenceWarnings: PlanItem['evidenceWarnings'];
+  /** The evidence that passed: key id, or publisher, Rekor entries and signing time (see PlanItem.passed). */
+  passed: PlanItem['passed'];
   /**
    * An earlier run already decided this upload the same way: the same rejection (same bytes, same reason) or a
    * wait for an upload it had already seen. `--quiet` leaves such an item out. Never true for what changes
@@ -117,6 +121,8 @@ export interface ReconcileResult {
   reports: { sent: number; error: string | null };
   /** Target indexes written by this run: one per (label, subdir) it published into, whatever the count. */
   indexWrites: number;
+  /** What the run says once, whatever the items (the Sigstore trusted root could not be had, say). */
+  notices: string[];
   exitCode: ExitCodeValue;
 }
 
@@ -155,6 +161,8 @@ function toResultItem(item: PlanItem, applied: ItemResult | undefined, seen: See
     inspection: applied ? null : item.inspection,
     adminCause: item.adminCause,
     warnings: item.warnings,
+    evidenceWarnings: item.evidenceWarnings,
+    passed: item.passed,
     seenBefore,
   };
 }
@@ -235,7 +243,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     registryHome: registryHome(config),
   };
   const limits = { maxUnpackedBytes: config.policy.maxUnpackedBytes, maxUnpackRatio: config.policy.maxUnpackRatio };
-  const state: RunState = { phase: 'preparing', record: null, plan: null, index: null, finished: [] };
+  const state: RunState = { phase: 'preparing', record: null, plan: null, index: null, finished: [], notices: [] };
   const progress = (p: keyof typeof PHASE) => (done: number, total: number) => opts.onProgress?.(PHASE[p], done, total);
 
   const ledger = opts.planOnly ? Ledger.openReadOnly(config.ledger) : new Ledger(config.ledger);
@@ -255,7 +263,13 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     // observe
     state.phase = 'observing';
     const registry = createRegistry(config.registry, { env: opts.env });
-    const observed = await observe(stores, registry, ledger, clock(), progress('observing'));
+    const trustRoot = async (): Promise<TrustState> => {
+      const got = await loadTrust(config);
+      if (got.unavailable !== undefined)
+        state.notices.push(`TRUST_ROOT_UNAVAILABLE: ${got.unavailable}; .sigstore.json evidence waits this run`);
+      return got;
+    };
+    const observed = await observe(stores, registry, ledger, clock(), progress('observing'), trustRoot);
     state.index = observed.index;
 
     // plan (and, for a plan or what retention would delete, read the staged bytes first)
@@ -270,7 +284,12 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     state.phase = 'planning';
     const seen = seenBy(ledger, observation, plan, observed.index);
     if (opts.planOnly || state.record === null)
-      return resultOf(plan, null, seen, { planOnly: true, reports: { sent: 0, error: null }, indexWrites: 0 });
+      return resultOf(plan, null, seen, {
+        planOnly: true,
+        reports: { sent: 0, error: null },
+        indexWrites: 0,
+        notices: state.notices,
+      });
     const record = state.record;
     // Custody others could change is refused before anything is copied; checked after planning so that a
     // permission error here is remembered against the plan.
@@ -319,6 +338,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
       reports,
       indexWrites: applied.indexWrites,
       alerts,
+      notices: state.notices,
     });
     record.finish(
       toUtcString(Date.now()),
@@ -362,6 +382,8 @@ interface RunState {
   index: StagedIndex | null;
   /** What applying finished so far: what an interrupted run says it did. */
   finished: ItemResult[];
+  /** Said once in the result (ReconcileResult.notices). */
+  notices: string[];
 }
 
 /** Under the lock, before anything is listed: staging's layout is checked, and a half-done index write finished. */
@@ -409,7 +431,13 @@ function resultOf(
   plan: Plan,
   results: ItemResult[] | null,
   seen: Seen,
-  run: { planOnly: boolean; reports: { sent: number; error: string | null }; indexWrites: number; alerts?: number },
+  run: {
+    planOnly: boolean;
+    reports: { sent: number; error: string | null };
+    indexWrites: number;
+    alerts?: number;
+    notices: string[];
+  },
 ): ReconcileResult {
   const byKey = new Map((results ?? []).map((r) => [artifactKey(r.item.subdir, r.item.filename), r]));
   const summary = summarise(plan, results);
@@ -435,6 +463,7 @@ function resultOf(
     changesPending: changesPending(plan),
     reports: run.reports,
     indexWrites: run.indexWrites,
+    notices: run.notices,
     exitCode,
   };
 }

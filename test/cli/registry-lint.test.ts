@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import {
   outputPath,
 } from '../../src/registry/layout.js';
 import { runCli } from '../helpers/cli.js';
-import { DATA_DIR } from '../helpers/paths.js';
+import { DATA_DIR, VECTORS_DIR } from '../helpers/paths.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-lint-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -53,5 +53,28 @@ describe('forgegate registry lint', () => {
     expect(r.stdout).toContain('outputs/x/y/z/numpy.json: belongs at outputs/n/u/m/numpy.json');
     expect(r.stdout).toContain('outputs/b/r/o/broken.json: "feedstocks" must be a non-empty list');
     expect(r.stdout).toContain('keys/d/e/m/demo.json: keys[0].keyid must be the lowercase hex sha256');
+  });
+
+  it('checks publishers: the keyless fixture passes; a foreign repository, a PR event or no sigstore block do not', async () => {
+    const fixture = join(VECTORS_DIR, 'keyless', 'registry');
+    const clean = await runCli(['registry', 'lint', fixture, '--json']);
+    expect(JSON.parse(clean.stdout)).toMatchObject({ ok: true, problems: [] });
+    const copy = join(work, 'keyless');
+    cpSync(fixture, copy, { recursive: true });
+    const numpy = join(copy, 'keys/n/u/m/numpy.json');
+    const doc = JSON.parse(readFileSync(numpy, 'utf8')) as { publishers: Record<string, unknown>[] };
+    doc.publishers[0]!['repository'] = 'conda-forge/scipy-feedstock';
+    writeFileSync(numpy, JSON.stringify(doc));
+    const scipy = join(copy, 'keys/s/c/i/scipy.json');
+    const sdoc = JSON.parse(readFileSync(scipy, 'utf8')) as { publishers: Record<string, unknown>[] };
+    sdoc.publishers[0]!['events'] = ['pull_request'];
+    writeFileSync(scipy, JSON.stringify(sdoc));
+    const r = await runCli(['registry', 'lint', copy]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('publisher "gha-main" names conda-forge/scipy-feedstock, which repoPattern');
+    expect(r.stdout).toContain('keys/s/c/i/scipy.json: publishers[0].events lists "pull_request"');
+    writeFileSync(join(copy, 'config.json'), '{}');
+    const off = await runCli(['registry', 'lint', copy]);
+    expect(off.stdout).toContain('lists publishers, but config.json has no sigstore block');
   });
 });

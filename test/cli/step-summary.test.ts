@@ -19,6 +19,8 @@ function item(n: number): ResultItem {
     inspection: null,
     adminCause: null,
     warnings: [],
+    evidenceWarnings: [],
+    passed: [],
     seenBefore: false,
   };
 }
@@ -37,6 +39,7 @@ function result(items: ResultItem[]): ReconcileResult {
     changesPending: false,
     reports: { sent: 0, error: null },
     indexWrites: 0,
+    notices: [],
     exitCode: 0,
   };
 }

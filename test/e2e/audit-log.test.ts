@@ -49,7 +49,7 @@ describe('publication log', () => {
       filename,
       labels: ['main'],
       uploadedAt: new Date(Math.floor(mtime)).toISOString(),
-      evidence: expect.stringMatching(/^app: key \S+; statement /) as unknown,
+      evidence: expect.stringMatching(/^app: key [0-9a-f]{64} \(app-1\.0-h0_0\.conda\.sig\)$/) as unknown,
       prev: '0'.repeat(64),
     });
     const yank = await runCli(['yank', '--config', sb.configPath, '--reason', 'bad', `noarch/${filename}`]);

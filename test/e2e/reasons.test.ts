@@ -1,5 +1,5 @@
 // Every reason code, each produced by a real scenario: real packages, real folders, the real CLI process.
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,8 @@ import { REASONS } from '../../src/reasons.js';
 import { generateKeyPair } from '../../src/statement/keys.js';
 import { runCli } from '../helpers/cli.js';
 import { channelState } from '../helpers/channel-state.js';
+import { TestSigstore, type GitHubIdentity } from '../helpers/sigstore.js';
+import type { RegistryPublisher } from '../../src/ports/registry.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg-e2e-reasons-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -18,8 +20,19 @@ interface Item {
   decision: string;
   reason: string | null;
   outcome: string | null;
+  evidenceWarnings: { code: string; evidence: string; file: string }[];
 }
 let sb: Sandbox;
+let sigstore: TestSigstore;
+const waited = new Set<string>();
+const CI_KL: GitHubIdentity = {
+  repository: 'conda-forge/kl-feedstock',
+  repositoryId: '5000001',
+  ownerId: '1000001',
+  workflow: '.github/workflows/build.yml',
+  ref: 'refs/heads/main',
+  event: 'push',
+};
 const expected = new Map<string, string>();
 let first: { items: Item[] };
 
@@ -88,6 +101,56 @@ beforeAll(async () => {
   await sb.stage(unholdable, { feedstock: 'demo-pkg' });
   want(unholdable, 'OUTPUT_NAME_INVALID');
 
+  // Keyless evidence (keyless-v1): one trusted publisher in use, one revoked, one past notAfter.
+  sigstore = await TestSigstore.create();
+  await sb.enableKeyless(sigstore);
+  await sb.addFeedstock('kl', ['kl-pkg'], 0);
+  const publisher = (id: string, workflow: string, extra: Partial<RegistryPublisher> = {}): RegistryPublisher => ({
+    id,
+    kind: 'github',
+    repository: 'conda-forge/kl-feedstock',
+    repositoryId: '5000001',
+    ownerId: '1000001',
+    workflow: `.github/workflows/${workflow}`,
+    signerWorkflows: [],
+    refs: ['refs/heads/main'],
+    events: ['push'],
+    environment: null,
+    runner: null,
+    notAfter: null,
+    revokedAt: null,
+    ...extra,
+  });
+  await sb.addPublishers('kl', [
+    publisher('gha-main', 'build.yml'),
+    publisher('gha-old', 'old.yml', { revokedAt: '2026-01-02T00:00:00Z' }),
+    publisher('gha-legacy', 'legacy.yml', { notAfter: '2026-01-02T00:00:00Z' }),
+  ]);
+  await sb.commitRegistry();
+  const ci = CI_KL;
+  const keyless = async (reason: string, identity: Partial<GitHubIdentity>): Promise<void> => {
+    const b = await build('kl-pkg');
+    const bundle = await sigstore.attest(
+      { name: b.filename, sha256: b.digests.sha256, targetChannel: sb.channel },
+      { ...ci, ...identity },
+    );
+    await sb.stageBundle(b, bundle);
+    want(b, reason);
+  };
+  await keyless('published', {});
+  await keyless('PUBLISHER_MISMATCH', { event: 'pull_request_target' });
+  await keyless('PUBLISHER_REVOKED', { workflow: '.github/workflows/old.yml' });
+  await keyless('PUBLISHER_EXPIRED', { workflow: '.github/workflows/legacy.yml' });
+  await keyless('PUBLISHER_RENAMED', { repository: 'conda-forge/kl-renamed-feedstock' });
+  await keyless('PUBLISHER_UNKNOWN', { repository: 'conda-forge/nobody-feedstock', repositoryId: '5000009' });
+  // A bundle beside demo-pkg's good upload: demo-pkg registers keys only, so it is ignored (a warning).
+  const okPath = join(sb.stagingDir, ok.subdir, ok.filename);
+  const ignored = await sigstore.attest(
+    { name: ok.filename, sha256: ok.digests.sha256, targetChannel: sb.channel },
+    { ...ci, repository: 'conda-forge/demo-pkg-feedstock' },
+  );
+  writeFileSync(`${okPath}.sigstore.json`, JSON.stringify(ignored));
+
   const r = await runCli(['reconcile', '--config', sb.configPath, '--json']);
   expect(r.stderr).toBe('');
   first = JSON.parse(r.stdout) as { items: Item[] };
@@ -152,8 +215,38 @@ describe('each reason code from a real scenario', () => {
     expect(channelState(sb.channelDir).files).not.toContain(`linux-64/${filename}`);
   }, 60_000);
 
+  it('says TRUST_ROOT_UNAVAILABLE (waiting) when the trusted root cannot be had', async () => {
+    const root = join(sb.root, 'trusted_root.json');
+    renameSync(root, `${root}.away`);
+    try {
+      const b = await sb.build({ name: 'kl-pkg', version: '9.0', build: 'h0_0', subdir: 'linux-64' });
+      const bundle = await sigstore.attest(
+        { name: b.filename, sha256: b.digests.sha256, targetChannel: sb.channel },
+        { ...CI_KL },
+      );
+      await sb.stageBundle(b, bundle);
+      const plan = JSON.parse((await runCli(['reconcile', '--config', sb.configPath, '--plan', '--json'])).stdout) as {
+        items: (Item & { detail: string })[];
+      };
+      const item = plan.items.find((i) => i.filename === b.filename)!;
+      expect(item.decision).toBe('wait');
+      expect(item.detail).toMatch(/^TRUST_ROOT_UNAVAILABLE: /);
+      waited.add('TRUST_ROOT_UNAVAILABLE');
+    } finally {
+      renameSync(`${root}.away`, root);
+    }
+  }, 60_000);
+
+  it('warns EVIDENCE_IGNORED for a bundle beside a keys-only feedstock, which still publishes by its .sig', () => {
+    const item = first.items.find((i) => i.outcome === 'published' && i.filename.startsWith('demo-pkg'))!;
+    expect(item.evidenceWarnings).toEqual([
+      { code: 'EVIDENCE_IGNORED', evidence: 'sigstore.json', file: `${item.filename}.sigstore.json` },
+    ]);
+  });
+
   it('covers every reason code in the catalogue', () => {
-    const produced = new Set([...expected.values(), 'TARGET_CONFLICT', 'REPLAYED']);
+    const warned = first.items.flatMap((i) => i.evidenceWarnings.map((w) => w.code));
+    const produced = new Set([...expected.values(), 'TARGET_CONFLICT', 'REPLAYED', ...waited, ...warned]);
     expect(Object.keys(REASONS).filter((r) => !produced.has(r))).toEqual([]);
   });
 });

@@ -1,23 +1,32 @@
 // A complete forgegate setup in one folder for tests: registry (a git checkout), staging, channel, ledger, reports,
 // config. The end-to-end tests build their scenarios with it (`forgegate demo` has its own, src/demo/folder.ts).
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { writeCondaPackage, type PackageSpec } from './packages.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import type { Digests } from '../../src/model.js';
-import type { RegistryKey } from '../../src/ports/registry.js';
+import type {
+  FeedstockFile,
+  RegistryKey,
+  RegistryPublisher,
+  SigstoreRegistryConfig,
+} from '../../src/ports/registry.js';
+import type { TestSigstore } from './sigstore.js';
 import { sighting } from '../../src/plan/identity.js';
 import {
   ALLOWLIST_FILE,
   CONFIG_FILE,
   DEFAULT_REGISTRY_CONFIG,
+  formatFeedstockFile,
   formatKeyFile,
   formatOutputFile,
+  GITHUB_ACTIONS_ISSUER,
   keyPath,
   outputPath,
+  parseFeedstockFile,
 } from '../../src/registry/layout.js';
 import { generateKeyPair, encodeKey, type KeyPair } from '../../src/statement/keys.js';
 import { buildStatement, signEnvelope, type StatementInput } from '../../src/statement/sign.js';
@@ -146,6 +155,48 @@ export class Sandbox {
     }
     this.keys.set(feedstock, pairs);
     return pairs;
+  }
+
+  /**
+   * Turn keyless evidence on: the registry's config.json gets its sigstore block, and the config's trusted root is
+   * `sigstore`'s (a throwaway test instance: nothing here trusts the public-good Sigstore).
+   */
+  async enableKeyless(sigstore: TestSigstore, block: Partial<SigstoreRegistryConfig> = {}): Promise<void> {
+    const config = {
+      ...DEFAULT_REGISTRY_CONFIG,
+      sigstore: {
+        issuer: GITHUB_ACTIONS_ISSUER,
+        ownerId: null,
+        repoPattern: 'conda-forge/{feedstock}-feedstock',
+        ...block,
+      },
+    };
+    await this.#write(CONFIG_FILE, `${JSON.stringify(config, null, 2)}\n`);
+    await writeFile(join(this.root, 'trusted_root.json'), JSON.stringify(sigstore.trustedRoot));
+    const yml = YAML.parse(await readFile(this.configPath, 'utf8')) as Record<string, unknown>;
+    await writeFile(this.configPath, YAML.stringify({ ...yml, sigstore: { trustedRoot: './trusted_root.json' } }));
+  }
+
+  /** Register trusted publishers for a feedstock (beside its keys, if any), and its `accept`. */
+  async addPublishers(
+    feedstock: string,
+    publishers: RegistryPublisher[],
+    accept: FeedstockFile['accept'] = 'any',
+  ): Promise<void> {
+    const path = keyPath(feedstock, DEFAULT_REGISTRY_CONFIG);
+    const old = await readFile(join(this.registryDir, path), 'utf8').catch(() => null);
+    const keys = old === null ? [] : parseFeedstockFile(old, path).keys;
+    await this.#write(path, formatFeedstockFile({ keys, publishers, accept }));
+  }
+
+  /** Copy a built artifact into staging with `bundle` beside it as ARTIFACT.sigstore.json. */
+  async stageBundle(built: Built, bundle: object | Buffer): Promise<string> {
+    const dir = join(this.stagingDir, built.subdir);
+    await mkdir(dir, { recursive: true });
+    const dest = join(dir, built.filename);
+    await copyFile(built.path, dest);
+    await writeFile(`${dest}.sigstore.json`, Buffer.isBuffer(bundle) ? bundle : JSON.stringify(bundle));
+    return dest;
   }
 
   async setOutput(output: string, feedstocks: string[]): Promise<void> {

@@ -27,6 +27,8 @@ const item: PlanItem = {
   adminCause: null,
   twin: null,
   warnings: [],
+  evidenceWarnings: [],
+  passed: [],
 };
 const rejected = (reason: ReasonCode): ItemResult => ({
   item,

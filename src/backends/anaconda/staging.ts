@@ -13,6 +13,7 @@ import type {
   StagingListing,
   StagingStore,
 } from '../../ports/staging.js';
+import { BUNDLE_SUFFIX } from '../../statement/keyless/bundle.js';
 import { MAX_SIG_FILE_BYTES } from '../../statement/dsse.js';
 import { parseFullName, type AnacondaClient, type AnacondaFile, type FileRef } from './client.js';
 import { RetryableFailure, isRetryableError, retrying } from '../../util/retry.js';
@@ -50,6 +51,21 @@ function asArtifact(f: AnacondaFile, ref: FileRef): StagedArtifact | null {
   };
 }
 
+/**
+ * A bundle names no subdir (CEP 27 binds a file name only), so it is paired by its own name:
+ * `<subdir>/<F>.sigstore.json` lies beside `<subdir>/<F>`, in whichever package it was uploaded to. Any other name
+ * pairs with nothing (a stray).
+ */
+function bundlePlace(basename: string): Pick<StagedSignature, 'kind' | 'besideArtifact'> {
+  const [subdir, filename, extra] = basename.split('/');
+  const artifact = filename?.slice(0, -BUNDLE_SUFFIX.length);
+  const beside =
+    extra === undefined && subdir !== undefined && isSubdir(subdir) && artifact !== undefined
+      ? { besideArtifact: { subdir, filename: artifact } }
+      : {};
+  return { kind: 'sigstore.json', ...beside };
+}
+
 function asOther(f: AnacondaFile): StagedFile {
   const parts = f.basename.split('/');
   return {
@@ -81,7 +97,8 @@ export class AnacondaStaging implements StagingStore {
       const ref = parseFullName(f.full_name);
       if (ref === null || ref.owner !== this.#owner || ref.basename !== f.basename || !Array.isArray(f.labels))
         continue;
-      if ((f.type ?? f.distribution_type) === 'file' && f.basename.endsWith('.sig')) sigFiles.push(f);
+      const type = f.type ?? f.distribution_type;
+      if (type === 'file' && (f.basename.endsWith('.sig') || f.basename.endsWith(BUNDLE_SUFFIX))) sigFiles.push(f);
       else {
         const artifact = asArtifact(f, ref);
         if (artifact) artifacts.push(artifact);
@@ -95,8 +112,10 @@ export class AnacondaStaging implements StagingStore {
           // Larger than the limit: malformed, and never downloaded.
           const content = f.size <= MAX_SIG_FILE_BYTES ? await this.#read(f) : null;
           if (content === 'gone') return null;
+          const filename = f.basename.split('/').pop()!;
           return {
-            filename: f.basename.split('/').pop()!,
+            filename,
+            ...(f.basename.endsWith(BUNDLE_SUFFIX) ? bundlePlace(f.basename) : {}),
             uploadedAt: anacondaTime(f.upload_time),
             size: f.size,
             content,

@@ -3,6 +3,8 @@
 import { GraphqlResponseError } from '@octokit/graphql';
 import { ForgegateError } from '../../errors.js';
 import type {
+  FeedstockFile,
+  RegistryKey,
   RegisterOutcome,
   RegistryConfig,
   RegistrySnapshot,
@@ -19,10 +21,11 @@ import {
   outputPath,
   outputShardDir,
   parseAllowlist,
-  parseKeyFile,
+  parseFeedstockFile,
   parseOutputFile,
   parseRegistryConfig,
 } from '../../registry/layout.js';
+import { feedstockOf } from '../../statement/keyless/publisher.js';
 import { sleep } from '../../util/retry.js';
 import { splitRepository, type GitHubGraphQL } from './client.js';
 
@@ -178,13 +181,35 @@ export class GitHubRegistry implements RegistrySource {
       const text = this.#text(got, path);
       outputs.set(n, text === null ? null : parseOutputFile(text, path));
     }
-    const keys = new Map<string, ReturnType<typeof parseKeyFile> | null>(request.feedstocks.map((f) => [f, null]));
+    // A bundle's certificate names a repository; the registry's own repoPattern says which feedstock that is.
+    const sigstore = config.sigstore;
+    const named = (request.repositories ?? [])
+      .map((r) => (sigstore === undefined ? null : feedstockOf(r, sigstore)))
+      .filter((f): f is string => f !== null && isRegistryName(f) && !feedstocks.includes(f));
+    if (named.length > 0) {
+      got = new Map([
+        ...got,
+        ...(
+          await this.#read(
+            commit,
+            named.map((f) => keyPath(f, config)),
+          )
+        ).entries,
+      ]);
+      feedstocks.push(...new Set(named));
+    }
+    const keys = new Map<string, RegistryKey[] | null>(request.feedstocks.map((f) => [f, null]));
+    const files = new Map<string, FeedstockFile | null>(request.feedstocks.map((f) => [f, null]));
     for (const f of feedstocks) {
       const path = keyPath(f, config);
       const text = this.#text(got, path);
-      keys.set(f, text === null ? null : parseKeyFile(text, path));
+      const file = text === null ? null : parseFeedstockFile(text, path, sigstore);
+      keys.set(f, file?.keys ?? null);
+      files.set(f, file);
     }
-    return { commit, config, allowlist: parseAllowlist(this.#text(got, ALLOWLIST_FILE)), outputs, keys };
+    // The index of every publisher by repositoryId (PUBLISHER_RENAMED) would read every keys file of the registry
+    // through the API: not built here, so a renamed repository is PUBLISHER_UNKNOWN or _MISMATCH on this backend.
+    return { commit, config, allowlist: parseAllowlist(this.#text(got, ALLOWLIST_FILE)), outputs, keys, files };
   }
 
   async register(name: string, feedstock: string, basedOn: string | null): Promise<RegisterOutcome> {

@@ -1,9 +1,12 @@
 // registry-v1 on a local folder. A git checkout is read at one commit (HEAD, resolved once) and registrations are
 // commits.
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { ForgegateError } from '../../errors.js';
 import type {
+  FeedstockFile,
+  IndexedPublisher,
+  RegistryKey,
   RegisterOutcome,
   RegistryConfig,
   RegistrySnapshot,
@@ -11,7 +14,8 @@ import type {
   SnapshotRequest,
 } from '../../ports/registry.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
-import { commitPath, headCommit, listFolder, readBlobs } from './git.js';
+import { feedstockOf } from '../../statement/keyless/publisher.js';
+import { commitPath, git, headCommit, listFolder, readBlobs } from './git.js';
 import {
   ALLOWLIST_FILE,
   CONFIG_FILE,
@@ -21,7 +25,8 @@ import {
   outputPath,
   outputShardDir,
   parseAllowlist,
-  parseKeyFile,
+  KEYS_DIR,
+  parseFeedstockFile,
   parseOutputFile,
   parseRegistryConfig,
 } from '../../registry/layout.js';
@@ -30,6 +35,8 @@ type Reader = {
   commit: string | null;
   read(paths: string[]): Promise<Map<string, string | null>>;
   list(folder: string): Promise<string[]>;
+  /** Every file under `folder`, recursively, as paths from the registry's top. */
+  listAll(folder: string): Promise<string[]>;
 };
 
 export class DirectoryRegistry implements RegistrySource {
@@ -61,6 +68,8 @@ export class DirectoryRegistry implements RegistrySource {
         commit,
         read: (paths) => readBlobs(root, commit, paths),
         list: (folder) => listFolder(root, commit, folder),
+        listAll: async (folder) =>
+          (await git(root, ['ls-tree', '-r', '--name-only', commit, `${folder}/`])).split('\n').filter(Boolean),
       };
     }
     return {
@@ -72,6 +81,17 @@ export class DirectoryRegistry implements RegistrySource {
           return (await readdir(join(root, folder), { withFileTypes: true }))
             .filter((d) => d.isFile())
             .map((d) => d.name);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+          throw e;
+        }
+      },
+      listAll: async (folder) => {
+        try {
+          const found = await readdir(join(root, folder), { recursive: true, withFileTypes: true });
+          return found
+            .filter((d) => d.isFile())
+            .map((d) => relative(root, join(d.parentPath, d.name)).split(sep).join('/'));
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
           throw e;
@@ -92,7 +112,12 @@ export class DirectoryRegistry implements RegistrySource {
           if (file.endsWith('.json')) names.add(file.slice(0, -'.json'.length));
       }
     }
-    const feedstocks = [...new Set(request.feedstocks.filter(isRegistryName))];
+    // A bundle's certificate names a repository; the registry's own repoPattern says which feedstock that is.
+    const named = (request.repositories ?? []).flatMap((r) => {
+      const f = config.sigstore === undefined ? null : feedstockOf(r, config.sigstore);
+      return f === null ? [] : [f];
+    });
+    const feedstocks = [...new Set([...request.feedstocks, ...named].filter(isRegistryName))];
     const outputPaths = [...names].map((n) => [n, outputPath(n, config)] as const);
     const keyPaths = feedstocks.map((f) => [f, keyPath(f, config)] as const);
     const blobs = await reader.read([...outputPaths, ...keyPaths].map(([, p]) => p));
@@ -101,12 +126,16 @@ export class DirectoryRegistry implements RegistrySource {
       const text = blobs.get(path) ?? null;
       outputs.set(name, text === null ? null : parseOutputFile(text, path));
     }
-    const keys = new Map(request.feedstocks.map((f) => [f, null] as [string, ReturnType<typeof parseKeyFile> | null]));
+    const keys = new Map<string, RegistryKey[] | null>(request.feedstocks.map((f) => [f, null]));
+    const files = new Map<string, FeedstockFile | null>(request.feedstocks.map((f) => [f, null]));
     for (const [feedstock, path] of keyPaths) {
       const text = blobs.get(path) ?? null;
-      keys.set(feedstock, text === null ? null : parseKeyFile(text, path));
+      const file = text === null ? null : parseFeedstockFile(text, path, config.sigstore);
+      keys.set(feedstock, file?.keys ?? null);
+      files.set(feedstock, file);
     }
-    const snapshot: RegistrySnapshot = { commit: reader.commit, config, allowlist, outputs, keys };
+    const snapshot: RegistrySnapshot = { commit: reader.commit, config, allowlist, outputs, keys, files };
+    if (request.publisherIndex === true) snapshot.publisherIndex = await publisherIndex(reader, config);
     if (reader.commit === null) return snapshot;
     // What an admin edited (say with `registry add-output`) and has not committed: the run does not see it, and
     // the plan says so instead of asking for the edit again.
@@ -148,6 +177,21 @@ export class DirectoryRegistry implements RegistrySource {
           );
     return { kind: 'registered', commit };
   }
+}
+
+/** Every publisher of every keys file by repositoryId (PUBLISHER_RENAMED), read at the snapshot's commit. */
+async function publisherIndex(reader: Reader, config: RegistryConfig): Promise<Map<string, IndexedPublisher[]>> {
+  const paths = (await reader.listAll(KEYS_DIR)).filter((p) => p.endsWith('.json'));
+  const blobs = await reader.read(paths);
+  const index = new Map<string, IndexedPublisher[]>();
+  for (const path of paths) {
+    const text = blobs.get(path) ?? null;
+    if (text === null) continue;
+    const feedstock = path.slice(path.lastIndexOf('/') + 1, -'.json'.length);
+    for (const publisher of parseFeedstockFile(text, path, config.sigstore).publishers)
+      index.set(publisher.repositoryId, [...(index.get(publisher.repositoryId) ?? []), { feedstock, publisher }]);
+  }
+  return index;
 }
 
 async function readOptional(path: string): Promise<string | null> {

@@ -9,6 +9,7 @@ import { isArtifactFilename, isSubdir } from '../../conda/filename.js';
 import { ForgegateError } from '../../errors.js';
 import type { Digests } from '../../model.js';
 import type { StagedArtifact, StagedItem, StagingListing, StagingStore } from '../../ports/staging.js';
+import { BUNDLE_SUFFIX } from '../../statement/keyless/bundle.js';
 import { MAX_SIG_FILE_BYTES } from '../../statement/dsse.js';
 import { digestStream } from '../../util/digest.js';
 import { openRegularNoFollow, readStreamNoFollow } from '../../util/no-follow.js';
@@ -81,11 +82,15 @@ export class DirectoryStaging implements StagingStore {
         if (st.isFile() && isArtifactFilename(f.name)) {
           item = { subdir: d.name, filename: f.name, size, handle: path };
           listing.artifacts.push(item);
-        } else if (st.isFile() && f.name.endsWith('.sig')) {
+        } else if (st.isFile() && (f.name.endsWith('.sig') || f.name.endsWith(BUNDLE_SUFFIX))) {
+          const bundle = f.name.endsWith(BUNDLE_SUFFIX);
+          const suffix = bundle ? BUNDLE_SUFFIX : '.sig';
           item = {
             filename: f.name,
-            besideArtifact: { subdir: d.name, filename: f.name.slice(0, -'.sig'.length) },
+            ...(bundle ? { kind: 'sigstore.json' as const } : {}),
+            besideArtifact: { subdir: d.name, filename: f.name.slice(0, -suffix.length) },
             size,
+            // Larger than the limit: malformed, and never read.
             content: size <= MAX_SIG_FILE_BYTES ? await readSmall(path, listed.file) : null,
             handle: path,
           };

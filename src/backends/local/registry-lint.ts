@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { isForgegateError } from '../../errors.js';
+import type { RegistryPublisher, SigstoreRegistryConfig } from '../../ports/registry.js';
 import { fnmatchcase } from '../../registry/fnmatch.js';
+import { feedstockOf } from '../../statement/keyless/publisher.js';
 import {
   ALLOWLIST_FILE,
   CONFIG_FILE,
@@ -13,7 +15,7 @@ import {
   keyPath,
   outputPath,
   parseAllowlist,
-  parseKeyFile,
+  parseFeedstockFile,
   parseOutputFile,
   parseRegistryConfig,
 } from '../../registry/layout.js';
@@ -82,6 +84,7 @@ export async function lintRegistry(root: string): Promise<LintResult> {
 
   let keyFiles = 0;
   const owners = new Map<string, string>();
+  const repositories = new Map<string, string>();
   for (const file of await walk(join(root, KEYS_DIR))) {
     const path = rel(file);
     const feedstock = path
@@ -95,10 +98,11 @@ export async function lintRegistry(root: string): Promise<LintResult> {
     if (keyPath(feedstock, config) !== path)
       problems.push(`${path}: belongs at ${keyPath(feedstock, config)} (sharding)`);
     const text = await readFile(file, 'utf8');
-    const keys = attempt(() => parseKeyFile(text, path));
-    if (keys === null) continue;
+    const parsed = attempt(() => parseFeedstockFile(text, path, config.sigstore));
+    if (parsed === null) continue;
     keyFiles++;
-    for (const k of keys) {
+    problems.push(...publisherProblems(path, feedstock, parsed.publishers, config.sigstore, repositories));
+    for (const k of parsed.keys) {
       const other = owners.get(k.keyid);
       if (other !== undefined)
         problems.push(`${path}: key ${k.keyid} is listed twice (also for ${other}); one key must serve one feedstock`);
@@ -106,4 +110,34 @@ export async function lintRegistry(root: string): Promise<LintResult> {
     }
   }
   return { problems, outputs, keyFiles };
+}
+
+/**
+ * What would keep a publisher from ever matching, or let one repository speak for two feedstocks: keyless evidence
+ * switched off, a repository that repoPattern maps to another feedstock, a repository id listed by two feedstocks.
+ */
+function publisherProblems(
+  path: string,
+  feedstock: string,
+  publishers: readonly RegistryPublisher[],
+  sigstore: SigstoreRegistryConfig | undefined,
+  repositories: Map<string, string>,
+): string[] {
+  if (publishers.length === 0) return [];
+  if (sigstore === undefined)
+    return [`${path}: lists publishers, but config.json has no sigstore block: every .sigstore.json is ignored`];
+  const problems: string[] = [];
+  for (const p of publishers) {
+    const named = feedstockOf(p.repository, sigstore);
+    if (named !== feedstock)
+      problems.push(
+        `${path}: publisher "${p.id}" names ${p.repository}, which repoPattern ${sigstore.repoPattern} maps to ` +
+          `${named === null ? 'no feedstock' : `feedstock "${named}"`}: it can never match`,
+      );
+    const other = repositories.get(p.repositoryId);
+    if (other !== undefined && other !== feedstock)
+      problems.push(`${path}: publisher "${p.id}" has repository id ${p.repositoryId}, also listed for ${other}`);
+    repositories.set(p.repositoryId, feedstock);
+  }
+  return problems;
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { ExitCode, ForgegateError } from '../../errors.js';
-import { addKey, addOutput, revokeKey } from '../../backends/local/registry-edit.js';
+import { addKey, addOutput, addPublisher, revokeKey, revokePublisher } from '../../backends/local/registry-edit.js';
+import type { RegistryPublisher } from '../../ports/registry.js';
 import { assertRegistryFolder, initRegistry } from '../../backends/local/registry-folder.js';
 import { headCommit } from '../../backends/local/git.js';
 import { lintRegistry } from '../../backends/local/registry-lint.js';
@@ -14,7 +15,7 @@ import type { Command } from '../command.js';
 import type { Io } from '../io.js';
 import { timeFlag } from '../time-flags.js';
 
-const SUBCOMMANDS = ['init', 'lint', 'add-output', 'add-key', 'revoke-key'];
+const SUBCOMMANDS = ['init', 'lint', 'add-output', 'add-key', 'revoke-key', 'add-publisher', 'revoke-publisher'];
 
 const usage = `forgegate registry <subcommand> DIR [options]
 
@@ -25,6 +26,14 @@ const usage = `forgegate registry <subcommand> DIR [options]
   add-key DIR --feedstock F (--public-key B64 | --public-key-file F.public.json) [--not-after T] [--comment TEXT]
   revoke-key DIR --feedstock F --key-id ID [--at T]          revoke now (or at T); ID is the full key id or its
                                                              first 16+ hex digits (--keyid: old spelling)
+  add-publisher DIR --feedstock F --id ID --repository OWNER/NAME --repository-id N --owner-id N
+      --workflow .github/workflows/FILE --ref REF... [--event E...] [--signer-workflow URL...]
+      [--environment ENV] [--runner github-hosted|self-hosted] [--not-after T] [--comment TEXT]
+      [--accept any|sigstore]                                trust a GitHub Actions identity (keyless-v1); --ref,
+                                                             --event and --signer-workflow repeat; events default
+                                                             to push; the ids: gh api repos/OWNER/NAME --jq
+                                                             '.id, .owner.id'
+  revoke-publisher DIR --feedstock F --id ID [--at T]        revoke a publisher now (or at T)
 
 DIR is a checkout of the registry repository: every subcommand but init refuses a folder without the registry
 layout. The edit commands only change files. A run reads a git checkout at its last commit (HEAD): an edit counts
@@ -33,13 +42,21 @@ Times (T) are RFC 3339 UTC (2027-01-01T00:00:00Z) or a duration from now (90d).`
 
 export const registryCommand: Command = {
   name: 'registry',
-  summary: 'Create, lint or edit (add-output, add-key, revoke-key) a registry checkout for a pull request.',
+  summary:
+    'Create, lint or edit (add-output, add-key, revoke-key, add-publisher, revoke-publisher) a registry checkout ' +
+    'for a pull request.',
   usage,
   examples: [
     'forgegate registry init ./registry && git -C ./registry init   # a new registry',
     'forgegate registry add-output ./registry --output numpy --feedstock numpy',
     'forgegate registry add-key ./registry --feedstock numpy --public-key-file ~/keys/numpy.public.json',
     'forgegate registry revoke-key ./registry --feedstock numpy --key-id 3f2a9c0d1e4b5a6c',
+    'forgegate registry add-publisher ./registry --feedstock numpy --id gha-main --repository ' +
+      'conda-forge/numpy-feedstock --repository-id 123456789 --owner-id 987654321 --workflow ' +
+      '.github/workflows/conda-build.yml --ref refs/heads/main --runner github-hosted',
+    'forgegate registry add-publisher ./registry --feedstock numpy --id gha-release ... --accept sigstore   # keys ' +
+      'no longer count',
+    'forgegate registry revoke-publisher ./registry --feedstock numpy --id gha-main   # after CI switched',
     "forgegate registry lint ./registry --json                      # in the registry repository's CI",
   ],
   exitCodes: [ExitCode.OK, ExitCode.NOT_PUBLISHABLE, ExitCode.USAGE, ExitCode.REGISTRY_UNAVAILABLE],
@@ -64,6 +81,17 @@ export const registryCommand: Command = {
         'key-id': { type: 'string' },
         at: { type: 'string' },
         'auto-register-all': { type: 'boolean' },
+        id: { type: 'string' },
+        repository: { type: 'string' },
+        'repository-id': { type: 'string' },
+        'owner-id': { type: 'string' },
+        workflow: { type: 'string' },
+        ref: { type: 'string', multiple: true },
+        event: { type: 'string', multiple: true },
+        'signer-workflow': { type: 'string', multiple: true },
+        environment: { type: 'string' },
+        runner: { type: 'string' },
+        accept: { type: 'string' },
       },
       usage,
       { maxPositionals: 1, aliases: { keyid: 'key-id' } },
@@ -123,6 +151,63 @@ export const registryCommand: Command = {
         );
         return ExitCode.OK;
       }
+      case 'add-publisher': {
+        const feedstock = required(values, 'feedstock', usage);
+        const id = required(values, 'id', usage);
+        const accept = optional(values, 'accept');
+        if (accept !== undefined && accept !== 'any' && accept !== 'sigstore')
+          throw new ForgegateError('FG_USAGE', `--accept must be "any" or "sigstore", not "${accept}"`, {
+            fix: "--accept sigstore stops the feedstock's .sig files from counting; any (the default) keeps both.",
+          });
+        const notAfter = timeFlag(optional(values, 'not-after'), '--not-after', nowMs, 'future');
+        const runner = optional(values, 'runner');
+        const comment = optional(values, 'comment');
+        const refs = list(values, 'ref');
+        if (refs.length === 0)
+          throw new ForgegateError('FG_USAGE', 'missing --ref', { fix: 'Pass --ref refs/heads/main (repeatable).' });
+        const r = await asUsage(() =>
+          addPublisher(
+            root,
+            feedstock,
+            {
+              id,
+              repository: required(values, 'repository', usage),
+              repositoryId: required(values, 'repository-id', usage),
+              ownerId: required(values, 'owner-id', usage),
+              workflow: required(values, 'workflow', usage),
+              signerWorkflows: list(values, 'signer-workflow'),
+              refs,
+              events: list(values, 'event').length > 0 ? list(values, 'event') : ['push'],
+              environment: optional(values, 'environment') ?? null,
+              runner: (runner ?? null) as RegistryPublisher['runner'],
+              addedAt: now,
+              ...(notAfter !== undefined ? { notAfter: toUtcString(notAfter) } : {}),
+              ...(comment ? { comment } : {}),
+            },
+            accept === undefined ? {} : { accept },
+          ),
+        );
+        const next = await afterEdit(dir, root, r, `Add publisher ${id} for feedstock ${feedstock}`);
+        if (values['json']) return printJson(io, { path: r.path, changed: r.changed, ...next.json });
+        io.out(
+          r.changed ? `added publisher ${id} to ${r.path}${next.text}` : `${r.path} already has it; nothing changed`,
+        );
+        return ExitCode.OK;
+      }
+      case 'revoke-publisher': {
+        const at = timeFlag(optional(values, 'at'), '--at', nowMs, 'future');
+        const feedstock = required(values, 'feedstock', usage);
+        const id = required(values, 'id', usage);
+        const r = await revokePublisher(root, feedstock, id, at === undefined ? now : toUtcString(at));
+        const next = await afterEdit(dir, root, r, `Revoke publisher ${id} of feedstock ${feedstock}`);
+        if (values['json']) return printJson(io, { path: r.path, changed: r.changed, ...next.json });
+        io.out(
+          r.changed
+            ? `revoked publisher ${id} in ${r.path}${next.text}`
+            : 'the publisher was already revoked; nothing changed',
+        );
+        return ExitCode.OK;
+      }
       default: {
         const at = timeFlag(optional(values, 'at'), '--at', nowMs, 'future');
         const feedstock = required(values, 'feedstock', usage);
@@ -136,6 +221,25 @@ export const registryCommand: Command = {
     }
   },
 };
+
+/** A repeatable flag's values, in order. */
+function list(values: Values, name: string): string[] {
+  const v = values[name];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** A publisher the gate's parser refuses was given on the command line: say which flag, not which file to fix. */
+async function asUsage<T>(edit: () => Promise<T>): Promise<T> {
+  try {
+    return await edit();
+  } catch (e) {
+    if (!(e instanceof ForgegateError) || e.code !== 'FG_REGISTRY_INVALID') throw e;
+    const what = e.message.replace(/^registry file \S+: publishers\[\d+\]\./, '');
+    throw new ForgegateError('FG_USAGE', `the publisher is refused: ${what}`, {
+      fix: "Fix the flag named (its field in keyless-v1's publisher table: --repository-id is repositoryId, …).",
+    });
+  }
+}
 
 /** --public-key B64, or --public-key-file: the entry keygen wrote beside the seed (or a file holding the base64). */
 async function publicKeyOf(values: Values, usage: string): Promise<string> {
