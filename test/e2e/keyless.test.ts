@@ -8,30 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RegistryPublisher } from '../../src/ports/registry.js';
 import { runCli } from '../helpers/cli.js';
 import { Sandbox, type Built } from '../helpers/sandbox.js';
-import { TestSigstore, type GitHubIdentity } from '../helpers/sigstore.js';
+import { githubPublisher, TestSigstore, type GitHubIdentity } from '../helpers/sigstore.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg e2e keyless '));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const KEYLESS_PUBLISHER: RegistryPublisher = {
-  id: 'gha-main',
-  kind: 'github',
+const KEYLESS_PUBLISHER = githubPublisher({
   repository: 'conda-forge/keyless-pkg-feedstock',
   repositoryId: '3000001',
-  ownerId: '1000001',
-  workflow: '.github/workflows/conda-build.yml',
-  signerWorkflows: [],
-  refs: ['refs/heads/main'],
-  events: ['push'],
-  environment: null,
-  runner: 'github-hosted',
   addedAt: '2026-01-01T00:00:00Z',
-  notAfter: null,
-  revokedAt: null,
-};
+});
 const CI: GitHubIdentity = {
   repository: 'conda-forge/keyless-pkg-feedstock',
   repositoryId: '3000001',

@@ -8,10 +8,31 @@ import { pae } from '../../src/statement/dsse.js';
 import { CEP27_PREDICATE_TYPE } from '../../src/statement/keyless/cep27.js';
 import { BUNDLE_MEDIA_TYPE, INTOTO_PAYLOAD_TYPE } from '../../src/statement/keyless/bundle.js';
 import { STATEMENT_TYPE } from '../../src/statement/statement.js';
+import type { RegistryPublisher } from '../../src/ports/registry.js';
 
 const FULCIO = '1.3.6.1.4.1.57264.1';
 export { GITHUB_ACTIONS_ISSUER as GITHUB_ISSUER } from '../../src/registry/layout.js';
 import { GITHUB_ACTIONS_ISSUER as GITHUB_ISSUER } from '../../src/registry/layout.js';
+
+/** A registered GitHub publisher of a feedstock's default CI (push to main, conda-forge's workflow); override any field. */
+export function githubPublisher(
+  fields: Pick<RegistryPublisher, 'repository' | 'repositoryId'> & Partial<RegistryPublisher>,
+): RegistryPublisher {
+  return {
+    id: 'gha-main',
+    kind: 'github',
+    ownerId: '1000001',
+    workflow: '.github/workflows/conda-build.yml',
+    signerWorkflows: [],
+    refs: ['refs/heads/main'],
+    events: ['push'],
+    environment: null,
+    runner: 'github-hosted',
+    notAfter: null,
+    revokedAt: null,
+    ...fields,
+  };
+}
 
 /** The GitHub Actions identity a certificate carries (what Fulcio copies from the job's OIDC token). */
 export interface GitHubIdentity {

@@ -10,7 +10,13 @@ import { failedRules, feedstockOf, matchPublisher, repositoryOf } from '../../sr
 import { trustFromRootBytes, type KeylessTrust } from '../../src/statement/keyless/sigstore.js';
 import { verifyBundleFile, type KeylessContext } from '../../src/statement/keyless/verify-keyless.js';
 import { parseJsonStrict } from '../../src/util/strict-json.js';
-import { GITHUB_ISSUER, TestSigstore, type BundleJson, type GitHubIdentity } from '../helpers/sigstore.js';
+import {
+  GITHUB_ISSUER,
+  githubPublisher,
+  TestSigstore,
+  type BundleJson,
+  type GitHubIdentity,
+} from '../helpers/sigstore.js';
 
 const CHANNEL = 'https://conda.example.org/forge';
 const FILE = 'numpy-2.1.0-py312h1234567_0.conda';
@@ -28,21 +34,7 @@ const SIGSTORE: SigstoreRegistryConfig = {
   ownerId: '1000001',
   repoPattern: 'conda-forge/{feedstock}-feedstock',
 };
-const PUBLISHER: RegistryPublisher = {
-  id: 'gha-main',
-  kind: 'github',
-  repository: 'conda-forge/numpy-feedstock',
-  repositoryId: '2000001',
-  ownerId: '1000001',
-  workflow: '.github/workflows/conda-build.yml',
-  signerWorkflows: [],
-  refs: ['refs/heads/main'],
-  events: ['push'],
-  environment: null,
-  runner: 'github-hosted',
-  notAfter: null,
-  revokedAt: null,
-};
+const PUBLISHER = githubPublisher({ repository: 'conda-forge/numpy-feedstock', repositoryId: '2000001' });
 
 let sigstore: TestSigstore;
 let trust: KeylessTrust;

@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArtifactFilename } from '../../../src/conda/filename.js';
-import type { RegistryPublisher } from '../../../src/ports/registry.js';
 import { runCli } from '../../helpers/cli.js';
 import type { Built, Sandbox } from '../../helpers/sandbox.js';
-import { TestSigstore, type GitHubIdentity } from '../../helpers/sigstore.js';
+import { githubPublisher, TestSigstore, type GitHubIdentity } from '../../helpers/sigstore.js';
 import { AnacondaEmulator } from './emulator/server.js';
 import { TOKENS, anacondaSandbox, ownerFiles, stageOnAnaconda, tokenEnv } from './emulator/sandbox.js';
 import { uploadLikeAnacondaClient } from './emulator/upload.js';
@@ -17,21 +16,7 @@ const work = mkdtempSync(join(tmpdir(), 'fg-ana-keyless-'));
 const emu = new AnacondaEmulator();
 let sb: Sandbox;
 let sigstore: TestSigstore;
-const PUBLISHER: RegistryPublisher = {
-  id: 'gha-main',
-  kind: 'github',
-  repository: 'conda-forge/app-feedstock',
-  repositoryId: '4000001',
-  ownerId: '1000001',
-  workflow: '.github/workflows/conda-build.yml',
-  signerWorkflows: [],
-  refs: ['refs/heads/main'],
-  events: ['push'],
-  environment: null,
-  runner: null,
-  notAfter: null,
-  revokedAt: null,
-};
+const PUBLISHER = githubPublisher({ repository: 'conda-forge/app-feedstock', repositoryId: '4000001', runner: null });
 const CI: GitHubIdentity = {
   repository: 'conda-forge/app-feedstock',
   repositoryId: '4000001',
