@@ -2,26 +2,17 @@
 // for names whose files changed since the last audit, `--full` for every upload time. Planted findings (a bypass
 // upload with the channel token, a replaced file, a relabel, a re-upload of identical bytes, a removed file) are
 // reported exactly, each once; hostile answers leave a part "not checked" (exit 13), never clean.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Built, Sandbox } from '../../helpers/sandbox.js';
 import { runCli } from '../../helpers/cli.js';
 import { AnacondaEmulator } from './emulator/server.js';
 import { anacondaNow } from './emulator/state.js';
-import { anacondaSandbox, stageOnAnaconda, tokenEnv } from './emulator/sandbox.js';
+import { anacondaSandbox, emulatorForFile, stageOnAnaconda, tokenEnv } from './emulator/sandbox.js';
 
-const work = mkdtempSync(join(tmpdir(), 'fg-ana-audit-'));
-const emu = new AnacondaEmulator();
-beforeAll(async () => {
-  await emu.start();
-});
-afterAll(async () => {
-  await emu.stop();
-  rmSync(work, { recursive: true, force: true });
-});
+const { emu, work } = emulatorForFile('fg-ana-audit-');
 
 interface Result {
   status: string;

@@ -1,25 +1,15 @@
 // Issue 17 on anaconda.org (emulated over real HTTP): a feedstock that does not own a name cannot veto its owner's
 // upload, and a yank (to the `broken` label) keeps a file and its twin off the channel after the ledger is lost.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../helpers/sandbox.js';
 import { buildStatement, signEnvelope } from '../../../src/statement/sign.js';
 import { runCli } from '../../helpers/cli.js';
-import { AnacondaEmulator } from './emulator/server.js';
-import { TOKENS, anacondaSandbox, ownerFiles, stageOnAnaconda, tokenEnv } from './emulator/sandbox.js';
+import { TOKENS, anacondaSandbox, emulatorForFile, ownerFiles, stageOnAnaconda, tokenEnv } from './emulator/sandbox.js';
 import { uploadLikeAnacondaClient } from './emulator/upload.js';
 
-const work = mkdtempSync(join(tmpdir(), 'fg-ana-round3-'));
-const emu = new AnacondaEmulator();
-beforeAll(async () => {
-  await emu.start();
-});
-afterAll(async () => {
-  await emu.stop();
-  rmSync(work, { recursive: true, force: true });
-});
+const { emu, work } = emulatorForFile('fg-ana-round3-');
 
 interface Item {
   filename: string;

@@ -1,9 +1,12 @@
 // A Sandbox whose staging, quarantine and target live on an anaconda.org emulator (registry, ledger and reports
 // stay folders). Artifacts and their .sig files are uploaded the way a feedstock's CI would.
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { Sandbox, type Built, type StageOptions } from '../../../helpers/sandbox.js';
 import { parseArtifactFilename } from '../../../../src/conda/filename.js';
-import { type AnacondaEmulator } from './server.js';
+import { AnacondaEmulator } from './server.js';
 import { uploadLikeAnacondaClient } from './upload.js';
 
 export const TOKENS = {
@@ -12,6 +15,20 @@ export const TOKENS = {
   TARGET_TOKEN: 'tok-target-9c1d3e5a-SECRET',
   FEEDSTOCK_TOKEN: 'tok-feedstock-0a1b2c3d-SECRET',
 };
+
+/** One emulator and one work folder for a test file: started before its tests, stopped and removed after. */
+export function emulatorForFile(prefix: string): { emu: AnacondaEmulator; work: string } {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  const emu = new AnacondaEmulator();
+  beforeAll(async () => {
+    await emu.start();
+  });
+  afterAll(async () => {
+    await emu.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+  return { emu, work };
+}
 
 export async function anacondaSandbox(
   root: string,
