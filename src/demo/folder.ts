@@ -1,23 +1,24 @@
 // The demo's folder: a registry (a git repository, edited with the same code as `forgegate registry add-*`), staging,
 // a channel, reports, a ledger and a config, and the few steps the demo scenario takes in it: register feedstocks,
 // build .conda packages, stage them signed (or not). Tests build richer setups with test/helpers/sandbox.ts.
-import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import YAML from 'yaml';
 import { git } from '../backends/local/git.js';
-import { addKey, addOutput } from '../backends/local/registry-edit.js';
+import { addKey, addOutput, addPublisher, type PublisherInput } from '../backends/local/registry-edit.js';
 import { initRegistry } from '../backends/local/registry-folder.js';
 import { writeCondaPackage, type PackageSpec } from '../conda/package-writer.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { Digests } from '../model.js';
 import { sighting } from '../plan/identity.js';
-import { ALLOWLIST_FILE } from '../registry/layout.js';
+import { ALLOWLIST_FILE, CONFIG_FILE, GITHUB_ACTIONS_ISSUER } from '../registry/layout.js';
 import { encodeKey, generateKeyPair, type KeyPair } from '../statement/keys.js';
 import { buildStatement, signEnvelope } from '../statement/sign.js';
 import { digestBytes } from '../util/digest.js';
 import { toUtcString } from '../util/time.js';
+import type { BundleJson, TestSigstore } from './test-sigstore.js';
 
 export const DEMO_CHANNEL = 'https://conda.example.org/forge';
 
@@ -99,6 +100,25 @@ export class DemoFolder {
     this.#keys.set(feedstock, [key]);
   }
 
+  /**
+   * Trust keyless evidence: the registry's `sigstore` block (conda-forge's repository pattern) and a config that
+   * verifies bundles against `sigstore`'s trusted root instead of the public-good one.
+   */
+  async enableKeyless(sigstore: TestSigstore, ownerId: string): Promise<void> {
+    const path = join(this.registryDir, CONFIG_FILE);
+    const registry = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    const block = { issuer: GITHUB_ACTIONS_ISSUER, ownerId, repoPattern: 'example/{feedstock}-feedstock' };
+    await writeFile(path, `${JSON.stringify({ ...registry, sigstore: block })}\n`);
+    await writeFile(join(this.root, 'trusted_root.json'), `${JSON.stringify(sigstore.trustedRoot, null, 2)}\n`);
+    await writeFile(this.configPath, `${config()}sigstore: { trustedRoot: ./trusted_root.json }\n`);
+  }
+
+  /** Register a keyless feedstock: its outputs and a trusted publisher instead of a key (`registry add-publisher`). */
+  async addKeylessFeedstock(feedstock: string, outputs: string[], publisher: PublisherInput): Promise<void> {
+    for (const o of outputs) await addOutput(this.registryDir, o, feedstock);
+    await addPublisher(this.registryDir, feedstock, publisher, { accept: 'sigstore' });
+  }
+
   /** The registry's allowlist: new names each feedstock may register by publishing them. */
   async setAllowlist(allowlist: Record<string, string[]>): Promise<void> {
     await writeFile(join(this.registryDir, ALLOWLIST_FILE), YAML.stringify(allowlist));
@@ -133,6 +153,16 @@ export class DemoFolder {
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, filename), bytes);
     return { path: join(dir, filename), filename, subdir, digests: digestBytes(bytes) };
+  }
+
+  /** Copy a built artifact into staging with `bundle` beside it, as ARTIFACT.sigstore.json. */
+  async stageBundle(built: Built, bundle: BundleJson): Promise<string> {
+    const dir = join(this.stagingDir, built.subdir);
+    await mkdir(dir, { recursive: true });
+    const dest = join(dir, built.filename);
+    await copyFile(built.path, dest);
+    await writeFile(`${dest}.sigstore.json`, JSON.stringify(bundle));
+    return dest;
   }
 
   /** Copy a built artifact into staging, with its signature unless `unsigned`. Returns the staged path. */

@@ -2,8 +2,11 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateKeyPair } from '../statement/keys.js';
-import { DemoFolder } from './folder.js';
+import { DEMO_CHANNEL, DemoFolder } from './folder.js';
+import { toUtcString } from '../util/time.js';
 import { LIBDEMO_FILENAME, LIBDEMO_SPEC, LIBDEMO_TAR_BZ2 } from './libdemo.js';
+import { TestSigstore, type GitHubIdentity } from './test-sigstore.js';
+import { ForgegateError } from '../errors.js';
 
 export interface DemoExpectation {
   artifact: string;
@@ -11,8 +14,38 @@ export interface DemoExpectation {
   why: string;
 }
 
-export async function buildDemo(root: string): Promise<{ folder: DemoFolder; expectations: DemoExpectation[] }> {
+export interface Demo {
+  folder: DemoFolder;
+  expectations: DemoExpectation[];
+  /** What the demo could not show here, and why. */
+  notes: string[];
+}
+
+export async function buildDemo(root: string): Promise<Demo> {
   const sb = await DemoFolder.create(root);
+  const notes: string[] = [];
+  // A throwaway Sigstore (the config trusts its root) stands in for GitHub Actions' OIDC, Fulcio and Rekor.
+  const sigstore = await TestSigstore.create().catch((e: unknown) => {
+    if (!(e instanceof ForgegateError)) throw e;
+    notes.push(`No keyless feedstock: ${e.message}. ${e.fix ?? ''}`.trim());
+    return null;
+  });
+  if (sigstore !== null) {
+    await sb.enableKeyless(sigstore, KEYLESS_CI.ownerId);
+    await sb.addKeylessFeedstock('keyless-demo', ['keyless-demo'], {
+      id: 'gha-main',
+      repository: KEYLESS_CI.repository,
+      repositoryId: KEYLESS_CI.repositoryId,
+      ownerId: KEYLESS_CI.ownerId,
+      workflow: KEYLESS_CI.workflow,
+      signerWorkflows: [],
+      refs: [KEYLESS_CI.ref],
+      events: [KEYLESS_CI.event],
+      environment: null,
+      runner: 'github-hosted',
+      addedAt: toUtcString(Date.now()),
+    });
+  }
   await sb.addFeedstock('demo-pkg', ['demo-pkg', 'libdemo']);
   await sb.addFeedstock('numpy', ['numpy']);
   await sb.setAllowlist({ 'demo-pkg': ['demo-plugin-*'] });
@@ -103,10 +136,42 @@ export async function buildDemo(root: string): Promise<{ folder: DemoFolder; exp
   await sb.stage(fresh, { feedstock: 'demo-pkg', unsigned: true });
   expect(`noarch/${fresh.filename}`, 'waiting', 'its .sig may still be on the way');
 
+  if (sigstore !== null) {
+    const attest = async (identity: GitHubIdentity): Promise<void> => {
+      const built = await sb.build({
+        name: 'keyless-demo',
+        version: identity === KEYLESS_CI ? '1.0' : '1.1',
+        build: 'h0_0',
+        subdir: 'linux-64',
+      });
+      const subject = { name: built.filename, sha256: built.digests.sha256, targetChannel: DEMO_CHANNEL };
+      await sb.stageBundle(built, await sigstore.attest(subject, identity));
+      expect(
+        `linux-64/${built.filename}`,
+        identity === KEYLESS_CI ? 'published' : 'rejected PUBLISHER_MISMATCH',
+        identity === KEYLESS_CI
+          ? "keyless: a Sigstore bundle from its feedstock's registered GitHub Actions job, no key"
+          : 'keyless, but signed by a pull_request_target run, which is not the registered publisher',
+      );
+    };
+    await attest(KEYLESS_CI);
+    await attest({ ...KEYLESS_CI, event: 'pull_request_target', ref: 'refs/heads/main' });
+  }
+
   await mkdir(join(root, 'keys'), { recursive: true });
   await writeFile(
     join(root, '.forgegate-demo'),
     'This folder was made by `forgegate demo`; the demo deletes and rebuilds it.\n',
   );
-  return { folder: sb, expectations: E };
+  return { folder: sb, expectations: E, notes };
 }
+
+/** The keyless feedstock's CI job: what GitHub's OIDC token (and so the certificate) says about it. */
+const KEYLESS_CI: GitHubIdentity = {
+  repository: 'example/keyless-demo-feedstock',
+  repositoryId: '4000001',
+  ownerId: '4000000',
+  workflow: '.github/workflows/conda-build.yml',
+  ref: 'refs/heads/main',
+  event: 'push',
+};

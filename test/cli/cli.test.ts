@@ -44,6 +44,9 @@ describe('forgegate CLI', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('Every artifact got the decision it should.');
       expect(r.stdout).toContain('The run below did exactly what the plan said.');
+      // The keyless feedstock is part of it (a clone has the test Sigstore's @sigstore/mock), not a skipped note.
+      expect(r.stdout).toMatch(/published +linux-64\/keyless-demo-1\.0-h0_0\.conda .*publisher gha-main/);
+      expect(r.stdout).not.toContain('Note: No keyless feedstock');
     }
     mkdirSync(join(work, 'not-a-demo'));
     expect((await runCli(['demo', '--dir', join(work, 'not-a-demo')])).code).toBe(ExitCode.USAGE);

@@ -12,8 +12,10 @@ import type { Command } from '../command.js';
 const usage = `forgegate demo [--dir DIR] [--json]
 
 Builds a sandbox in DIR (default ./forgegate-demo): signing keys, a registry (a git repository), real .conda and
-.tar.bz2 artifacts in staging (some valid, some not), a channel folder and a config; then runs one reconcile and
-says what happened and where to look. An existing demo folder is rebuilt; any other existing folder is refused.`;
+.tar.bz2 artifacts in staging (some valid, some not), a keyless feedstock whose Sigstore bundles come from a
+throwaway Sigstore instance the config trusts (trusted_root.json), a channel folder and a config; then runs one
+reconcile and says what happened and where to look. An existing demo folder is rebuilt; any other existing folder
+is refused.`;
 
 export const demo: Command = {
   name: 'demo',
@@ -35,7 +37,7 @@ export const demo: Command = {
       }
       await rm(root, { recursive: true, force: true });
     }
-    const { folder, expectations } = await buildDemo(root);
+    const { folder, expectations, notes } = await buildDemo(root);
     const config = await loadConfig(folder.configPath);
     // First what an admin reviewing a plan would see (it reads the staged bytes), then the run itself.
     const plan = await reconcile(config, { planOnly: true, env: io.env });
@@ -47,13 +49,14 @@ export const demo: Command = {
     const done = new Map(result.items.map((i) => [`${i.subdir}/${i.filename}`, outcome(i)]));
     const surprises = plan.items.filter((i) => done.get(`${i.subdir}/${i.filename}`) !== predicted(i));
     if (values['json']) {
-      io.out(JSON.stringify({ formatVersion: 1, root, expectations, plan, result }, null, 2));
+      io.out(JSON.stringify({ formatVersion: 1, root, expectations, notes, plan, result }, null, 2));
       return result.exitCode;
     }
     const rel = (p: string): string => relative(process.cwd(), p) || '.';
     io.out(`forgegate demo in ${rel(root)}\n`);
     io.out('What was staged, and what the gate should do with it:');
     for (const e of expectations) io.out(`  ${e.artifact.padEnd(48)} → ${e.expect.padEnd(28)} ${e.why}`);
+    for (const n of notes) io.out(`  Note: ${n}`);
     io.out(
       '\nWhat `forgegate reconcile --plan` predicted (it reads the staged bytes; docs/admin.md, "Reading the ' +
         'header line"):',
@@ -85,6 +88,7 @@ Where to look:
   channel (a real conda channel):  ${rel(folder.channelDir)}   e.g. ${repodata}
   what is still staged:            ${rel(folder.stagingDir)}
   failure reports (one per feedstock and commit): ${rel(folder.reportsDir)}
+  keyless trust (the test Sigstore's root):      ${rel(join(folder.root, 'trusted_root.json'))}
   registry (git; see the registration commit):   git -C ${rel(folder.registryDir)} log --oneline
   ledger:   ${cli} ledger runs --config ${rel(folder.configPath)}
   plan:     ${cli} reconcile --plan --config ${rel(folder.configPath)}   (a rerun changes nothing)`);
