@@ -14,6 +14,9 @@ import { optional, parse, required, type Values } from '../args.js';
 import type { Command } from '../command.js';
 import type { Io } from '../io.js';
 import { timeFlag } from '../time-flags.js';
+import { loadConfig } from '../../config/load.js';
+import { GitHubGraphQL, githubToken } from '../../backends/github/client.js';
+import { lookUpRepositoryIds, type RepositoryIds } from '../../backends/github/repository-ids.js';
 
 const SUBCOMMANDS = ['init', 'lint', 'add-output', 'add-key', 'revoke-key', 'add-publisher', 'revoke-publisher'];
 
@@ -26,13 +29,16 @@ const usage = `forgegate registry <subcommand> DIR [options]
   add-key DIR --feedstock F (--public-key B64 | --public-key-file F.public.json) [--not-after T] [--comment TEXT]
   revoke-key DIR --feedstock F --key-id ID [--at T]          revoke now (or at T); ID is the full key id or its
                                                              first 16+ hex digits (--keyid: old spelling)
-  add-publisher DIR --feedstock F --id ID --repository OWNER/NAME --repository-id N --owner-id N
+  add-publisher DIR --feedstock F --id ID --repository OWNER/NAME
+      (--config FILE | --repository-id N --owner-id N)
       --workflow .github/workflows/FILE --ref REF... [--event E...] [--signer-workflow URL...]
       [--environment ENV] [--runner github-hosted|self-hosted] [--not-after T] [--comment TEXT]
       [--accept any|sigstore]                                trust a GitHub Actions identity (keyless-v1); --ref,
                                                              --event and --signer-workflow repeat; events default
-                                                             to push; the ids: gh api repos/OWNER/NAME --jq
-                                                             '.id, .owner.id'
+                                                             to push. --config looks the ids up through the
+                                                             config's GitHub registry or reports (and checks ids
+                                                             given with it); by hand: gh api repos/OWNER/NAME
+                                                             --jq '.id, .owner.id'
   revoke-publisher DIR --feedstock F --id ID [--at T]        revoke a publisher now (or at T)
 
 DIR is a checkout of the registry repository: every subcommand but init refuses a folder without the registry
@@ -54,6 +60,9 @@ export const registryCommand: Command = {
     'forgegate registry add-publisher ./registry --feedstock numpy --id gha-main --repository ' +
       'conda-forge/numpy-feedstock --repository-id 123456789 --owner-id 987654321 --workflow ' +
       '.github/workflows/conda-build.yml --ref refs/heads/main --runner github-hosted',
+    'forgegate registry add-publisher ./registry --feedstock numpy --id gha-main --repository ' +
+      'conda-forge/numpy-feedstock --config forgegate.yml --workflow .github/workflows/conda-build.yml --ref ' +
+      'refs/heads/main   # ids from GitHub',
     'forgegate registry add-publisher ./registry --feedstock numpy --id gha-release ... --accept sigstore   # keys ' +
       'no longer count',
     'forgegate registry revoke-publisher ./registry --feedstock numpy --id gha-main   # after CI switched',
@@ -92,6 +101,7 @@ export const registryCommand: Command = {
         environment: { type: 'string' },
         runner: { type: 'string' },
         accept: { type: 'string' },
+        config: { type: 'string' },
       },
       usage,
       { maxPositionals: 1, aliases: { keyid: 'key-id' } },
@@ -165,15 +175,14 @@ export const registryCommand: Command = {
         const refs = list(values, 'ref');
         if (refs.length === 0)
           throw new ForgegateError('FG_USAGE', 'missing --ref', { fix: 'Pass --ref refs/heads/main (repeatable).' });
+        const ids = await publisherIds(values, io);
         const r = await asUsage(() =>
           addPublisher(
             root,
             feedstock,
             {
               id,
-              repository: required(values, 'repository', usage),
-              repositoryId: required(values, 'repository-id', usage),
-              ownerId: required(values, 'owner-id', usage),
+              ...ids,
               workflow: required(values, 'workflow', usage),
               signerWorkflows: list(values, 'signer-workflow'),
               refs,
@@ -294,4 +303,46 @@ async function afterEdit(
 function printJson(io: Io, body: object): number {
   io.out(JSON.stringify({ formatVersion: 1, ...body }, null, 2));
   return ExitCode.OK;
+}
+
+/** The publisher's repository and its ids: given, or looked up through the config's GitHub backend (and compared). */
+async function publisherIds(values: Values, io: Io): Promise<RepositoryIds> {
+  const repository = required(values, 'repository', usage);
+  const given = { repositoryId: optional(values, 'repository-id'), ownerId: optional(values, 'owner-id') };
+  const configPath = optional(values, 'config');
+  if (configPath === undefined) {
+    for (const [flag, v] of [
+      ['--repository-id', given.repositoryId],
+      ['--owner-id', given.ownerId],
+    ] as const)
+      if (v === undefined)
+        throw new ForgegateError('FG_USAGE', `missing ${flag}`, {
+          fix:
+            'Pass --config FILE to look the ids up through its GitHub registry or reports, or give both ids: ' +
+            `gh api repos/${repository} --jq '.id, .owner.id'`,
+        });
+    return { repository, repositoryId: given.repositoryId!, ownerId: given.ownerId! };
+  }
+  const config = await loadConfig(configPath);
+  const github =
+    config.registry.type === 'github'
+      ? { ...config.registry, where: 'registry' }
+      : config.reports.type === 'github'
+        ? { ...config.reports, where: 'reports' }
+        : null;
+  if (github === null)
+    throw new ForgegateError('FG_USAGE', `${configPath} has no GitHub registry or reports to look the ids up with`, {
+      fix: `Give --repository-id and --owner-id instead: gh api repos/${repository} --jq '.id, .owner.id'`,
+    });
+  const gh = new GitHubGraphQL({ url: github.url, token: githubToken(github.tokenEnv, github.where, io.env) });
+  const found = await lookUpRepositoryIds(gh, repository);
+  for (const [flag, v, want] of [
+    ['--repository-id', given.repositoryId, found.repositoryId],
+    ['--owner-id', given.ownerId, found.ownerId],
+  ] as const)
+    if (v !== undefined && v !== want)
+      throw new ForgegateError('FG_USAGE', `${flag} ${v} is not ${repository}'s: GitHub says ${want}`, {
+        fix: `Drop ${flag} (the lookup fills it in) or check which repository you meant.`,
+      });
+  return found;
 }

@@ -49,6 +49,11 @@ export class FakeGitHub {
   repository = 'conda-forge/feedstock-outputs';
   issues: Issue[] = [];
   repos = new Set<string>();
+  /** GitHub's ids of a repository (`owner/name` as asked → what GitHub answers; a rename answers the new name). */
+  repoIds = new Map<
+    string,
+    { databaseId: number; nameWithOwner: string; owner: { type: 'User' | 'Organization'; databaseId: number } }
+  >();
   viewer = 'forgegate-bot';
   remaining = 5000;
   requests = 0;
@@ -133,9 +138,13 @@ export class FakeGitHub {
       viewer: () => ({ login: this.viewer }),
       repository: ({ owner, name }: { owner: string; name: string }) => {
         const full = `${owner}/${name}`;
-        if (full !== this.repository && !this.repos.has(full)) return null;
+        const ids = this.repoIds.get(full);
+        if (full !== this.repository && !this.repos.has(full) && ids === undefined) return null;
         return {
           id: `R_${full}`,
+          databaseId: ids?.databaseId ?? 1,
+          nameWithOwner: ids?.nameWithOwner ?? full,
+          owner: { __typename: ids?.owner.type ?? 'Organization', databaseId: ids?.owner.databaseId ?? 2 },
           ref: ({ qualifiedName }: { qualifiedName: string }) =>
             full === this.repository && qualifiedName === `refs/heads/${this.branch}`
               ? { target: { __typename: 'Commit', oid: this.head } }
