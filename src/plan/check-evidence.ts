@@ -44,6 +44,13 @@ export function checkEvidence(
   };
   const checked: Piece[] = [];
   const ignored: IgnoredPiece[] = [];
+  // A feedstock without keys or publishers because its keys file is invalid: say so, the fix is the admin's.
+  const invalidFile = <R extends { ok: boolean; reason?: string; detail?: string }>(r: R, f: string | null): R => {
+    const why = f === null ? undefined : registry.invalidKeyFiles?.get(f);
+    return why === undefined || r.ok || (r.reason !== 'KEY_UNKNOWN' && r.reason !== 'PUBLISHER_UNKNOWN')
+      ? r
+      : { ...r, detail: `${r.detail ?? ''}: its keys file is invalid (${why})` };
+  };
   for (const sig of sigs) {
     if ((sig.kind ?? 'sig') === 'sig') {
       // A .sig that fails its own step 2 names no feedstock and is checked (SIGNATURE_MALFORMED).
@@ -54,7 +61,7 @@ export function checkEvidence(
         checked.push({
           evidence: 'sig',
           file: sig.filename,
-          result: verifySignatureFile(sig.content, sigCtx),
+          result: invalidFile(verifySignatureFile(sig.content, sigCtx), feedstock),
           sha256: sig.content === null ? '' : sha256Hex(sig.content),
         });
       continue;
@@ -87,7 +94,10 @@ export function checkEvidence(
       publishersOf: (f: string): readonly RegistryPublisher[] => fileOf(f)?.publishers ?? [],
       byRepositoryId: registry.publisherIndex ?? new Map(),
     };
-    const result = verifyBundleFile(sig.content, { filename: artifact.filename, sha256: digests.sha256 }, ctx);
+    const result = invalidFile(
+      verifyBundleFile(sig.content, { filename: artifact.filename, sha256: digests.sha256 }, ctx),
+      feedstock,
+    );
     const statement: UploadStatement | null = result.ok
       ? {
           name: artifact.filename,

@@ -78,6 +78,8 @@ export interface RegistrySnapshot {
   keys: Map<string, RegistryKey[] | null>;
   /** feedstock → its keys file as a whole, or null when it has none (or an invalid one). */
   files?: Map<string, FeedstockFile | null>;
+  /** feedstock → why its keys file is invalid (it then has no keys and no publishers); only feedstocks asked for. */
+  invalidKeyFiles?: Map<string, string>;
   /** repositoryId → every publisher the registry lists with it (keyless-v1 step 4, PUBLISHER_RENAMED); when asked. */
   publisherIndex?: Map<string, IndexedPublisher[]>;
   /**

@@ -271,6 +271,11 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     };
     const observed = await observe(stores, registry, ledger, clock(), progress('observing'), trustRoot);
     state.index = observed.index;
+    for (const [feedstock, why] of observed.observation.registry.invalidKeyFiles ?? [])
+      state.notices.push(
+        `REGISTRY_KEYS_FILE_INVALID: ${why}; feedstock "${feedstock}" has no keys or publishers until an admin fixes ` +
+          'it (forgegate registry lint)',
+      );
 
     // plan (and, for a plan or what retention would delete, read the staged bytes first)
     const { plan, observation } = await planRun(observed.observation, observed.index, stores, settings, {

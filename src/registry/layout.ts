@@ -182,6 +182,23 @@ export function parseKeyFile(text: string, path: string): RegistryKey[] {
   return parseFeedstockFile(text, path).keys;
 }
 
+/**
+ * A keys file as a run reads it (keyless-v1): an invalid one gives its feedstock no keys and no publishers
+ * (KEY_UNKNOWN, PUBLISHER_UNKNOWN) and is named once by the run, instead of stopping every feedstock's run.
+ */
+export function readFeedstockFile(
+  text: string,
+  path: string,
+  sigstore?: SigstoreRegistryConfig,
+): { file: FeedstockFile } | { invalid: string } {
+  try {
+    return { file: parseFeedstockFile(text, path, sigstore) };
+  } catch (e) {
+    if (e instanceof ForgegateError && e.code === 'FG_REGISTRY_INVALID') return { invalid: e.message };
+    throw e;
+  }
+}
+
 const FILE_FIELDS = ['keys', 'publishers', 'accept'];
 const PUBLISHER_FIELDS = [
   'id',

@@ -21,7 +21,7 @@ import {
   outputPath,
   outputShardDir,
   parseAllowlist,
-  parseFeedstockFile,
+  readFeedstockFile,
   parseOutputFile,
   parseRegistryConfig,
 } from '../../registry/layout.js';
@@ -200,16 +200,28 @@ export class GitHubRegistry implements RegistrySource {
     }
     const keys = new Map<string, RegistryKey[] | null>(request.feedstocks.map((f) => [f, null]));
     const files = new Map<string, FeedstockFile | null>(request.feedstocks.map((f) => [f, null]));
+    const invalidKeyFiles = new Map<string, string>();
     for (const f of feedstocks) {
       const path = keyPath(f, config);
       const text = this.#text(got, path);
-      const file = text === null ? null : parseFeedstockFile(text, path, sigstore);
+      const read = text === null ? null : readFeedstockFile(text, path, sigstore);
+      const file = read !== null && 'file' in read ? read.file : null;
+      if (read !== null && 'invalid' in read) invalidKeyFiles.set(f, read.invalid);
       keys.set(f, file?.keys ?? null);
       files.set(f, file);
     }
     // The index of every publisher by repositoryId (PUBLISHER_RENAMED) would read every keys file of the registry
     // through the API: not built here, so a renamed repository is PUBLISHER_UNKNOWN or _MISMATCH on this backend.
-    return { commit, config, allowlist: parseAllowlist(this.#text(got, ALLOWLIST_FILE)), outputs, keys, files };
+    const allowlist = parseAllowlist(this.#text(got, ALLOWLIST_FILE));
+    return {
+      commit,
+      config,
+      allowlist,
+      outputs,
+      keys,
+      files,
+      ...(invalidKeyFiles.size > 0 ? { invalidKeyFiles } : {}),
+    };
   }
 
   async register(name: string, feedstock: string, basedOn: string | null): Promise<RegisterOutcome> {

@@ -26,7 +26,7 @@ import {
   outputShardDir,
   parseAllowlist,
   KEYS_DIR,
-  parseFeedstockFile,
+  readFeedstockFile,
   parseOutputFile,
   parseRegistryConfig,
 } from '../../registry/layout.js';
@@ -128,13 +128,17 @@ export class DirectoryRegistry implements RegistrySource {
     }
     const keys = new Map<string, RegistryKey[] | null>(request.feedstocks.map((f) => [f, null]));
     const files = new Map<string, FeedstockFile | null>(request.feedstocks.map((f) => [f, null]));
+    const invalidKeyFiles = new Map<string, string>();
     for (const [feedstock, path] of keyPaths) {
       const text = blobs.get(path) ?? null;
-      const file = text === null ? null : parseFeedstockFile(text, path, config.sigstore);
+      const read = text === null ? null : readFeedstockFile(text, path, config.sigstore);
+      const file = read !== null && 'file' in read ? read.file : null;
+      if (read !== null && 'invalid' in read) invalidKeyFiles.set(feedstock, read.invalid);
       keys.set(feedstock, file?.keys ?? null);
       files.set(feedstock, file);
     }
     const snapshot: RegistrySnapshot = { commit: reader.commit, config, allowlist, outputs, keys, files };
+    if (invalidKeyFiles.size > 0) snapshot.invalidKeyFiles = invalidKeyFiles;
     if (request.publisherIndex === true) snapshot.publisherIndex = await publisherIndex(reader, config);
     if (reader.commit === null) return snapshot;
     // What an admin edited (say with `registry add-output`) and has not committed: the run does not see it, and
@@ -188,7 +192,9 @@ async function publisherIndex(reader: Reader, config: RegistryConfig): Promise<M
     const text = blobs.get(path) ?? null;
     if (text === null) continue;
     const feedstock = path.slice(path.lastIndexOf('/') + 1, -'.json'.length);
-    for (const publisher of parseFeedstockFile(text, path, config.sigstore).publishers)
+    // An invalid keys file lists no publishers (its feedstock has none); the run names it where it was asked for.
+    const read = readFeedstockFile(text, path, config.sigstore);
+    for (const publisher of 'file' in read ? read.file.publishers : [])
       index.set(publisher.repositoryId, [...(index.get(publisher.repositoryId) ?? []), { feedstock, publisher }]);
   }
   return index;

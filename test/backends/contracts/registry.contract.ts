@@ -262,18 +262,25 @@ export function registryContract(name: string, makeFixture: () => Promise<Regist
       ).toBeNull();
     });
 
-    it('fails a snapshot that reads a malformed output or key file with FG_REGISTRY_INVALID', async () => {
+    it('fails a snapshot that reads a malformed output file with FG_REGISTRY_INVALID', async () => {
       await fx.seedRaw('output', 'numpy', '{"feedstocks": []}\n');
       await expect(fx.registry.snapshot({ names: ['numpy'], feedstocks: [] })).rejects.toMatchObject({
         code: 'FG_REGISTRY_INVALID',
       });
-      const k = key();
-      await fx.seedRaw('keys', 'scipy', JSON.stringify({ keys: [{ ...k, keyid: '0'.repeat(64) }] }));
-      await expect(fx.registry.snapshot({ names: [], feedstocks: ['scipy'] })).rejects.toMatchObject({
-        code: 'FG_REGISTRY_INVALID',
-      });
       // Files the run does not ask about do not matter.
       expect((await fx.registry.snapshot({ names: ['zlib'], feedstocks: ['zlib'] })).outputs.get('zlib')).toBeNull();
+    });
+
+    it('gives a feedstock whose keys file is invalid no keys and no publishers, and says why (keyless-v1)', async () => {
+      const k = key();
+      await fx.seedRaw('keys', 'scipy', JSON.stringify({ keys: [{ ...k, keyid: '0'.repeat(64) }] }));
+      await fx.seedKeys('pandas', [k]);
+      const snap = await fx.registry.snapshot({ names: [], feedstocks: ['scipy', 'pandas'] });
+      expect(snap.keys.get('scipy')).toBeNull();
+      expect(snap.files?.get('scipy') ?? null).toBeNull();
+      expect(snap.invalidKeyFiles?.get('scipy')).toMatch(/scipy\.json.*keyid/);
+      expect(snap.keys.get('pandas')).toHaveLength(1);
+      expect(snap.invalidKeyFiles?.has('pandas')).toBe(false);
     });
 
     it('fails a snapshot of a registry that does not exist with FG_REGISTRY_UNAVAILABLE', async () => {
