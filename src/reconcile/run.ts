@@ -26,7 +26,7 @@ import { toUtcString } from '../util/time.js';
 import { checkClock, rerunFix } from './clock-check.js';
 import { inspectStaged } from './inspect.js';
 import { observe } from './observe.js';
-import { loadTrust, type TrustState } from './trust-root.js';
+import { loadTrust, trustSourceOf, type TrustState } from './trust-root.js';
 import { identityOf, RunRecord } from './record.js';
 import { failureReports, sendReports } from './report-failures.js';
 
@@ -264,7 +264,7 @@ export async function reconcile(config: Config, opts: ReconcileOptions): Promise
     state.phase = 'observing';
     const registry = createRegistry(config.registry, { env: opts.env });
     const trustRoot = async (): Promise<TrustState> => {
-      const got = await loadTrust(config);
+      const got = await loadTrust(trustSourceOf(config));
       if (got.unavailable !== undefined)
         state.notices.push(`TRUST_ROOT_UNAVAILABLE: ${got.unavailable}; .sigstore.json evidence waits this run`);
       return got;

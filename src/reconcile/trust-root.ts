@@ -20,8 +20,20 @@ export const tufCacheOf = (config: Pick<Config, 'ledger'>): string => join(dirna
 
 const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300);
 
-export async function loadTrust(config: Pick<Config, 'ledger' | 'sigstore'>): Promise<TrustState> {
-  const file = config.sigstore?.trustedRoot;
+/** Where the root comes from: a file, else the public-good root through TUF, cached in `tufCache`. */
+export interface TrustSource {
+  trustedRoot?: string | undefined;
+  tufCache: string;
+}
+
+/** A run's source: the config's `sigstore.trustedRoot`, else TUF cached beside the ledger. */
+export const trustSourceOf = (config: Pick<Config, 'ledger' | 'sigstore'>): TrustSource => ({
+  trustedRoot: config.sigstore?.trustedRoot,
+  tufCache: tufCacheOf(config),
+});
+
+export async function loadTrust(source: TrustSource): Promise<TrustState> {
+  const file = source.trustedRoot;
   if (file !== undefined) {
     try {
       return { trust: trustFromRootBytes(await readFile(file)) };
@@ -30,7 +42,7 @@ export async function loadTrust(config: Pick<Config, 'ledger' | 'sigstore'>): Pr
     }
   }
   try {
-    return { trust: trustFromRootBytes(await fetchPublicGoodRoot(tufCacheOf(config), TUF_TIMEOUT_MS)) };
+    return { trust: trustFromRootBytes(await fetchPublicGoodRoot(source.tufCache, TUF_TIMEOUT_MS)) };
   } catch (e) {
     return { trust: null, unavailable: `the Sigstore public-good trusted root could not be refreshed: ${reason(e)}` };
   }

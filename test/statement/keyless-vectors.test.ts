@@ -15,7 +15,7 @@ import type { Quarantine } from '../../src/ports/quarantine.js';
 import type { Stores } from '../../src/ports/stores.js';
 import type { TargetStore } from '../../src/ports/target.js';
 import { observe } from '../../src/reconcile/observe.js';
-import { loadTrust } from '../../src/reconcile/trust-root.js';
+import { loadTrust, trustSourceOf } from '../../src/reconcile/trust-root.js';
 import { trustFromRootBytes } from '../../src/statement/keyless/sigstore.js';
 import { parseDuration, parseUtcTime } from '../../src/util/time.js';
 import { VECTORS_DIR } from '../helpers/paths.js';
@@ -82,7 +82,7 @@ async function planVector(file: string, v: Vector): Promise<PlanItem> {
     null,
     nowMs,
     undefined,
-    () => loadTrust({ ledger: join(work, 'ledger.db'), sigstore: { trustedRoot } }),
+    () => loadTrust(trustSourceOf({ ledger: join(work, 'ledger.db'), sigstore: { trustedRoot } })),
   );
   const plan = assemblePlan(observation, {
     targetChannel: v.context.targetChannel,

@@ -1,5 +1,6 @@
 import { lstat, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { isSubdir, parseArtifactFilename } from '../../conda/filename.js';
 import { KNOWN_SUBDIRS } from '../../conda/subdirs.js';
 import { FILE_RULES, type VerifyOptions } from '../../conda/verify-artifact.js';
@@ -13,23 +14,27 @@ import type { PlanItem } from '../../plan/types.js';
 import type { StagedSignature } from '../../ports/staging.js';
 import type { Stores } from '../../ports/stores.js';
 import { fixFor, type ReasonCode } from '../../reasons.js';
-import { planCheck, type CheckedFile, type CheckPlan } from '../../reconcile/check-plan.js';
+import { planCheck, type CheckedFile, type CheckPlan, type EvidenceBytes } from '../../reconcile/check-plan.js';
 import { registryHome } from '../../reconcile/run.js';
 import { createRegistry, createStores } from '../../reconcile/wiring.js';
 import { MAX_SIG_FILE_BYTES } from '../../statement/dsse.js';
+import { loadTrust, trustSourceOf, type TrustSource } from '../../reconcile/trust-root.js';
 import { missingInput, verifyArtifactFile } from '../artifact-file.js';
 import { optional, parse, required, type Values } from '../args.js';
 import type { Command } from '../command.js';
 import { textTable } from '../io.js';
 
-const usage = `forgegate check --feedstock F (--config C | --registry R --channel URL --label L [--token-env VAR])
-                [--subdir S] [--json] ARTIFACT...
+const usage = `forgegate check --feedstock F (--config C | --registry R --channel URL --label L [--token-env VAR]
+                [--trusted-root FILE]) [--subdir S] [--json] ARTIFACT...
 
 The dry run of the gate for one feedstock: reads each built artifact (same package checks as the gate) and decides
 it with the planner a run uses (same steps, reason codes and details), as if it were staged now. Where
 ARTIFACT.sig lies beside an artifact, check verifies it as the gate will: a registered, usable key of F, fresh,
-naming these bytes, the channel and an allowed label. The subdir is --subdir, else the artifact's folder name when
-that is a subdir (build_artifacts/linux-64/), else its info/index.json. One row per artifact.
+naming these bytes, the channel and an allowed label. Where ARTIFACT.sigstore.json lies beside it, check verifies
+the bundle as the gate will (keyless-v1): against Sigstore's trusted root (the config's, --trusted-root FILE, else
+the public-good root through TUF, cached under $XDG_CACHE_HOME/forgegate), for a registered publisher of F. The
+subdir is --subdir, else the artifact's folder name when that is a subdir (build_artifacts/linux-64/), else its
+info/index.json. One row per artifact.
 
 Two ways to say what the gate is:
   --config C      the gate's own config (admins): registry, channel, labels, subdirs and policy come from it; where
@@ -59,6 +64,7 @@ interface Gate {
   labels: readonly string[];
   subdirs: readonly string[];
   policy: Policy;
+  trust: TrustSource;
 }
 
 const usageFix = { fix: `Usage: ${usage.split('\n')[0]} (see --help)` };
@@ -100,7 +106,9 @@ function registrySource(spec: string, values: Values, env: NodeJS.ProcessEnv): R
 async function gateOf(values: Values, env: NodeJS.ProcessEnv): Promise<Gate> {
   const configPath = optional(values, 'config');
   const registry = optional(values, 'registry');
-  const registryOnly = ['channel', 'label', 'token-env', 'github-url'].filter((k) => values[k] !== undefined);
+  const registryOnly = ['channel', 'label', 'token-env', 'github-url', 'trusted-root'].filter(
+    (k) => values[k] !== undefined,
+  );
   if (configPath !== undefined) {
     if (registry !== undefined || registryOnly.length > 0)
       throw new ForgegateError(
@@ -119,6 +127,7 @@ async function gateOf(values: Values, env: NodeJS.ProcessEnv): Promise<Gate> {
       labels: config.target.labels,
       subdirs: config.staging.subdirs,
       policy: config.policy,
+      trust: trustSourceOf(config),
     };
   }
   if (registry === undefined)
@@ -152,6 +161,10 @@ async function gateOf(values: Values, env: NodeJS.ProcessEnv): Promise<Gate> {
     labels: [label],
     subdirs: KNOWN_SUBDIRS,
     policy: DEFAULT_POLICY,
+    trust: {
+      trustedRoot: optional(values, 'trusted-root'),
+      tufCache: join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'forgegate', 'sigstore-tuf'),
+    },
   };
 }
 
@@ -168,6 +181,14 @@ interface Row {
   fix: string | null;
   /** What ARTIFACT.sig says, when one lies beside the artifact: verified, or why not (then `reason` says it too). */
   signature: { path: string; verified: boolean; keyid: string | null; label: string | null } | null;
+  /** What ARTIFACT.sigstore.json says, likewise: the publisher it matched, its signing time and Rekor entry. */
+  attestation: {
+    path: string;
+    verified: boolean;
+    publisher: string | null;
+    signingTime: string | null;
+    logIndex: string | null;
+  } | null;
 }
 
 /** What verify-artifact says when info/index.json names another subdir than the one expected. */
@@ -207,6 +228,7 @@ export const check: Command = {
         label: { type: 'string' },
         'token-env': { type: 'string' },
         'github-url': { type: 'string' },
+        'trusted-root': { type: 'string' },
         feedstock: { type: 'string' },
         subdir: { type: 'string' },
         json: { type: 'boolean' },
@@ -242,6 +264,7 @@ export const check: Command = {
         detail: '',
         fix: null,
         signature: null,
+        attestation: null,
       };
       rows.push(row);
       const exists = await lstat(path).then(
@@ -309,7 +332,8 @@ export const check: Command = {
         });
         continue;
       }
-      pending.push({ row, file: { path, subdir, filename, facts: result.facts, sig: await readSig(path) } });
+      const [sig, bundle] = [await readEvidence(path, '.sig'), await readEvidence(path, '.sigstore.json')];
+      pending.push({ row, file: { path, subdir, filename, facts: result.facts, sig, bundle } });
     }
     for (const { file } of pending) {
       const sig: StagedSignature | null =
@@ -339,6 +363,7 @@ export const check: Command = {
           },
           label: gate.labels[0] ?? 'main',
           limits: unpackLimits,
+          trust: () => loadTrust(gate.trust),
         },
         Date.now(),
       ),
@@ -392,9 +417,11 @@ export const check: Command = {
       }
       if (target.listing === null)
         io.out(`note: the target was not consulted (${target.error}); TARGET_CONFLICT is not predicted.`);
-      if (pending.length > 0 && pending.every((p) => p.file.sig === null))
-        io.out('note: no ARTIFACT.sig lies beside the artifacts: the signatures were not checked.');
-      if (keys.length === 0)
+      if (pending.length > 0 && pending.every((p) => p.file.sig === null && p.file.bundle === null))
+        io.out(
+          'note: no ARTIFACT.sig or ARTIFACT.sigstore.json lies beside the artifacts: the evidence was not checked.',
+        );
+      if (keys.length === 0 && pending.every((p) => p.file.bundle === null))
         io.out(
           `note: feedstock "${feedstock}" has no signing keys in the registry yet; uploads would be rejected with ` +
             `KEY_UNKNOWN.`,
@@ -404,21 +431,40 @@ export const check: Command = {
   },
 };
 
-/** ARTIFACT.sig beside the artifact, as a staging listing would hold it; null when there is none. */
-async function readSig(path: string): Promise<CheckedFile['sig']> {
-  const sigPath = `${path}.sig`;
+/** ARTIFACT.sig or ARTIFACT.sigstore.json beside the artifact, as a staging listing would hold it; null: none. */
+async function readEvidence(path: string, suffix: '.sig' | '.sigstore.json'): Promise<EvidenceBytes> {
+  const evidencePath = `${path}${suffix}`;
   try {
-    const st = await stat(sigPath);
+    const st = await stat(evidencePath);
     if (!st.isFile())
-      throw new ForgegateError('FG_INPUT_INVALID', `${sigPath} is not a file`, {
-        fix: 'Remove it, or sign the artifact again with `forgegate sign`.',
+      throw new ForgegateError('FG_INPUT_INVALID', `${evidencePath} is not a file`, {
+        fix: `Remove it, or ${suffix === '.sig' ? 'sign it again with `forgegate sign`' : 'attest it again'}.`,
       });
-    return { size: st.size, content: st.size > MAX_SIG_FILE_BYTES ? null : await readFile(sigPath) };
+    // The gate's limit for both kinds (keyless-v1 keeps upload-statement-v1's 64 KiB).
+    return { size: st.size, content: st.size > MAX_SIG_FILE_BYTES ? null : await readFile(evidencePath) };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
 }
+
+/** Reasons about the evidence file itself (steps 2-6 of either spec): the row names the file that failed. */
+const EVIDENCE_REASONS = new Set<ReasonCode | null>([
+  'SIGNATURE_MALFORMED',
+  'KEY_UNKNOWN',
+  'SIGNATURE_INVALID',
+  'KEY_REVOKED',
+  'KEY_EXPIRED',
+  'SIGNATURE_EXPIRED',
+  'PUBLISHER_UNKNOWN',
+  'PUBLISHER_MISMATCH',
+  'PUBLISHER_REVOKED',
+  'PUBLISHER_EXPIRED',
+  'PUBLISHER_RENAMED',
+  'DIGEST_MISMATCH',
+  'SUBJECT_MISMATCH',
+  'TARGET_MISMATCH',
+]);
 
 /** One row from the plan's item for its file, in the words check has always used. */
 function rowFromItem(row: Row, file: CheckedFile, item: PlanItem | undefined, checked: CheckPlan): void {
@@ -434,7 +480,21 @@ function rowFromItem(row: Row, file: CheckedFile, item: PlanItem | undefined, ch
       keyid: item.keyid,
       label: item.label,
     };
-  const sigNote = row.signature?.verified ? `; ${basename(row.signature.path)} verifies (key id ${item.keyid})` : '';
+  const passed = item.passed.find((p) => p.evidence === 'sigstore.json');
+  if (file.bundle !== null)
+    row.attestation = {
+      path: `${file.path}.sigstore.json`,
+      verified: passed !== undefined,
+      publisher: passed?.publisher ?? null,
+      signingTime: passed?.signingTime ?? null,
+      logIndex: passed?.logs[0]?.logIndex ?? null,
+    };
+  const sigNote =
+    (row.signature?.verified ? `; ${basename(row.signature.path)} verifies (key id ${item.keyid})` : '') +
+    (passed !== undefined
+      ? `; ${basename(row.attestation!.path)} verifies (publisher ${passed.publisher}, Rekor log index ` +
+        `${passed.logs[0]?.logIndex ?? '-'})`
+      : '');
   switch (item.decision) {
     case 'publish':
       Object.assign(row, {
@@ -452,14 +512,26 @@ function rowFromItem(row: Row, file: CheckedFile, item: PlanItem | undefined, ch
       });
       return;
     case 'wait':
+      // A run would check the bundle later; check cannot say yes now.
+      if (file.bundle !== null && checked.trustUnavailable !== null) {
+        Object.assign(row, { reason: 'TRUST_ROOT_UNAVAILABLE', detail: item.detail });
+        return;
+      }
       // Both formats of one build in one check: the gate publishes the .conda first, then compares this one.
       Object.assign(row, { ok: true, detail: item.detail });
       return;
     case 'reject': {
-      const sigFailure = row.signature !== null && !row.signature.verified;
+      // Name the evidence file that failed: the .sig as before; a bundle when it was the only evidence.
+      const failed =
+        row.signature !== null && !row.signature.verified
+          ? row.signature.path
+          : row.attestation !== null && row.signature === null
+            ? row.attestation.path
+            : null;
+      const named = failed !== null && (row.signature !== null || EVIDENCE_REASONS.has(item.reason));
       Object.assign(row, {
         reason: item.reason,
-        detail: sigFailure ? `${basename(row.signature!.path)}: ${item.detail}` : item.detail,
+        detail: named ? `${basename(failed)}: ${item.detail}` : item.detail,
         fix: item.fix,
       });
     }
