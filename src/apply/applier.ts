@@ -23,6 +23,7 @@ import { probe } from '../ports/probe.js';
 import { toUtcString } from '../util/time.js';
 import type { ApplyFact, FactSink, ItemResult, Outcome } from './outcome.js';
 import { publishedTwinContent } from './twin.js';
+import { servedBundles } from './served-bundles.js';
 import { contentDifference } from '../conda/package-content.js';
 import { twinDiffers, twinUnreadable } from '../plan/target-check.js';
 
@@ -253,6 +254,8 @@ async function publish(
   deps: ApplyDeps,
 ): Promise<Outcome | Pending> {
   const expected = expectedOf(item);
+  const bundles = servedBundles(item, staged);
+  if ('error' in bundles) return { kind: 'failed', detail: bundles.error };
   const copy = await deps.quarantine.admit(artifact);
   try {
     probe('admitted');
@@ -308,7 +311,7 @@ async function publish(
     }
 
     const twin = item.twin === null ? undefined : { filename: item.twin.filename, sha256: item.twin.sha256 };
-    const result = await deps.target.publish(copy, item.label, check.facts, twin);
+    const result = await deps.target.publish(copy, item.label, check.facts, twin, bundles);
     if (result.kind === 'conflict')
       return { kind: 'rejected', reason: 'TARGET_CONFLICT', detail: result.detail, deleted: false };
     probe('published');

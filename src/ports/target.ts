@@ -33,6 +33,16 @@ export interface Held extends Digests {
   uploadedAt?: string | null;
 }
 
+/**
+ * A verified Sigstore bundle (keyless-v1) the target serves beside the file, where it can: the exact bytes that
+ * verified, and their sha256 as verification recorded it (PassedEvidence.bundleSha256). The target checks the one
+ * against the other right before writing, and writes nothing if they differ.
+ */
+export interface ServedBundle {
+  bytes: Uint8Array;
+  sha256: string;
+}
+
 export type PublishOutcome =
   | { kind: 'published' }
   /** The target already had exactly these bytes under the label (a crash before cleanup, or a race). */
@@ -47,9 +57,18 @@ export interface TargetStore {
   list(): Promise<TargetListing>;
   /**
    * Publish verified quarantined bytes under `label`. Never overwrites: returns conflict instead. A store that
-   * batches its index (a channel folder) only places the file here and makes it visible in flush().
+   * batches its index (a channel folder) only places the file here and makes it visible in flush(). `bundles`: the
+   * verified bundles of the deciding keyless evidence (absent or empty for a .sig); a store that can serve them
+   * (a channel folder: the `.sigs` sidecar and `attestations_sha256`) places them before anything advertises them,
+   * the others (anaconda.org) ignore them.
    */
-  publish(copy: QuarantinedCopy, label: string, facts: ArtifactFacts, twin?: TwinCheck): Promise<PublishOutcome>;
+  publish(
+    copy: QuarantinedCopy,
+    label: string,
+    facts: ArtifactFacts,
+    twin?: TwinCheck,
+    bundles?: readonly ServedBundle[],
+  ): Promise<PublishOutcome>;
   /** Stream the bytes the target serves under that name and label; null when it holds none there. */
   open(subdir: string, filename: string, label: string): Promise<Readable | null>;
   /** Make everything published since the last flush visible, once per index; returns how many indexes it wrote. */

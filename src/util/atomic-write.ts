@@ -99,6 +99,39 @@ export async function writeLinesAtomic(path: string, lines: AsyncIterable<string
 }
 
 /**
+ * Write `data` at dest without ever replacing an existing dest: temp file (fsynced), then link(2), which fails with
+ * EEXIST if something is already there. The caller compares what is there when it must.
+ */
+export async function writeFileAtomicNoClobber(
+  dest: string,
+  data: Uint8Array,
+  opts: AtomicOptions = {},
+): Promise<'created' | 'exists'> {
+  await mkdirp(dirname(dest));
+  const tmp = await tempPath(dest, opts);
+  try {
+    const fh = await open(tmp, 'wx', 0o644);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    probe('temp-written');
+    try {
+      await link(tmp, dest);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+      throw e;
+    }
+    await fsyncDir(dirname(dest));
+    return 'created';
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+/**
  * Copy src to dest without ever replacing an existing dest: the bytes go to a temp file (fsynced), then
  * link(2) makes them appear at dest atomically and fails with EEXIST if something is already there.
  */

@@ -10,13 +10,21 @@
 // rebuilds every shard from it.
 import { existsSync } from 'node:fs';
 import { lstat, readdir, rm, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { artifactTwin, isSubdir } from '../../conda/filename.js';
 import { RESERVED_SUBDIRS } from '../../conda/subdirs.js';
 import type { Readable } from 'node:stream';
 import type { ArtifactFacts } from '../../model.js';
 import type { QuarantinedCopy } from '../../ports/quarantine.js';
-import type { Held, PublishOutcome, TargetListing, TargetStore, TwinCheck, YankOutcome } from '../../ports/target.js';
+import type {
+  Held,
+  PublishOutcome,
+  ServedBundle,
+  TargetListing,
+  TargetStore,
+  TwinCheck,
+  YankOutcome,
+} from '../../ports/target.js';
 import { YANK_LABEL } from '../../ports/target.js';
 import { readStreamNoFollow } from '../../util/no-follow.js';
 import { copyFileAtomicNoClobber } from '../../util/atomic-write.js';
@@ -42,6 +50,14 @@ import {
 } from './repodata-shards.js';
 import { expireShards, ShardState, stampOf } from './shard-state.js';
 import { recordFor, type RepodataRecord } from './repodata.js';
+import {
+  advertisedSidecar,
+  ATTESTATIONS_FIELD,
+  copySidecar,
+  placeSidecar,
+  removeSidecar,
+  servesSidecar,
+} from './attestation-sidecar.js';
 
 const TMP_DIR = '.forgegate-tmp';
 
@@ -215,8 +231,17 @@ export class LocalChannel implements TargetStore {
     }
   }
 
-  /** Place the verified file under its name; its record is written by flush(). */
-  async publish(copy: QuarantinedCopy, label: string, facts: ArtifactFacts, twin?: TwinCheck): Promise<PublishOutcome> {
+  /**
+   * Place the verified file under its name, its verified bundles first (F.sigs, attestation-sidecar.ts); its record,
+   * with `attestations_sha256` when there are bundles, is written by flush().
+   */
+  async publish(
+    copy: QuarantinedCopy,
+    label: string,
+    facts: ArtifactFacts,
+    twin?: TwinCheck,
+    bundles: readonly ServedBundle[] = [],
+  ): Promise<PublishOutcome> {
     const { subdir, filename } = copy;
     // <root>/label/ is where the other labels live: a "subdir" of that name would write into them.
     if (RESERVED_SUBDIRS.includes(subdir)) throw new Error(`refusing to publish into reserved subdir "${subdir}"`);
@@ -238,11 +263,15 @@ export class LocalChannel implements TargetStore {
         return { kind: 'conflict', detail: `label ${other} already holds other bytes (sha256 ${held.sha256})` };
     }
     const dest = join(this.#labelDir(label), subdir, filename);
+    // Before the file: a sidecar that cannot be served as verified leaves nothing published.
+    const attestations =
+      bundles.length === 0 ? null : await placeSidecar(dirname(dest), filename, bundles, this.#tmpDir);
     const created = await copyFileAtomicNoClobber(copy.handle, dest, { tmpDir: this.#tmpDir });
     if (created === 'exists' && !sameDigests(await digestFile(dest), facts))
       return { kind: 'conflict', detail: 'another file appeared under this name' };
     const pending = this.#pendingFor(label, subdir);
-    pending.records.set(filename, recordFor(facts));
+    const record = recordFor(facts);
+    pending.records.set(filename, attestations === null ? record : { ...record, [ATTESTATIONS_FIELD]: attestations });
     if (facts.runExports !== undefined) pending.runExports.set(filename, facts.runExports);
     return created === 'created' ? { kind: 'published' } : { kind: 'present' };
   }
@@ -417,6 +446,9 @@ export class LocalChannel implements TargetStore {
     }
     const held = await digestFile(path);
     if (!record || !sameDigests(held, { size: record.size, sha256: record.sha256, md5: record.md5 })) return null;
+    // A record that advertises attestations must be served with them: a client that requires them would refuse it.
+    const attestations = advertisedSidecar(record);
+    if (attestations !== null && !(await servesSidecar(dir, filename, attestations))) return null;
     // A folder channel's upload time is the file's mtime: a re-upload of the same bytes moves it.
     return { ...held, uploadedAt: fileTime((await lstat(path)).mtimeMs) };
   }
@@ -439,7 +471,8 @@ export class LocalChannel implements TargetStore {
   /**
    * Take a published file off every label to `broken` (conda-forge's convention), for good: each label it leaves
    * lists it in its index's `removed`, so the channel itself remembers the yank without the ledger. The file is placed
-   * under `broken` before any label drops it, and each label's forms drop it before its file goes.
+   * under `broken` before any label drops it, and each label's forms drop it before its file goes. Its attestation
+   * sidecar moves with it, placed before the `broken` record that advertises it and removed after the forms drop it.
    */
   async yank(subdir: string, filename: string): Promise<YankOutcome> {
     if (RESERVED_SUBDIRS.includes(subdir)) return { from: [], to: null };
@@ -457,12 +490,16 @@ export class LocalChannel implements TargetStore {
     });
     if (placed === 'exists' && !sameDigests(await digestFile(join(brokenDir, filename)), first.record))
       throw new Error(`label ${YANK_LABEL} already holds other bytes under ${subdir}/${filename}`);
+    const attestations = advertisedSidecar(first.record);
+    if (attestations !== null) await copySidecar(first.dir, brokenDir, filename, attestations, this.#tmpDir);
     if ((await this.#recordOf(YANK_LABEL, subdir, filename)) === undefined)
       await this.#update(YANK_LABEL, subdir, { ...NO_CHANGES, add: new Map([[filename, first.record]]) });
-    for (const { label, dir } of holding) {
+    for (const { label, dir, record } of holding) {
       await this.#update(label, subdir, { ...NO_CHANGES, drop: new Set([filename]), remove: new Set([filename]) });
       this.#indexed.get(`${label}\0${subdir}`)?.delete(filename);
       await unlink(join(dir, filename)).catch(() => undefined);
+      const sidecar = advertisedSidecar(record);
+      if (sidecar !== null) await removeSidecar(dir, filename, sidecar);
     }
     for (const key of this.#confirmed.keys()) if (key.endsWith(`\0${subdir}`)) this.#confirmed.delete(key);
     return { from: holding.map((h) => h.label), to: YANK_LABEL };
