@@ -8,7 +8,10 @@ import type { StagedSignature } from '../ports/staging.js';
 import type { ServedBundle } from '../ports/target.js';
 import { sha256Hex } from '../util/digest.js';
 
-export function servedBundles(item: PublishItem, staged: StagedIndex): ServedBundle[] | { error: string } {
+export function servedBundles(
+  item: Pick<PublishItem, 'passed' | 'signatures'>,
+  staged: StagedIndex,
+): ServedBundle[] | { error: string } {
   const bundles: ServedBundle[] = [];
   for (const passed of item.passed) {
     if (passed.evidence !== 'sigstore.json') continue;

@@ -1,16 +1,23 @@
 // Keyless trusted publishing end to end, through the real CLI on real folders: a feedstock with a trusted publisher
 // and no key stages a package with the bundle its GitHub Actions job would write (signed by a throwaway Sigstore
 // instance the config trusts), and the run publishes it; forged identities and broken bundles in the same run each
-// get one reason and touch nothing else.
-import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+// get one reason and touch nothing else. The channel serves what verified (F.sigs and attestations_sha256), and the
+// served bundle verifies for the published bytes, as a consumer checks it.
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { simpleSolve } from '@conda-org/rattler';
+import { attestationsInForms } from '../helpers/channel-state.js';
+import { serveDirectory } from '../helpers/channel-server.js';
+import { runCli, runCliPaused } from '../helpers/cli.js';
 import { Sandbox, type Built } from '../helpers/sandbox.js';
 import { githubPublisher, TestSigstore, type GitHubIdentity } from '../helpers/sigstore.js';
+import { trustFromRootBytes } from '../../src/statement/keyless/sigstore.js';
+import { verifyBundleFile } from '../../src/statement/keyless/verify-keyless.js';
+import { sha256Hex } from '../../src/util/digest.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg e2e keyless '));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -164,5 +171,140 @@ describe('keyless trusted publishing, folder staging', () => {
       later.items.filter((i) => i.filename === a.filename || i.filename === b.filename).map((i) => i.outcome),
     ).toEqual(['published', 'published']);
     expect(readFileSync(join(sb.channelDir, 'linux-64', 'repodata.json'), 'utf8')).toContain(a.filename);
+  }, 120_000);
+});
+
+describe('the folder channel serves what verified: F.sigs and attestations_sha256', () => {
+  const dir = (): string => join(sb.channelDir, 'linux-64');
+  const sigsOf = (b: Built): Buffer => readFileSync(join(dir(), `${b.filename}.sigs`));
+  const everyForm = (sha: unknown) => ({
+    'repodata.json': sha,
+    'repodata.json.zst': sha,
+    'current_repodata.json': sha,
+    shard: sha,
+  });
+
+  it('writes the verified bundle byte for byte, advertised in every form; it verifies for the served bytes', async () => {
+    const b = await build();
+    const staged = await sb.stageBundle(b, await attest(b));
+    const bundleBytes = readFileSync(`${staged}.sigstore.json`);
+    const run = await reconcile();
+    expect(run.items.find((i) => i.filename === b.filename)).toMatchObject({ outcome: 'published' });
+
+    const sigs = sigsOf(b);
+    expect(sigs).toEqual(Buffer.concat([Buffer.from('['), bundleBytes, Buffer.from(']')]));
+    const sha = sha256Hex(sigs);
+    expect(readFileSync(join(dir(), `${b.filename}.sigs.${sha}`))).toEqual(sigs);
+    expect(attestationsInForms(dir(), b.filename)).toEqual(everyForm(sha));
+
+    // The consumer's check: the advertised sha256, then `jq '.[0]'` and a Sigstore verification of the bundle for
+    // the bytes the channel serves, against the (test) trusted root, with forgegate's own verifier.
+    const served = readFileSync(join(dir(), b.filename));
+    const [element, ...rest] = JSON.parse(sigs.toString('utf8')) as unknown[];
+    expect(rest).toEqual([]);
+    const trust = trustFromRootBytes(readFileSync(join(sb.root, 'trusted_root.json')));
+    const verdict = verifyBundleFile(
+      Buffer.from(JSON.stringify(element)),
+      { filename: b.filename, sha256: sha256Hex(served) },
+      {
+        nowMs: Date.now(),
+        maxSignatureAgeMs: 24 * 3_600_000,
+        clockSkewMs: 300_000,
+        targetChannel: sb.channel,
+        labels: ['main'],
+        sigstore: {
+          issuer: 'https://token.actions.githubusercontent.com',
+          ownerId: '1000001',
+          repoPattern: 'conda-forge/{feedstock}-feedstock',
+        },
+        trust,
+        publishersOf: (f) => (f === 'keyless-pkg' ? [KEYLESS_PUBLISHER] : []),
+        byRepositoryId: new Map(),
+      },
+    );
+    expect(verdict).toMatchObject({ ok: true, pass: { publisher: 'gha-main', sha256: sha256Hex(served) } });
+
+    // rattler, the solver conda and pixi share, still reads the channel with the field in it.
+    const server = await serveDirectory(sb.channelDir);
+    try {
+      const solved = await simpleSolve(
+        [`keyless-pkg ==${b.filename.split('-')[2]}`],
+        [server.url],
+        ['linux-64'],
+        undefined,
+      );
+      expect(solved.map((p) => p.filename)).toEqual([b.filename]);
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+
+  it('a .sig publication gets no sidecar and no field', async () => {
+    await sb.addFeedstock('keyed', ['keyed-pkg'], 1);
+    await sb.commitRegistry();
+    const b = await build('keyed-pkg');
+    await sb.stage(b, { feedstock: 'keyed' });
+    const run = await reconcile();
+    expect(run.items.find((i) => i.filename === b.filename)).toMatchObject({
+      outcome: 'published',
+      passed: [{ evidence: 'sig' }],
+    });
+    expect(existsSync(join(dir(), `${b.filename}.sigs`))).toBe(false);
+    expect(attestationsInForms(dir(), b.filename)).toEqual(everyForm(undefined));
+  }, 120_000);
+
+  it('a bundle swapped in staging after verification is never served: the channel serves what verified', async () => {
+    const b = await build();
+    const staged = await sb.stageBundle(b, await attest(b));
+    const verified = readFileSync(`${staged}.sigstore.json`);
+    // Another valid bundle for the same bytes (a later signing): other bytes than the ones verified.
+    const other = Buffer.from(JSON.stringify(await attest(b)));
+    expect(other.equals(verified)).toBe(false);
+    const r = await runCliPaused(['reconcile', '--config', sb.configPath, '--json'], 'verified', () =>
+      writeFileSync(`${staged}.sigstore.json`, other),
+    );
+    expect(r.pausedAt).toBe(true);
+    const sigs = sigsOf(b);
+    expect(sigs).toEqual(Buffer.concat([Buffer.from('['), verified, Buffer.from(']')]));
+    expect(attestationsInForms(dir(), b.filename)).toEqual(everyForm(sha256Hex(sigs)));
+  }, 120_000);
+
+  it('a crash after placing the sidecar is finished by the rerun with the same bytes; reruns change nothing', async () => {
+    const b = await build();
+    const staged = await sb.stageBundle(b, await attest(b));
+    const bundleBytes = readFileSync(`${staged}.sigstore.json`);
+    const crashed = await runCli(['reconcile', '--config', sb.configPath], { env: { FORGEGATE_FAULT: 'published' } });
+    expect(crashed.signal).toBe('SIGKILL');
+    const placed = sigsOf(b);
+    expect(attestationsInForms(dir(), b.filename)['repodata.json']).toBeNull();
+    const run = await reconcile();
+    expect(run.items.find((i) => i.filename === b.filename)).toMatchObject({ outcome: 'published' });
+    expect(sigsOf(b)).toEqual(placed);
+    expect(attestationsInForms(dir(), b.filename)).toEqual(everyForm(sha256Hex(placed)));
+    // The same file and bundle staged again: cleaned up, nothing served changes.
+    await sb.stageBundle(b, bundleBytes);
+    const again = await reconcile();
+    expect(again.items.find((i) => i.filename === b.filename)).toMatchObject({ outcome: 'cleaned' });
+    expect(sigsOf(b)).toEqual(placed);
+    expect(attestationsInForms(dir(), b.filename)).toEqual(everyForm(sha256Hex(placed)));
+  }, 120_000);
+
+  it('another .sigs already under the name is never overwritten: the item fails, nothing is published', async () => {
+    const b = await build();
+    await sb.stageBundle(b, await attest(b));
+    writeFileSync(join(dir(), `${b.filename}.sigs`), '[{"not":"this"}]');
+    const run = await reconcile();
+    expect(run.code).toBe(5);
+    const item = run.items.find((i) => i.filename === b.filename)!;
+    expect(item).toMatchObject({ decision: 'publish', outcome: 'failed' });
+    expect(item.detail).toMatch(/\.sigs already exists with other bytes .*nothing was published/);
+    expect(readFileSync(join(dir(), `${b.filename}.sigs`), 'utf8')).toBe('[{"not":"this"}]');
+    expect(existsSync(join(dir(), b.filename))).toBe(false);
+    expect(attestationsInForms(dir(), b.filename)['repodata.json']).toBeNull();
+    // An admin removes what no record advertises: the next run publishes.
+    rmSync(join(dir(), `${b.filename}.sigs`));
+    const later = await reconcile();
+    expect(later.items.find((i) => i.filename === b.filename)).toMatchObject({ outcome: 'published' });
+    expect(attestationsInForms(dir(), b.filename)['repodata.json']).toBe(sha256Hex(sigsOf(b)));
   }, 120_000);
 });
