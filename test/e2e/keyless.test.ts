@@ -224,18 +224,22 @@ describe('the folder channel serves what verified: F.sigs and attestations_sha25
     );
     expect(verdict).toMatchObject({ ok: true, pass: { publisher: 'gha-main', sha256: sha256Hex(served) } });
 
-    // rattler, the solver conda and pixi share, still reads the channel with the field in it.
-    const server = await serveDirectory(sb.channelDir);
-    try {
-      const solved = await simpleSolve(
-        [`keyless-pkg ==${b.filename.split('-')[2]}`],
-        [server.url],
-        ['linux-64'],
-        undefined,
-      );
-      expect(solved.map((p) => p.filename)).toEqual([b.filename]);
-    } finally {
-      await server.close();
+    // rattler, the solver conda and pixi share, reads the channel with the field in it: through the shards, and
+    // through repodata.json(.zst) when there are none.
+    const shardIndex = (p: string): boolean => p.endsWith('repodata_shards.msgpack.zst');
+    for (const [hide, form] of [
+      [() => false, /\.msgpack\.zst$/],
+      [shardIndex, /repodata\.json(\.zst)?$/],
+    ] as const) {
+      const server = await serveDirectory(sb.channelDir, { hide });
+      try {
+        const version = b.filename.split('-')[2]!;
+        const solved = await simpleSolve([`keyless-pkg ==${version}`], [server.url], ['linux-64'], undefined);
+        expect(solved.map((p) => p.filename)).toEqual([b.filename]);
+        expect(server.requests.some((r) => r.startsWith('GET /linux-64/') && form.test(r))).toBe(true);
+      } finally {
+        await server.close();
+      }
     }
   }, 120_000);
 

@@ -505,14 +505,19 @@ export class LocalChannel implements TargetStore {
     return { from: holding.map((h) => h.label), to: YANK_LABEL };
   }
 
-  /** Drop the record from every form first, then the file: no form is left naming a missing file. */
+  /**
+   * Drop the record from every form first, then the file and the attestation sidecar the record advertised: no form
+   * is left naming a missing file.
+   */
   async withdraw(subdir: string, filename: string, label: string): Promise<void> {
     const dir = join(this.#labelDir(label), subdir);
-    if ((await this.#recordOf(label, subdir, filename)) !== undefined)
-      await this.#update(label, subdir, { ...NO_CHANGES, drop: new Set([filename]) });
+    const record = await this.#recordOf(label, subdir, filename);
+    if (record !== undefined) await this.#update(label, subdir, { ...NO_CHANGES, drop: new Set([filename]) });
     this.#confirmed.delete(`${label}\0${subdir}`);
     this.#flushed.delete(`${label}\0${subdir}`);
     this.#indexed.get(`${label}\0${subdir}`)?.delete(filename);
     await unlink(join(dir, filename)).catch(() => undefined);
+    const sidecar = record === undefined ? null : advertisedSidecar(record);
+    if (sidecar !== null) await removeSidecar(dir, filename, sidecar);
   }
 }

@@ -138,6 +138,20 @@ describe('LocalChannel serving keyless attestations', () => {
     expect(await new LocalChannel(root).confirm('linux-64', a.copy.filename, 'main')).toBeNull();
   });
 
+  it('a withdrawal takes the advertised sidecar off with the file and its record', async () => {
+    const root = join(work, 'ch8');
+    const channel = new LocalChannel(root);
+    const a = await pkg('withdrawn');
+    await channel.publish(a.copy, 'main', a.facts, undefined, [bundle('withdrawn')]);
+    await channel.flush();
+    const dir = join(root, 'linux-64');
+    const sha = sha256Hex(readFileSync(join(dir, `${a.copy.filename}.sigs`)));
+    await channel.withdraw('linux-64', a.copy.filename, 'main');
+    expect(attestationsInForms(dir, a.copy.filename)['repodata.json']).toBeNull();
+    for (const name of [a.copy.filename, `${a.copy.filename}.sigs`, `${a.copy.filename}.sigs.${sha}`])
+      expect(existsSync(join(dir, name)), name).toBe(false);
+  });
+
   it('a yank moves the sidecar with the file to broken, where the record still verifies', async () => {
     const root = join(work, 'ch6');
     const channel = new LocalChannel(root);
