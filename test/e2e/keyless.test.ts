@@ -311,4 +311,24 @@ describe('the folder channel serves what verified: F.sigs and attestations_sha25
     expect(later.items.find((i) => i.filename === b.filename)).toMatchObject({ outcome: 'published' });
     expect(attestationsInForms(dir(), b.filename)['repodata.json']).toBe(sha256Hex(sigsOf(b)));
   }, 120_000);
+
+  it('a yank moves the sidecar with the file to broken; the audit counts no .sigs file as an artifact', async () => {
+    const b = await build();
+    await sb.stageBundle(b, await attest(b));
+    expect((await reconcile()).items.find((i) => i.filename === b.filename)).toMatchObject({ outcome: 'published' });
+    const sigs = sigsOf(b);
+    const sha = sha256Hex(sigs);
+    const y = await runCli(['yank', '--config', sb.configPath, '--reason', 'test', `linux-64/${b.filename}`]);
+    expect(y.code, y.stderr).toBe(0);
+    const broken = join(sb.channelDir, 'label', 'broken', 'linux-64');
+    expect(readFileSync(join(broken, `${b.filename}.sigs`))).toEqual(sigs);
+    expect(readFileSync(join(broken, `${b.filename}.sigs.${sha}`))).toEqual(sigs);
+    expect(attestationsInForms(broken, b.filename)).toEqual(everyForm(sha));
+    expect(existsSync(join(dir(), `${b.filename}.sigs`))).toBe(false);
+    // Every file in the channel came through the gate: its .sigs files are neither artifacts nor unknown files.
+    const audit = await runCli(['audit', '--config', sb.configPath, '--json', '--no-report']);
+    const result = JSON.parse(audit.stdout) as { status: string; findings: unknown[] };
+    expect(result, audit.stderr).toMatchObject({ status: 'clean', findings: [] });
+    expect(audit.code).toBe(0);
+  }, 120_000);
 });
