@@ -82,13 +82,19 @@ export const demo: Command = {
         : `\nUNEXPECTED: ${mismatched.map((m) => `${m.artifact} got ${got.get(m.artifact)}`).join('; ')}`,
     );
     const cli = `node ${rel(process.argv[1] ?? 'dist/src/cli/main.js')}`;
+    // The verified bundle the channel serves beside the keyless package (attestations_sha256 in its record).
+    const keyless = expectations.find((e) => e.why.startsWith('keyless:') && e.expect === 'published');
+    const served =
+      keyless === undefined
+        ? ''
+        : `\n  served attestation (keyless):                  ${rel(join(folder.channelDir, keyless.artifact))}.sigs`;
     const repodata = rel(join(folder.channelDir, 'noarch', 'repodata.json'));
     io.out(`
 Where to look:
   channel (a real conda channel):  ${rel(folder.channelDir)}   e.g. ${repodata}
   what is still staged:            ${rel(folder.stagingDir)}
   failure reports (one per feedstock and commit): ${rel(folder.reportsDir)}
-  keyless trust (the test Sigstore's root):      ${rel(join(folder.root, 'trusted_root.json'))}
+  keyless trust (the test Sigstore's root):      ${rel(join(folder.root, 'trusted_root.json'))}${served}
   registry (git; see the registration commit):   git -C ${rel(folder.registryDir)} log --oneline
   ledger:   ${cli} ledger runs --config ${rel(folder.configPath)}
   plan:     ${cli} reconcile --plan --config ${rel(folder.configPath)}   (a rerun changes nothing)`);
