@@ -5,11 +5,13 @@
 // |---|---|---|
 // | baseline.line | one JSON object per line, at most 64 KiB | other text, longer lines |
 // | baseline.fields | file, subdir (its file's), labels (1+), sha256, md5, size, uploadedAt | others, bad types |
+// | baseline.sorted | lines in file-name order (by code point), a file's lines together | a line out of order |
 import { createReadStream, existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { isArtifactFilename, isSubdir } from '../conda/filename.js';
+import { compareNames } from './compare.js';
 import { ForgegateError } from '../errors.js';
 
 export interface BaselineLine {
@@ -65,13 +67,17 @@ function check(v: unknown, subdir: string, path: string, n: number): BaselineLin
   return o as unknown as BaselineLine;
 }
 
-/** The lines of one subdir's baseline file (none when the baseline has no file for it). */
+/**
+ * The lines of one subdir's baseline file (none when the baseline has no file for it), streamed; the audit merges
+ * them with the channel by file name, so a line out of order is refused rather than read past.
+ */
 export async function* readBaseline(dir: string, subdir: string): AsyncGenerator<BaselineLine> {
   if (!isSubdir(subdir)) return;
   const path = baselineFile(dir, subdir);
   if (!existsSync(path)) return;
   const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
   let n = 0;
+  let last: string | null = null;
   try {
     for await (const text of lines) {
       n++;
@@ -83,7 +89,11 @@ export async function* readBaseline(dir: string, subdir: string): AsyncGenerator
       } catch {
         throw invalid(path, n, 'not JSON (baseline.line)');
       }
-      yield check(value, subdir, path, n);
+      const line = check(value, subdir, path, n);
+      if (last !== null && compareNames(last, line.file) > 0)
+        throw invalid(path, n, `${line.file} comes after ${last}: not sorted by file name (baseline.sorted)`);
+      last = line.file;
+      yield line;
     }
   } finally {
     lines.close();

@@ -1,16 +1,18 @@
 // `forgegate audit`: what the channel holds against what the gate published (the ledger's hash-chained log, or a
 // manifest exported from it) plus a baseline of what was there before the gate. Reads the channel only; the one
 // write is to the ledger, to remember which findings were reported (each once).
+import { createHash, type Hash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { baselineFile, baselineSubdirs, baselineText, readBaseline, type BaselineLine } from '../audit/baseline.js';
-import { compareSubdir, expectedFiles, type ChannelCopy, type ChannelFiles } from '../audit/compare.js';
+import { compareSubdir, expectedFiles, type ChannelFile } from '../audit/compare.js';
 import { AUDIT_FORMAT_VERSION, FINDINGS, type Finding, type FindingCode } from '../audit/findings.js';
 import { ledgerLog, manifestLines, manifestLog, type LogSource } from '../audit/log-source.js';
+import { AuditSpill } from '../audit/spill.js';
 import { parseArtifactFilename } from '../conda/filename.js';
 import type { Config } from '../config/types.js';
 import { ForgegateError } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
-import { InventoryGap, type ChannelInventory, type InventoryFile, type InventoryIndex } from '../ports/inventory.js';
+import { InventoryGap, type ChannelInventory, type InventoryIndex } from '../ports/inventory.js';
 import type { ReportSink } from '../ports/reports.js';
 import { writeLinesAtomic } from '../util/atomic-write.js';
 import { sha256Hex } from '../util/digest.js';
@@ -27,14 +29,24 @@ export function openAuditLedger(config: Config): Ledger {
   return new Ledger(config.ledger);
 }
 
-/** Read a source whole (checking every entry): its head, and the subdirs it names. */
-async function walk(source: LogSource): Promise<{ head: string; count: number; subdirs: Set<string> }> {
+/**
+ * Read a source whole, checking every entry against the chain: its head, and the subdirs it names. With a spill,
+ * each checked entry also goes there, to come back sorted by file name: the audit compares exactly what was checked.
+ */
+async function walk(
+  source: LogSource,
+  spill?: AuditSpill,
+): Promise<{ head: string; count: number; subdirs: Set<string> }> {
   const subdirs = new Set<string>();
   const it = source.entries();
   for (;;) {
     const r = await it.next();
-    if (r.done) return { head: r.value.hash, count: r.value.count, subdirs };
+    if (r.done) {
+      spill?.flush();
+      return { head: r.value.hash, count: r.value.count, subdirs };
+    }
     subdirs.add(r.value.subdir);
+    spill?.putLog(r.value.subdir, r.value);
   }
 }
 
@@ -73,34 +85,48 @@ async function indexesBySubdir(inventory: ChannelInventory): Promise<Map<string,
   return out;
 }
 
-/** Every file of one subdir's indexes; a gap in any of them leaves the whole subdir unchecked. */
-async function channelFiles(
+/**
+ * Every file of one subdir's indexes, into the spill (emptied first), merged per (file, label); a gap in any of them
+ * leaves the whole subdir unchecked.
+ */
+async function readChannel(
   inventory: ChannelInventory,
   indexes: InventoryIndex[],
-  each?: (f: InventoryFile) => void,
-): Promise<{ files: ChannelFiles; count: number } | { gap: InventoryGap }> {
-  const files: ChannelFiles = new Map();
-  let count = 0;
+  spill: AuditSpill,
+  hashStored = false,
+): Promise<{ gap: InventoryGap } | null> {
+  spill.clearCopies();
   try {
-    for (const index of indexes) {
-      for await (const f of inventory.files(index)) {
-        count++;
-        each?.(f);
-        const copies: Map<string, ChannelCopy> = files.get(f.filename) ?? new Map<string, ChannelCopy>();
-        copies.set(f.label, {
-          indexed: f.indexed,
-          uploadedAt: f.uploadedAt,
-          ...(f.storedSize !== undefined ? { storedSize: f.storedSize } : {}),
-        });
-        files.set(f.filename, copies);
-      }
-    }
+    for (const [ord, index] of indexes.entries())
+      await inventory.scan(index, (f) => spill.putCopy(f, ord), { hashStored });
   } catch (e) {
     if (e instanceof InventoryGap) return { gap: e };
     if (e instanceof ForgegateError) return { gap: new InventoryGap(indexes[0]!.subdir, e.message) };
     throw e;
   }
-  return { files, count };
+  spill.flush();
+  return null;
+}
+
+/** One file's baseline lines: copies with equal bytes and upload time share a line; any other copy gets its own. */
+function baselineLines(subdir: string, [file, copies]: ChannelFile): BaselineLine[] {
+  const groups = new Map<string, BaselineLine>();
+  for (const [label, c] of [...copies].sort(([a], [b]) => a.localeCompare(b))) {
+    const line: BaselineLine = {
+      file,
+      subdir,
+      labels: [label],
+      sha256: c.indexed?.sha256 ?? null,
+      md5: c.indexed?.md5 ?? null,
+      size: c.indexed?.size ?? (typeof c.storedSize === 'number' ? c.storedSize : null),
+      uploadedAt: c.uploadedAt,
+    };
+    const key = JSON.stringify([line.sha256, line.md5, line.size, line.uploadedAt]);
+    const g = groups.get(key);
+    if (g) g.labels.push(label);
+    else groups.set(key, line);
+  }
+  return [...groups.values()];
 }
 
 /** `forgegate audit baseline`: the channel now, one sorted JSON Lines file per subdir. Refuses to write half. */
@@ -110,89 +136,81 @@ export async function takeBaseline(
   env: NodeJS.ProcessEnv,
 ): Promise<{ subdir: string; files: number; lines: number }[]> {
   const inventory = createInventory(config, { env, readOnly: true });
+  const spill = new AuditSpill();
   try {
     const result: { subdir: string; files: number; lines: number }[] = [];
     for (const [subdir, indexes] of [...(await indexesBySubdir(inventory))].sort(([a], [b]) => a.localeCompare(b))) {
-      const read = await channelFiles(inventory, indexes);
-      if ('gap' in read)
+      const read = await readChannel(inventory, indexes, spill);
+      if (read !== null)
         throw new ForgegateError('FG_AUDIT_INCOMPLETE', `no baseline written for ${subdir}: ${read.gap.message}`, {
           fix: 'A baseline must hold the whole channel: repair or remove what cannot be read, then take it again.',
         });
-      const lines: BaselineLine[] = [];
-      for (const [file, copies] of [...read.files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-        // Copies with equal bytes and upload time share a line; any other copy gets its own.
-        const groups = new Map<string, BaselineLine>();
-        for (const [label, c] of [...copies].sort(([a], [b]) => a.localeCompare(b))) {
-          const line: BaselineLine = {
-            file,
-            subdir,
-            labels: [label],
-            sha256: c.indexed?.sha256 ?? null,
-            md5: c.indexed?.md5 ?? null,
-            size: c.indexed?.size ?? (typeof c.storedSize === 'number' ? c.storedSize : null),
-            uploadedAt: c.uploadedAt,
-          };
-          const key = JSON.stringify([line.sha256, line.md5, line.size, line.uploadedAt]);
-          const g = groups.get(key);
-          if (g) g.labels.push(label);
-          else groups.set(key, line);
+      const counts = { subdir, files: 0, lines: 0 };
+      // Written as the sorted files stream out of the spill: never the whole subdir in memory.
+      const lines = function* (): Generator<string> {
+        for (const file of spill.copies()) {
+          counts.files++;
+          for (const line of baselineLines(subdir, file)) {
+            counts.lines++;
+            yield baselineText(line);
+          }
         }
-        lines.push(...groups.values());
-      }
-      await writeLinesAtomic(baselineFile(out, subdir), lines.map(baselineText));
-      result.push({ subdir, files: read.files.size, lines: lines.length });
+      };
+      await writeLinesAtomic(baselineFile(out, subdir), lines());
+      result.push(counts);
     }
     return result;
   } finally {
+    spill.close();
     await inventory.close();
   }
 }
 
 const packageOf = (filename: string): string => parseArtifactFilename(filename)?.name ?? filename;
 
-/** Per package name, what its files look like now (names, labels, digests): a change makes it worth a lookup. */
-function fingerprints(files: ChannelFiles): Map<string, string> {
-  const lines = new Map<string, string[]>();
-  for (const [filename, copies] of files)
-    for (const [label, c] of copies) {
-      const name = packageOf(filename);
+/**
+ * Per package name, what its files look like now (names, labels, digests): a change makes it worth a lookup. One
+ * hash per name, fed in file-name order, so memory follows the names, not the files.
+ */
+function fingerprints(files: Iterable<ChannelFile>): Map<string, string> {
+  const hashes = new Map<string, Hash>();
+  for (const [filename, copies] of files) {
+    const name = packageOf(filename);
+    let h = hashes.get(name);
+    if (h === undefined) hashes.set(name, (h = createHash('sha256')));
+    else h.update('\n');
+    const lines = [...copies].map(([label, c]) => {
       const d = c.indexed;
-      lines.set(name, [...(lines.get(name) ?? []), `${filename}|${label}|${d?.sha256}|${d?.md5}|${d?.size}`]);
-    }
-  return new Map([...lines].map(([name, l]) => [name, sha256Hex(l.sort().join('\n'))]));
+      return `${filename}|${label}|${d?.sha256}|${d?.md5}|${d?.size}`;
+    });
+    h.update(lines.sort().join('\n'));
+  }
+  return new Map([...hashes].map(([name, h]) => [name, h.digest('hex')]));
 }
 
 /**
  * Upload times where the index does not carry them (anaconda.org): for the names whose files changed since the last
- * audit, or every name with `full`. Returns the fingerprints to remember (null: nothing to remember) and any gap.
+ * audit, or every name with `full`, written into the spill. Returns the fingerprints to remember (null: nothing to
+ * remember) and any gap.
  */
 async function lookUpUploadTimes(
   inventory: ChannelInventory,
   subdir: string,
-  files: ChannelFiles,
+  spill: AuditSpill,
   memory: ReturnType<typeof auditMemory> | null,
   full: boolean,
 ): Promise<{ prints: Map<string, string> | null; gap: { where: string; why: string } | null }> {
   if (inventory.uploadTimes === undefined) return { prints: null, gap: null };
-  const prints = fingerprints(files);
+  const prints = fingerprints(spill.copies());
   const before = memory?.fingerprints(subdir) ?? new Map<string, string>();
-  const wanted = full
-    ? null
-    : new Set([...files.keys()].filter((f) => before.get(packageOf(f)) !== prints.get(packageOf(f))));
-  let times: Map<string, Map<string, string>>;
+  const wanted = new Set([...prints].filter(([name, print]) => full || before.get(name) !== print).map(([n]) => n));
   try {
-    times = await inventory.uploadTimes(subdir, wanted);
+    await inventory.uploadTimes(subdir, wanted, (file, label, at) => spill.setUploadTime(file, label, at));
   } catch (e) {
     if (!(e instanceof InventoryGap)) throw e;
     return { prints: null, gap: { where: e.where, why: `${e.message}; upload times in ${subdir} were not checked` } };
   }
-  for (const [file, byLabel] of times) {
-    const copies = files.get(file.slice(subdir.length + 1));
-    for (const [label, at] of byLabel) {
-      const c = copies?.get(label);
-      if (c) c.uploadedAt = at;
-    }
-  }
+  spill.flush();
   return { prints, gap: null };
 }
 
@@ -228,10 +246,11 @@ export async function runAudit(config: Config, opts: AuditOptions, env: NodeJS.P
   const ledger = existsSync(config.ledger) ? new Ledger(config.ledger) : null;
   if (ledger === null && opts.manifest === undefined) openAuditLedger(config);
   const inventory = createInventory(config, { env, readOnly: true });
+  const spill = new AuditSpill();
   try {
     const source =
       opts.manifest !== undefined ? manifestLog(opts.manifest, opts.expectHead) : ledgerLog(ledger!, config.ledger);
-    const log = await walk(source);
+    const log = await walk(source, spill);
     if (opts.manifest !== undefined && ledger !== null) {
       // The ledger must still hold what the manifest was exported from: its own chain intact, with the manifest's
       // head at the manifest's length (a ledger rewritten whole, hashes and all, fails here).
@@ -267,17 +286,24 @@ export async function runAudit(config: Config, opts: AuditOptions, env: NodeJS.P
     };
     for (const subdir of subdirs) {
       const indexes = bySubdir.get(subdir) ?? [];
-      const read = await channelFiles(inventory, indexes);
-      if ('gap' in read) {
+      const read = await readChannel(inventory, indexes, spill, opts.full === true);
+      if (read !== null) {
         result.notChecked.push({ where: read.gap.where, why: `${read.gap.message}; subdir ${subdir} was not audited` });
         continue;
       }
-      const times = await lookUpUploadTimes(inventory, subdir, read.files, memory, opts.full === true);
+      const times = await lookUpUploadTimes(inventory, subdir, spill, memory, opts.full === true);
       if (times.gap !== null) result.notChecked.push(times.gap);
-      const baseline = opts.baseline === undefined ? (async function* () {})() : readBaseline(opts.baseline, subdir);
-      const expected = await expectedFiles(baseline, source.entries(subdir));
+      const baseline = opts.baseline === undefined ? [] : readBaseline(opts.baseline, subdir);
+      const expected = expectedFiles(baseline, spill.log(subdir));
       const found = new Set<string>();
-      for (const f of compareSubdir(subdir, expected, read.files)) {
+      let files = 0;
+      const channel = function* (): Generator<ChannelFile> {
+        for (const file of spill.copies()) {
+          files++;
+          yield file;
+        }
+      };
+      for await (const f of compareSubdir(subdir, expected, channel())) {
         result.findings.push(f);
         result.counts[f.code]++;
         found.add(packageOf(f.filename));
@@ -287,7 +313,7 @@ export async function runAudit(config: Config, opts: AuditOptions, env: NodeJS.P
         const clean = new Map([...times.prints].filter(([name]) => !found.has(name)));
         memory.audited(subdir, clean, found, toUtcString(Date.now()));
       }
-      result.checked.push({ subdir, labels: indexes.map((i) => i.label), files: read.files.size });
+      result.checked.push({ subdir, labels: indexes.map((i) => i.label), files });
     }
     result.status = result.notChecked.length > 0 ? 'incomplete' : result.findings.length > 0 ? 'findings' : 'clean';
     if (!opts.report) result.reported.skipped = 'not asked to report (--no-report)';
@@ -295,6 +321,7 @@ export async function runAudit(config: Config, opts: AuditOptions, env: NodeJS.P
     else await report(result, ledger, createReportSink(config.reports, { env }));
     return result;
   } finally {
+    spill.close();
     await inventory.close();
     ledger?.close();
   }

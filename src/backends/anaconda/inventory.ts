@@ -3,7 +3,6 @@
 // request per package name, asked only for the names the audit wants). Everything it reads is hostile: an answer
 // that is not JSON, too large, a redirect, or a record that does not parse leaves that index "not checked".
 import pLimit from 'p-limit';
-import { parseArtifactFilename } from '../../conda/filename.js';
 import { parseChecked, RepodataError, RepodataScanner, type ScanSink } from '../../conda/repodata-scan.js';
 import { KNOWN_SUBDIRS } from '../../conda/subdirs.js';
 import { isForgegateError } from '../../errors.js';
@@ -44,8 +43,6 @@ export class AnacondaInventory implements ChannelInventory {
   readonly #concurrency: number;
   /** `/package` answers, once per name for the whole audit (a name spans subdirs). */
   readonly #packages = new Map<string, Promise<AnacondaFile[]>>();
-  /** The file names each subdir's indexes listed, for a full pass. */
-  readonly #seen = new Map<string, Set<string>>();
   /** Requests made, for the benchmark: repodata and package lookups. */
   readonly requests = { repodata: 0, package: 0 };
 
@@ -65,11 +62,10 @@ export class AnacondaInventory implements ChannelInventory {
     );
   }
 
-  async *files({ label, subdir }: InventoryIndex): AsyncGenerator<InventoryFile> {
+  async scan({ label, subdir }: InventoryIndex, each: (f: InventoryFile) => void): Promise<void> {
     const where = `${this.#owner}/label/${label}/${subdir}`;
     const path = `${encodeURIComponent(this.#owner)}/label/${encodeURIComponent(label)}/${subdir}/repodata.json`;
     const url = `${this.#base}/${path}`;
-    const records = new Map<string, Digests>();
     this.requests.repodata++;
     try {
       const res = await this.#client.http.send('GET', url, { accept: [200, 404], absolute: true });
@@ -91,7 +87,8 @@ export class AnacondaInventory implements ChannelInventory {
         sectionEnd() {},
         record(_section, filename, bytes) {
           const r = parseChecked(bytes);
-          records.set(filename, digestsOf(typeof r === 'object' && r !== null ? (r as Record<string, unknown>) : {}));
+          const indexed = digestsOf(typeof r === 'object' && r !== null ? (r as Record<string, unknown>) : {});
+          each({ subdir, filename, label, indexed, uploadedAt: null });
         },
       };
       const scanner = new RepodataScanner(sink);
@@ -111,36 +108,23 @@ export class AnacondaInventory implements ChannelInventory {
         throw new InventoryGap(where, `repodata.json cannot be read: ${(e as Error).message}`);
       throw e;
     }
-    const seen = this.#seen.get(subdir) ?? new Set<string>();
-    this.#seen.set(subdir, seen);
-    for (const filename of [...records.keys()].sort()) {
-      seen.add(filename);
-      yield { subdir, filename, label, indexed: records.get(filename)!, uploadedAt: null };
-    }
   }
 
-  /** One `/package` lookup per package name among `names` (every name the subdir listed when null). */
-  async uploadTimes(subdir: string, names: ReadonlySet<string> | null): Promise<Map<string, Map<string, string>>> {
-    const files = names ?? this.#seen.get(subdir) ?? new Set<string>();
-    const packages = new Set<string>();
-    for (const f of files) {
-      const p = parseArtifactFilename(f);
-      if (p) packages.add(p.name);
-    }
+  /** One `/package` lookup per package name (cached for the audit: a name spans subdirs). */
+  async uploadTimes(
+    subdir: string,
+    packages: ReadonlySet<string>,
+    each: (filename: string, label: string, at: string) => void,
+  ): Promise<void> {
     const limit = pLimit(this.#concurrency);
     const answers = await Promise.all([...packages].map((name) => limit(() => this.#package(name))));
-    const out = new Map<string, Map<string, string>>();
     for (const list of answers)
       for (const f of list) {
         if (f.owner !== this.#owner || typeof f.basename !== 'string' || !f.basename.startsWith(`${subdir}/`)) continue;
-        if (!files.has(f.basename.slice(subdir.length + 1)) || typeof f.upload_time !== 'string') continue;
-        if (!Array.isArray(f.labels)) continue;
+        if (typeof f.upload_time !== 'string' || !Array.isArray(f.labels)) continue;
         const at = anacondaTime(f.upload_time);
-        const byLabel = out.get(f.basename) ?? new Map<string, string>();
-        for (const l of f.labels) if (typeof l === 'string') byLabel.set(l, at);
-        out.set(f.basename, byLabel);
+        for (const l of f.labels) if (typeof l === 'string') each(f.basename.slice(subdir.length + 1), l, at);
       }
-    return out;
   }
 
   #package(name: string): Promise<AnacondaFile[]> {
