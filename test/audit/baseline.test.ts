@@ -56,6 +56,15 @@ describe('baseline', () => {
       expect(await read(`${JSON.stringify(bad)}\n`)).toMatch(/line 1: not a baseline line of subdir noarch/);
   });
 
+  it("baseline.sorted: a line whose file comes before the previous line's is refused; equal files may repeat", async () => {
+    const b = { ...LINE, file: 'b-1-0.tar.bz2' };
+    expect(await read(`${baselineText(b)}\n${baselineText(LINE)}\n`)).toMatch(
+      /noarch\.jsonl line 2: app-1\.0-h0_0\.conda comes after b-1-0\.tar\.bz2: not sorted by file name \(baseline\.sorted\)/,
+    );
+    const rc = { ...LINE, labels: ['rc'], uploadedAt: null };
+    expect(await read(`${baselineText(LINE)}\n${baselineText(rc)}\n${baselineText(b)}\n`)).toEqual([LINE, rc, b]);
+  });
+
   it('lists the subdirs it has files for; a missing folder is FG_INPUT_MISSING', async () => {
     const dir = join(work, 'list');
     mkdirSync(dir);
