@@ -27,7 +27,9 @@ channel. Findings (stable codes):
 Each new finding is sent once, as a security alert, through the configured reports and remembered in the ledger.
 Part of the channel that cannot be read (hostile, looping or huge answers) is listed as not checked: exit 13,
 never "clean". --full checks every upload time (anaconda.org: one lookup per package name, not only names whose
-files changed since the last audit).
+files changed since the last audit) and, on a folder channel, re-hashes every stored file (sha256 and md5), so
+bytes swapped at equal size with the mtime put back show as AUDIT_REPLACED. Memory stays bounded whatever the
+channel's size: what is read is sorted in a temporary SQLite file under the OS temp folder, deleted afterwards.
   baseline   the channel now, one sorted JSON Lines file per subdir (file, subdir, labels, sha256, md5, size,
              uploadedAt): commit it once, before the gate takes over
   manifest   the ledger's publication log (append-only, each entry committing to the one before by hash) as JSON
