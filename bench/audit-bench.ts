@@ -1,8 +1,9 @@
 // Benchmark (not part of `npm test`): `forgegate audit` at conda-forge scale.
-// Folder channel: N files (default 1,000,000) over 10 subdirs, each subdir's repodata.json synthetic (records shaped
-// as test/data/artifacts-sample.jsonl's) and every file stored (hard links to one empty file, so the set-up costs
-// directory entries, not disk). Times `audit baseline` and a clean `audit` against it, each in its own process, with
-// peak RSS. anaconda.org (emulated, in process): an audit after K of M names changed, and the `/package` requests
+// Folder channel: N files (default 1,000,000) over S subdirs (default 10; --audit-subdirs 1 puts them all in one),
+// each subdir's repodata.json synthetic (records shaped as test/data/artifacts-sample.jsonl's) and every file stored
+// (hard links to one empty file, so the set-up costs directory entries, not disk). Times `audit baseline` and a
+// clean `audit` against it, each in its own process, with peak RSS; before the audit, the ledger's publication log
+// gets an entry for every other file (--audit-logged, default N/2), so the log's side of the merge is measured too. anaconda.org (emulated, in process): an audit after K of M names changed, and the `/package` requests
 // per changed name, beside the repodata requests (one per label and known subdir).
 import { spawnSync } from 'node:child_process';
 import { linkSync, writeFileSync } from 'node:fs';
@@ -49,7 +50,8 @@ function child(args: string[]): Record<string, unknown> {
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
 
-async function folder(n: number): Promise<Record<string, unknown>> {
+async function folder(n: number, subdirCount: number, logged: number): Promise<Record<string, unknown>> {
+  const subdirs = SUBDIRS.slice(0, subdirCount);
   const root = join(tmpdir(), `fg-audit-bench-${process.pid}`);
   try {
     const sb = await Sandbox.create(join(root, 'sb'));
@@ -62,8 +64,9 @@ async function folder(n: number): Promise<Record<string, unknown>> {
     let blank = '';
     let links = 0;
     const start = performance.now();
-    const per = Math.ceil(n / SUBDIRS.length);
-    for (const [k, subdir] of SUBDIRS.entries()) {
+    const per = Math.ceil(n / subdirs.length);
+    const names: [string, string][] = [];
+    for (const [k, subdir] of subdirs.entries()) {
       const dir = join(sb.channelDir, subdir);
       await mkdir(dir, { recursive: true });
       const conda: Record<string, unknown> = {};
@@ -88,6 +91,7 @@ async function folder(n: number): Promise<Record<string, unknown>> {
           writeFileSync(blank, '');
         }
         linkSync(blank, join(dir, filename));
+        if (i % 2 === 1 && names.length < logged) names.push([subdir, filename]);
       }
       const doc = { info: { subdir }, packages: {}, 'packages.conda': conda, removed: [], repodata_version: 1 };
       await writeFile(join(dir, 'repodata.json'), Buffer.from(condaJson(doc), 'latin1'));
@@ -95,8 +99,41 @@ async function folder(n: number): Promise<Record<string, unknown>> {
     const setupMs = performance.now() - start;
     const baselineDir = join(root, 'baseline');
     const baseline = child([sb.configPath, baselineDir, 'baseline']);
+    // The gate's log for every other file (same bytes as the baseline says; no upload time, so none to compare).
+    const logStart = performance.now();
+    const ledger = new Ledger(sb.ledgerPath);
+    try {
+      for (let at = 0; at < names.length; at += 50_000)
+        ledger.transaction(() => {
+          for (const [subdir, filename] of names.slice(at, at + 50_000))
+            ledger.recordLogEntry({
+              kind: 'publish',
+              subdir,
+              filename,
+              labels: ['main'],
+              from: [],
+              sha256: EMPTY_SHA256,
+              md5: EMPTY_MD5,
+              size: 0,
+              uploadedAt: null,
+              evidence: 'bench key 0123456789abcdef, statement sha256 of 64 hex characters',
+              at: '2026-12-04T00:00:00.000Z',
+            });
+        });
+    } finally {
+      ledger.close();
+    }
+    const logMs = performance.now() - logStart;
     const audit = child([sb.configPath, baselineDir, 'audit']);
-    return { files: n, setupMs: Math.round(setupMs), baseline, audit };
+    return {
+      files: n,
+      subdirs: subdirs.length,
+      logged: names.length,
+      setupMs: Math.round(setupMs),
+      logMs: Math.round(logMs),
+      baseline,
+      audit,
+    };
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -157,25 +194,42 @@ async function anaconda(names: number, changed: number): Promise<Record<string, 
   }
 }
 
+function folderText(f: Record<string, unknown>): string {
+  const b = f['baseline'] as { ms: number; maxRssKiB: number };
+  const au = f['audit'] as { ms: number; maxRssKiB: number; status: string };
+  const mib = (k: number): string => `${Math.round(k / 1024)} MiB`;
+  const s = (ms: number): string => `${Math.round(ms / 1000)} s`;
+  return (
+    `folder channel, ${(f['files'] as number).toLocaleString('en')} files in ${f['subdirs'] as number} subdirs ` +
+    `(set-up ${s(f['setupMs'] as number)}; ${(f['logged'] as number).toLocaleString('en')} log entries written ` +
+    `in ${s(f['logMs'] as number)}):\n` +
+    `  audit baseline  ${(b.ms / 1000).toFixed(1)} s  peak RSS ${mib(b.maxRssKiB)}\n` +
+    `  audit           ${(au.ms / 1000).toFixed(1)} s  peak RSS ${mib(au.maxRssKiB)}  (${au.status})\n`
+  );
+}
+
 export async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
   const n = arg(argv, 'audit-files', 1_000_000);
-  const f = await folder(n);
+  const subdirCount = Math.min(Math.max(1, arg(argv, 'audit-subdirs', SUBDIRS.length)), SUBDIRS.length);
+  const f = await folder(n, subdirCount, arg(argv, 'audit-logged', Math.floor(n / 2)));
+  if (argv.includes('--audit-folder-only')) {
+    if (json) process.stdout.write(`${JSON.stringify({ folder: f })}\n`);
+    else process.stdout.write(folderText(f));
+    return;
+  }
   const a = await anaconda(arg(argv, 'audit-names', 500), arg(argv, 'audit-changed', 50));
   if (json) {
     process.stdout.write(`${JSON.stringify({ folder: f, anaconda: a })}\n`);
     return;
   }
-  const b = f['baseline'] as { ms: number; maxRssKiB: number };
-  const au = f['audit'] as { ms: number; maxRssKiB: number; status: string };
-  const mib = (k: number): string => `${Math.round(k / 1024)} MiB`;
   process.stdout.write(
-    `folder channel, ${n.toLocaleString('en')} files in ${SUBDIRS.length} subdirs (set-up ${Math.round((f['setupMs'] as number) / 1000)} s):\n` +
-      `  audit baseline  ${(b.ms / 1000).toFixed(1)} s  peak RSS ${mib(b.maxRssKiB)}\n` +
-      `  audit           ${(au.ms / 1000).toFixed(1)} s  peak RSS ${mib(au.maxRssKiB)}  (${au.status})\n` +
+    folderText(f) +
       `anaconda.org (emulated), ${a['names'] as number} names, ${a['changed'] as number} changed:\n` +
       `  first audit ${JSON.stringify(a['first'])}\n  unchanged ${JSON.stringify(a['unchanged'])}\n` +
       `  after the change ${JSON.stringify(a['afterChange'])} (the new files are in neither log nor baseline)\n` +
       `  /package requests per changed name: ${a['packageRequestsPerChangedName'] as number}\n`,
   );
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));
