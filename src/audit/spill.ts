@@ -1,7 +1,8 @@
 // A temporary SQLite database that sorts what an audit reads, so memory does not grow with the channel: one subdir's
 // copies (every label, read index by index in whatever order the index has) and the checked publication log go to
 // disk, and come back sorted by file name. Created in a private folder under the OS temp dir (or `dir`), deleted on
-// close; no journal, no sync: it is scratch space, rebuilt by every audit.
+// close; rollback journal in memory (one batch's pages; better-sqlite3's defensive mode refuses journal_mode OFF), no
+// WAL, no sync: it is scratch space, rebuilt by every audit.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ export interface CopyFact {
   uploadedAt: string | null;
 }
 
-/** Rows per transaction while filling (one commit per batch keeps inserts fast and the journal-less file sane). */
+/** Rows per transaction while filling: one commit per batch keeps inserts fast and the in-memory journal small. */
 const BATCH = 20_000;
 /** Page cache of the scratch database: a fixed bound, whatever the channel's size. */
 const CACHE_KIB = 32 * 1024;
@@ -55,7 +56,7 @@ export class AuditSpill {
     this.#dir = mkdtempSync(join(parent, 'forgegate-audit-'));
     try {
       this.#db = new Database(join(this.#dir, 'spill.sqlite'));
-      this.#db.pragma('journal_mode = OFF');
+      this.#db.pragma('journal_mode = MEMORY');
       this.#db.pragma('synchronous = OFF');
       this.#db.pragma(`cache_size = -${CACHE_KIB}`);
       this.#db.pragma('temp_store = FILE');

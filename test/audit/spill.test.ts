@@ -1,5 +1,6 @@
 // The audit's scratch database (src/audit/spill.ts): facts handed over in any order come back sorted by file name,
-// the index's and storage's facts of one copy merged; the log by file name then seq; nothing left on disk after.
+// the index's and storage's facts of one copy merged; the log by file name then seq; no journal file; nothing left
+// on disk after.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,9 @@ describe('audit spill', () => {
       spill.putCopy({ ...base, filename: 'm-1-0.conda', label: 'main', indexed: D, uploadedAt: null }, 0);
       spill.setUploadTime('m-1-0.conda', 'main', 'T2');
       spill.setUploadTime('absent-1-0.conda', 'main', 'T3');
+      // Mid-batch: no WAL and no rollback journal on disk (it is kept in memory), only the scratch database.
+      const [folder] = readdirSync(work);
+      expect(readdirSync(join(work, folder!))).toEqual(['spill.sqlite']);
       const got = [...spill.copies()].map(([n, copies]) => [n, [...copies]]);
       expect(got).toEqual([
         ['a-1-0.conda', [['main', { indexed: D, storedSize: 10, uploadedAt: 'T1' }]]],
