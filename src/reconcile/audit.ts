@@ -172,10 +172,14 @@ const packageOf = (filename: string): string => parseArtifactFilename(filename)?
  * Per package name, what its files look like now (names, labels, digests): a change makes it worth a lookup. One
  * hash per name, fed in file-name order, so memory follows the names, not the files.
  */
-function fingerprints(files: Iterable<ChannelFile>): Map<string, string> {
+function fingerprints(files: Iterable<ChannelFile>): { prints: Map<string, string>; packages: Set<string> } {
   const hashes = new Map<string, Hash>();
+  // Names a `/package` lookup may ask for: only those of real artifact file names (the index is hostile).
+  const packages = new Set<string>();
   for (const [filename, copies] of files) {
-    const name = packageOf(filename);
+    const parsed = parseArtifactFilename(filename);
+    if (parsed !== null) packages.add(parsed.name);
+    const name = parsed?.name ?? filename;
     let h = hashes.get(name);
     if (h === undefined) hashes.set(name, (h = createHash('sha256')));
     else h.update('\n');
@@ -185,7 +189,7 @@ function fingerprints(files: Iterable<ChannelFile>): Map<string, string> {
     });
     h.update(lines.sort().join('\n'));
   }
-  return new Map([...hashes].map(([name, h]) => [name, h.digest('hex')]));
+  return { prints: new Map([...hashes].map(([name, h]) => [name, h.digest('hex')])), packages };
 }
 
 /**
@@ -201,9 +205,9 @@ async function lookUpUploadTimes(
   full: boolean,
 ): Promise<{ prints: Map<string, string> | null; gap: { where: string; why: string } | null }> {
   if (inventory.uploadTimes === undefined) return { prints: null, gap: null };
-  const prints = fingerprints(spill.copies());
+  const { prints, packages } = fingerprints(spill.copies());
   const before = memory?.fingerprints(subdir) ?? new Map<string, string>();
-  const wanted = new Set([...prints].filter(([name, print]) => full || before.get(name) !== print).map(([n]) => n));
+  const wanted = new Set([...packages].filter((name) => full || before.get(name) !== prints.get(name)));
   try {
     await inventory.uploadTimes(subdir, wanted, (file, label, at) => spill.setUploadTime(file, label, at));
   } catch (e) {
