@@ -186,6 +186,23 @@ describe('forgegate audit on anaconda.org: hostile answers', () => {
       const lie = await audit(sb, '--full');
       expect(lie.code).toBe(13);
       expect(lie.result.notChecked[0]!.why).toMatch(/no list of files; upload times in linux-64 were not checked/);
+      // Index keys that are no artifact file names are findings, never names to look up: one /package, for app.
+      const asked: string[] = [];
+      emu.onRequest = (req, res) => {
+        if (req.url?.startsWith('/package/')) asked.push(req.url);
+        if (req.url !== '/conda-forge/label/main/linux-64/repodata.json') return false;
+        const doc = emu.state.repodata('conda-forge', 'main', 'linux-64') as Record<string, Record<string, unknown>>;
+        for (const junk of ['not-an-artifact', '../../x-1-0', 'y.whl']) doc['packages.conda']![junk] = { size: 1 };
+        res.writeHead(200).end(JSON.stringify(doc));
+        return true;
+      };
+      const junk = await audit(sb, '--full', '--no-report');
+      expect(asked).toEqual(['/package/conda-forge/app']);
+      expect(junk.result.findings.map((f) => [f.code, f.filename])).toEqual([
+        ['AUDIT_UNKNOWN_FILE', '../../x-1-0'],
+        ['AUDIT_UNKNOWN_FILE', 'not-an-artifact'],
+        ['AUDIT_UNKNOWN_FILE', 'y.whl'],
+      ]);
     } finally {
       emu.onRequest = null;
     }
