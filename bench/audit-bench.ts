@@ -41,8 +41,11 @@ function arg(argv: string[], name: string, fallback: number): number {
   return at >= 0 ? Number(argv[at + 1]) : fallback;
 }
 
+/** `--audit-heap-mib N` caps each child's V8 heap: a run that still completes shows what is live, not garbage. */
+let heapFlags: string[] = [];
+
 function child(args: string[]): Record<string, unknown> {
-  const r = spawnSync(process.execPath, [join(here, 'audit-child.js'), ...args], {
+  const r = spawnSync(process.execPath, [...heapFlags, join(here, 'audit-child.js'), ...args], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -211,6 +214,8 @@ function folderText(f: Record<string, unknown>): string {
 export async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
   const n = arg(argv, 'audit-files', 1_000_000);
+  const heap = arg(argv, 'audit-heap-mib', 0);
+  heapFlags = heap > 0 ? [`--max-old-space-size=${heap}`] : [];
   const subdirCount = Math.min(Math.max(1, arg(argv, 'audit-subdirs', SUBDIRS.length)), SUBDIRS.length);
   const f = await folder(n, subdirCount, arg(argv, 'audit-logged', Math.floor(n / 2)));
   if (argv.includes('--audit-folder-only')) {
