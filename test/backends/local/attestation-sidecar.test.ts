@@ -13,6 +13,8 @@ import type { QuarantinedCopy } from '../../../src/ports/quarantine.js';
 import type { ServedBundle } from '../../../src/ports/target.js';
 import { LocalChannel } from '../../../src/backends/local/local-channel.js';
 import { FolderInventory } from '../../../src/backends/local/channel-inventory.js';
+import { AuditSpill } from '../../../src/audit/spill.js';
+import type { InventoryFile } from '../../../src/ports/inventory.js';
 import { sha256Hex } from '../../../src/util/digest.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg sidecar '));
@@ -177,10 +179,22 @@ describe('LocalChannel serving keyless attestations', () => {
     const a = await pkg('audited');
     await channel.publish(a.copy, 'main', a.facts, undefined, [bundle('audited')]);
     await channel.flush();
-    const files = [];
-    for await (const f of new FolderInventory(root).files({ label: 'main', subdir: 'linux-64' })) files.push(f);
-    expect(files.map((f) => [f.filename, f.indexed !== null, f.storedSize])).toEqual([
-      [a.copy.filename, true, a.facts.size],
-    ]);
+    // The inventory hands over the index's and storage's facts apart; the audit's spill merges them per file.
+    const facts: InventoryFile[] = [];
+    const spill = new AuditSpill(work);
+    try {
+      await new FolderInventory(root).scan({ label: 'main', subdir: 'linux-64' }, (f) => {
+        facts.push(f);
+        spill.putCopy(f, 0);
+      });
+      expect([...new Set(facts.map((f) => f.filename))]).toEqual([a.copy.filename]);
+      const files = [...spill.copies()].map(([name, copies]) => {
+        const c = copies.get('main');
+        return [name, c !== undefined && c.indexed !== null, c?.storedSize];
+      });
+      expect(files).toEqual([[a.copy.filename, true, a.facts.size]]);
+    } finally {
+      spill.close();
+    }
   });
 });
