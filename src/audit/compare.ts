@@ -1,11 +1,17 @@
 // The comparison, one subdir at a time: what the gate's log and the baseline expect (folded per file: the baseline's
 // lines, then the log's entries in seq order; a publish adds its label, an admin's yank moves the file) against what
 // every label of the channel shows. A sort-merge of streams sorted by file name: memory holds one file at a time,
-// whatever the size of the subdir. Pure: the caller reads and sorts (spill.ts), this only compares.
+// whatever the size of the subdir. Pure: the caller reads and sorts (ledger/audit-spill.ts), this only compares.
 import type { BaselineLine } from './baseline.js';
 import { finding, type FileState, type Finding } from './findings.js';
-import type { LogFacts } from './spill.js';
+import type { LoggedEntry } from './chain.js';
 import type { Digests } from '../model.js';
+
+/** What the comparison needs of a log entry (its evidence stays in the log). */
+export type LogFacts = Pick<
+  LoggedEntry,
+  'seq' | 'kind' | 'filename' | 'labels' | 'sha256' | 'md5' | 'size' | 'uploadedAt'
+>;
 
 /** One copy of a file under one label, as the channel shows it. */
 export interface ChannelCopy {

@@ -1,6 +1,6 @@
 // The channel inventory port: what a channel holds, every label and subdir, as `forgegate audit` reads it. Only
 // reads. Each backend hands over one (label, subdir) index a fact at a time, in whatever order it reads them; the
-// audit sorts them on disk (src/audit/spill.ts), so memory does not grow with the channel.
+// audit sorts them on disk (src/ledger/audit-spill.ts), so memory does not grow with the channel.
 import type { Digests } from '../model.js';
 
 /**

@@ -7,7 +7,7 @@ import { baselineFile, baselineSubdirs, baselineText, readBaseline, type Baselin
 import { compareSubdir, expectedFiles, type ChannelFile } from '../audit/compare.js';
 import { AUDIT_FORMAT_VERSION, FINDINGS, type Finding, type FindingCode } from '../audit/findings.js';
 import { ledgerLog, manifestLines, manifestLog, type LogSource } from '../audit/log-source.js';
-import { AuditSpill } from '../audit/spill.js';
+import { AuditSpill } from '../ledger/audit-spill.js';
 import { parseArtifactFilename } from '../conda/filename.js';
 import type { Config } from '../config/types.js';
 import { ForgegateError } from '../errors.js';

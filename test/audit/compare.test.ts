@@ -9,9 +9,9 @@ import {
   type ChannelCopy,
   type ChannelFile,
   type Expected,
+  type LogFacts,
 } from '../../src/audit/compare.js';
 import type { Finding } from '../../src/audit/findings.js';
-import type { LogFacts } from '../../src/audit/spill.js';
 
 const D = { sha256: 'a'.repeat(64), md5: 'b'.repeat(32), size: 10 };
 const T = '2026-01-01T00:00:00.000Z';

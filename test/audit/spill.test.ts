@@ -1,4 +1,4 @@
-// The audit's scratch database (src/audit/spill.ts): facts handed over in any order come back sorted by file name,
+// The audit's scratch database (src/ledger/audit-spill.ts): facts handed over in any order come back sorted by file name,
 // the index's and storage's facts of one copy merged; the log by file name then seq; no journal file; nothing left
 // on disk after.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chainAfter, type LoggedEntry } from '../../src/audit/chain.js';
-import { AuditSpill } from '../../src/audit/spill.js';
+import { AuditSpill } from '../../src/ledger/audit-spill.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg spill '));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -13,7 +13,7 @@ import type { QuarantinedCopy } from '../../../src/ports/quarantine.js';
 import type { ServedBundle } from '../../../src/ports/target.js';
 import { LocalChannel } from '../../../src/backends/local/local-channel.js';
 import { FolderInventory } from '../../../src/backends/local/channel-inventory.js';
-import { AuditSpill } from '../../../src/audit/spill.js';
+import { AuditSpill } from '../../../src/ledger/audit-spill.js';
 import type { InventoryFile } from '../../../src/ports/inventory.js';
 import { sha256Hex } from '../../../src/util/digest.js';
 

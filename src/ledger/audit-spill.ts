@@ -1,21 +1,15 @@
 // A temporary SQLite database that sorts what an audit reads, so memory does not grow with the channel: one subdir's
 // copies (every label, read index by index in whatever order the index has) and the checked publication log go to
-// disk, and come back sorted by file name. Created in a private folder under the OS temp dir (or `dir`), deleted on
-// close; rollback journal in memory (one batch's pages; better-sqlite3's defensive mode refuses journal_mode OFF), no
-// WAL, no sync: it is scratch space, rebuilt by every audit.
+// disk, and come back sorted by file name. Not the ledger, but here because SQLite handles live in ledger/. Created
+// in a private folder under the OS temp dir (or `parent`), deleted on close; rollback journal in memory (one batch's
+// pages; better-sqlite3's defensive mode refuses journal_mode OFF), no WAL, no sync: scratch space for one audit.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { LoggedEntry } from './chain.js';
-import type { ChannelCopy } from './compare.js';
+import type { LoggedEntry } from '../audit/chain.js';
+import type { ChannelCopy, LogFacts } from '../audit/compare.js';
 import type { Digests } from '../model.js';
-
-/** What the comparison needs of a log entry (its evidence stays in the log). */
-export type LogFacts = Pick<
-  LoggedEntry,
-  'seq' | 'kind' | 'filename' | 'labels' | 'sha256' | 'md5' | 'size' | 'uploadedAt'
->;
 
 /** One fact about one copy: from the index, from storage, or both; the spill merges facts of one (file, label). */
 export interface CopyFact {
