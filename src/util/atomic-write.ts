@@ -55,14 +55,7 @@ export async function writeFileAtomic(
 ): Promise<void> {
   await mkdirp(dirname(path));
   const tmp = await tempPath(path, opts);
-  const fh = await open(tmp, 'w', 0o644);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  probe('temp-written');
+  await writeSynced(tmp, data, 'w');
   try {
     await rename(tmp, path);
   } catch (e) {
@@ -98,26 +91,31 @@ export async function writeLinesAtomic(path: string, lines: AsyncIterable<string
   return count;
 }
 
+/** Write `data` to the temp file `tmp` and fsync it (`wx`: the temp file must be new). */
+async function writeSynced(tmp: string, data: string | Uint8Array, flag: 'w' | 'wx'): Promise<void> {
+  const fh = await open(tmp, flag, 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  probe('temp-written');
+}
+
 /**
- * Write `data` at dest without ever replacing an existing dest: temp file (fsynced), then link(2), which fails with
- * EEXIST if something is already there. The caller compares what is there when it must.
+ * Make dest appear with the bytes `fill` puts in a temp file (fsynced), without ever replacing an existing dest:
+ * link(2) fails with EEXIST if something is already there. The caller compares what is there when it must.
  */
-export async function writeFileAtomicNoClobber(
+async function placeNoClobber(
   dest: string,
-  data: Uint8Array,
-  opts: AtomicOptions = {},
+  opts: AtomicOptions,
+  fill: (tmp: string) => Promise<void>,
 ): Promise<'created' | 'exists'> {
   await mkdirp(dirname(dest));
   const tmp = await tempPath(dest, opts);
   try {
-    const fh = await open(tmp, 'wx', 0o644);
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    probe('temp-written');
+    await fill(tmp);
     try {
       await link(tmp, dest);
     } catch (e) {
@@ -131,30 +129,24 @@ export async function writeFileAtomicNoClobber(
   }
 }
 
-/**
- * Copy src to dest without ever replacing an existing dest: the bytes go to a temp file (fsynced), then
- * link(2) makes them appear at dest atomically and fails with EEXIST if something is already there.
- */
-export async function copyFileAtomicNoClobber(
+/** Write `data` at dest without ever replacing an existing dest (placeNoClobber). */
+export function writeFileAtomicNoClobber(
+  dest: string,
+  data: Uint8Array,
+  opts: AtomicOptions = {},
+): Promise<'created' | 'exists'> {
+  return placeNoClobber(dest, opts, (tmp) => writeSynced(tmp, data, 'wx'));
+}
+
+/** Copy src (never through a symlink) to dest without ever replacing an existing dest (placeNoClobber). */
+export function copyFileAtomicNoClobber(
   src: string,
   dest: string,
   opts: AtomicOptions = {},
 ): Promise<'created' | 'exists'> {
-  await mkdirp(dirname(dest));
-  const tmp = await tempPath(dest, opts);
-  try {
+  return placeNoClobber(dest, opts, async (tmp) => {
     await pipeline(await readStreamNoFollow(src), createWriteStream(tmp, { mode: 0o644 }));
     await fsyncPath(tmp);
     probe('temp-written');
-    try {
-      await link(tmp, dest);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
-      throw e;
-    }
-    await fsyncDir(dirname(dest));
-    return 'created';
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
+  });
 }
