@@ -5,7 +5,7 @@ import { generateKeyPair } from '../statement/keys.js';
 import { DEMO_CHANNEL, DemoFolder } from './folder.js';
 import { toUtcString } from '../util/time.js';
 import { LIBDEMO_FILENAME, LIBDEMO_SPEC, LIBDEMO_TAR_BZ2 } from './libdemo.js';
-import { TestSigstore, type GitHubIdentity } from './test-sigstore.js';
+import { githubIdentity, TestSigstore, type GitHubIdentity } from './test-sigstore.js';
 import { ForgegateError } from '../errors.js';
 
 export interface DemoExpectation {
@@ -167,11 +167,8 @@ export async function buildDemo(root: string): Promise<Demo> {
 }
 
 /** The keyless feedstock's CI job: what GitHub's OIDC token (and so the certificate) says about it. */
-const KEYLESS_CI: GitHubIdentity = {
+const KEYLESS_CI: GitHubIdentity = githubIdentity({
   repository: 'example/keyless-demo-feedstock',
   repositoryId: '4000001',
   ownerId: '4000000',
-  workflow: '.github/workflows/conda-build.yml',
-  ref: 'refs/heads/main',
-  event: 'push',
-};
+});

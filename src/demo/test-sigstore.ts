@@ -37,6 +37,19 @@ export function githubPublisher(
   };
 }
 
+/** The CI job a `githubPublisher` with the same repository registers (a push to main); override any field. */
+export function githubIdentity(
+  fields: Pick<GitHubIdentity, 'repository' | 'repositoryId'> & Partial<GitHubIdentity>,
+): GitHubIdentity {
+  return {
+    ownerId: '1000001',
+    workflow: '.github/workflows/conda-build.yml',
+    ref: 'refs/heads/main',
+    event: 'push',
+    ...fields,
+  };
+}
+
 /** The GitHub Actions identity a certificate carries (what Fulcio copies from the job's OIDC token). */
 export interface GitHubIdentity {
   /** `owner/name`. */

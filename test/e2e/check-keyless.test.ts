@@ -7,19 +7,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { Sandbox, type Built } from '../helpers/sandbox.js';
-import { githubPublisher, TestSigstore, type GitHubIdentity } from '../helpers/sigstore.js';
+import { githubPublisher, githubIdentity, TestSigstore, type GitHubIdentity } from '../helpers/sigstore.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fg check keyless '));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const CI: GitHubIdentity = {
-  repository: 'conda-forge/keyless-pkg-feedstock',
-  repositoryId: '3000001',
-  ownerId: '1000001',
-  workflow: '.github/workflows/conda-build.yml',
-  ref: 'refs/heads/main',
-  event: 'push',
-};
+const CI: GitHubIdentity = githubIdentity({ repository: 'conda-forge/keyless-pkg-feedstock', repositoryId: '3000001' });
 
 interface CheckJson {
   ok: boolean;

@@ -14,7 +14,7 @@ import { attestationsInForms } from '../helpers/channel-state.js';
 import { serveDirectory } from '../helpers/channel-server.js';
 import { runCli, runCliPaused } from '../helpers/cli.js';
 import { Sandbox, type Built } from '../helpers/sandbox.js';
-import { githubPublisher, TestSigstore, type GitHubIdentity } from '../helpers/sigstore.js';
+import { githubPublisher, githubIdentity, TestSigstore, type GitHubIdentity } from '../helpers/sigstore.js';
 import { trustFromRootBytes } from '../../src/statement/keyless/sigstore.js';
 import { verifyBundleFile } from '../../src/statement/keyless/verify-keyless.js';
 import { sha256Hex } from '../../src/util/digest.js';
@@ -27,14 +27,7 @@ const KEYLESS_PUBLISHER = githubPublisher({
   repositoryId: '3000001',
   addedAt: '2026-01-01T00:00:00Z',
 });
-const CI: GitHubIdentity = {
-  repository: 'conda-forge/keyless-pkg-feedstock',
-  repositoryId: '3000001',
-  ownerId: '1000001',
-  workflow: '.github/workflows/conda-build.yml',
-  ref: 'refs/heads/main',
-  event: 'push',
-};
+const CI: GitHubIdentity = githubIdentity({ repository: 'conda-forge/keyless-pkg-feedstock', repositoryId: '3000001' });
 
 interface Item {
   filename: string;

@@ -12,6 +12,7 @@ import { verifyBundleFile, type KeylessContext } from '../../src/statement/keyle
 import { parseJsonStrict } from '../../src/util/strict-json.js';
 import {
   GITHUB_ISSUER,
+  githubIdentity,
   githubPublisher,
   TestSigstore,
   type BundleJson,
@@ -21,14 +22,7 @@ import {
 const CHANNEL = 'https://conda.example.org/forge';
 const FILE = 'numpy-2.1.0-py312h1234567_0.conda';
 const SHA = 'a'.repeat(64);
-const ID: GitHubIdentity = {
-  repository: 'conda-forge/numpy-feedstock',
-  repositoryId: '2000001',
-  ownerId: '1000001',
-  workflow: '.github/workflows/conda-build.yml',
-  ref: 'refs/heads/main',
-  event: 'push',
-};
+const ID: GitHubIdentity = githubIdentity({ repository: 'conda-forge/numpy-feedstock', repositoryId: '2000001' });
 const SIGSTORE: SigstoreRegistryConfig = {
   issuer: GITHUB_ISSUER,
   ownerId: '1000001',

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArtifactFilename } from '../../../src/conda/filename.js';
 import { runCli } from '../../helpers/cli.js';
 import type { Built, Sandbox } from '../../helpers/sandbox.js';
-import { githubPublisher, TestSigstore, type GitHubIdentity } from '../../helpers/sigstore.js';
+import { githubPublisher, githubIdentity, TestSigstore, type GitHubIdentity } from '../../helpers/sigstore.js';
 import { AnacondaEmulator } from './emulator/server.js';
 import { TOKENS, anacondaSandbox, ownerFiles, stageOnAnaconda, tokenEnv } from './emulator/sandbox.js';
 import { uploadLikeAnacondaClient } from './emulator/upload.js';
@@ -17,14 +17,7 @@ const emu = new AnacondaEmulator();
 let sb: Sandbox;
 let sigstore: TestSigstore;
 const PUBLISHER = githubPublisher({ repository: 'conda-forge/app-feedstock', repositoryId: '4000001', runner: null });
-const CI: GitHubIdentity = {
-  repository: 'conda-forge/app-feedstock',
-  repositoryId: '4000001',
-  ownerId: '1000001',
-  workflow: '.github/workflows/conda-build.yml',
-  ref: 'refs/heads/main',
-  event: 'push',
-};
+const CI: GitHubIdentity = githubIdentity({ repository: 'conda-forge/app-feedstock', repositoryId: '4000001' });
 
 beforeAll(async () => {
   await emu.start();
