@@ -192,6 +192,7 @@ function publication(item: PublishItem | CleanupItem, held: Held, deps: ApplyDep
     feedstock,
     uploadedAt,
     evidence: item.passed,
+    ...(held.attestations !== undefined ? { attestations: held.attestations } : {}),
     at: toUtcString(deps.clock()),
   };
 }

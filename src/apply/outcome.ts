@@ -41,6 +41,8 @@ export type ApplyFact =
       uploadedAt: string | null;
       /** The evidence that passed (recorded beside the publication, and in the publication log). */
       evidence: readonly PassedEvidence[];
+      /** What the target serves as its attestations (Held.attestations), for the publication log. */
+      attestations?: string | null;
       at: string;
     }
   | {

@@ -7,7 +7,7 @@
 // | chain.seq | seq 1, 2, 3, … in order | a gap, a repeat, a reorder |
 // | chain.prev | prev = the hash of the entry before (GENESIS for the first) | anything else |
 // | chain.hash | hash = sha256 of the entry's canonical JSON (every field but `hash`, in a fixed order) | an edit |
-// | chain.fields | the fields and types of LogEntry, nothing else | a missing, extra or mistyped field |
+// | chain.fields | LogEntry's fields and types (`attestations` optional), nothing else | a missing, extra or bad one |
 import { sha256Hex } from '../util/digest.js';
 
 /** The `prev` of the first entry. */
@@ -37,6 +37,11 @@ export interface LogEntry {
   /** When the gate recorded it (its own clock). */
   at: string;
   prev: string;
+  /**
+   * The sha256 of the attestations the channel served beside a publish (a folder's `F.sigs`); null: none. Absent
+   * where the channel serves none or the entry predates it: hashed only when present, so older entries keep theirs.
+   */
+  attestations?: string | null;
 }
 
 export interface LoggedEntry extends LogEntry {
@@ -70,9 +75,11 @@ const FIELDS = [
   'prev',
 ] as const;
 
-/** The bytes an entry's hash covers: its fields in FIELDS order, as JSON. */
+/** The bytes an entry's hash covers: its fields in FIELDS order, then `attestations` when present, as JSON. */
 export function canonical(e: LogEntry): string {
-  return JSON.stringify(FIELDS.map((f) => [f, e[f]]));
+  const fields: [string, unknown][] = FIELDS.map((f) => [f, e[f]]);
+  if (e.attestations !== undefined) fields.push(['attestations', e.attestations]);
+  return JSON.stringify(fields);
 }
 
 export function entryHash(e: LogEntry): string {
@@ -91,7 +98,7 @@ export function asLoggedEntry(value: unknown, expectedSeq: number): LoggedEntry 
   };
   if (o === null || typeof o !== 'object' || Array.isArray(o)) return bad('not an object');
   const keys = Object.keys(o).sort();
-  const want = [...FIELDS, 'hash'].sort();
+  const want = [...FIELDS, 'hash', ...('attestations' in o ? ['attestations'] : [])].sort();
   if (keys.join() !== want.join()) bad(`fields ${keys.join(', ')} are not ${want.join(', ')}`);
   if (typeof o['seq'] !== 'number' || !Number.isSafeInteger(o['seq'])) bad('seq is not an integer');
   if (o['kind'] !== 'publish' && o['kind'] !== 'yank') bad('kind is neither publish nor yank');
@@ -102,6 +109,9 @@ export function asLoggedEntry(value: unknown, expectedSeq: number): LoggedEntry 
     bad('sha256, md5, uploadedAt and evidence must be strings or null');
   if (o['size'] !== null && (typeof o['size'] !== 'number' || !Number.isSafeInteger(o['size'])))
     bad('size is not an integer');
+  const att = o['attestations'];
+  if (att !== undefined && att !== null && (typeof att !== 'string' || !/^[0-9a-f]{64}$/.test(att)))
+    bad('attestations is neither null nor a sha256');
   return o as unknown as LoggedEntry;
 }
 

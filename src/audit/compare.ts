@@ -10,7 +10,7 @@ import type { Digests } from '../model.js';
 /** What the comparison needs of a log entry (its evidence stays in the log). */
 export type LogFacts = Pick<
   LoggedEntry,
-  'seq' | 'kind' | 'filename' | 'labels' | 'sha256' | 'md5' | 'size' | 'uploadedAt'
+  'seq' | 'kind' | 'filename' | 'labels' | 'sha256' | 'md5' | 'size' | 'uploadedAt' | 'attestations'
 >;
 
 /** One copy of a file under one label, as the channel shows it. */
@@ -21,6 +21,10 @@ export interface ChannelCopy {
   /** Digests of the stored bytes, where they were hashed (folder `--full`). */
   storedDigests?: { sha256: string; md5: string };
   uploadedAt: string | null;
+  /** The `attestations_sha256` the index advertises (null: none); undefined where the backend does not read it. */
+  advertised?: string | null;
+  /** The sha256 of the attestations stored beside it (a folder's `F.sigs`); null: none; undefined: unseen. */
+  served?: string | null;
 }
 
 /** One file of a subdir: its name and, per label, its copy. */
@@ -35,6 +39,8 @@ export interface Expected {
   size: number | null;
   /** label → upload time recorded for it (only labels a publish or the baseline named). */
   uploadedAt: Map<string, string | null>;
+  /** The attestations the gate served with it (null: none); undefined: not known (the baseline, an older log). */
+  attestations?: string | null;
 }
 
 /**
@@ -91,7 +97,15 @@ function foldLog(prior: Expected | undefined, e: LogFacts): Expected {
     const labels = new Set([...(fromLog ? prior.labels : []), ...e.labels]);
     const uploadedAt = new Map(fromLog ? prior.uploadedAt : []);
     for (const l of e.labels) uploadedAt.set(l, e.uploadedAt);
-    return { source: `log #${e.seq}`, labels, sha256: e.sha256, md5: e.md5, size: e.size, uploadedAt };
+    return {
+      source: `log #${e.seq}`,
+      labels,
+      sha256: e.sha256,
+      md5: e.md5,
+      size: e.size,
+      uploadedAt,
+      ...(e.attestations !== undefined ? { attestations: e.attestations } : {}),
+    };
   }
   // An admin's yank: the file now lives under e.labels only; its bytes stay what they were.
   return {
@@ -101,6 +115,8 @@ function foldLog(prior: Expected | undefined, e: LogFacts): Expected {
     md5: e.md5 ?? prior?.md5 ?? null,
     size: e.size ?? prior?.size ?? null,
     uploadedAt: new Map(),
+    // A yank moves the file with its attestations.
+    ...(prior?.attestations !== undefined ? { attestations: prior.attestations } : {}),
   };
 }
 
@@ -193,6 +209,25 @@ function byteDifferences(e: Expected, label: string, c: ChannelCopy): string[] {
   return out;
 }
 
+/**
+ * How one copy's attestations differ from what the gate served (a folder channel: `attestations_sha256` in the
+ * record and the `F.sigs` bytes beside it). Stripped, swapped or added attestations change what a client that checks
+ * them believes about who built the file.
+ */
+function attestationDifferences(e: Expected, label: string, c: ChannelCopy): string[] {
+  const out: string[] = [];
+  const want = e.attestations;
+  const show = (v: string | null): string => v ?? 'none';
+  if (want !== undefined && c.advertised !== undefined && c.indexed !== null && c.advertised !== want)
+    out.push(`${label}: the index advertises attestations ${show(c.advertised)}, the gate served ${show(want)}`);
+  // What is advertised must be what is stored beside it, whatever the gate recorded.
+  if (c.advertised && c.served !== undefined && c.served !== c.advertised)
+    out.push(
+      `${label}: its .sigs ${c.served === null ? 'is not stored' : `holds ${c.served}`}, not the advertised bytes`,
+    );
+  return out;
+}
+
 /** Every finding of one subdir, in file-name order: a merge of what is expected and what the channel holds. */
 export async function* compareSubdir(
   subdir: string,
@@ -261,6 +296,16 @@ function* compareFile(
   // Replaced bytes were uploaded again by definition: one finding, the graver one.
   if (times.length > 0 && bytes.length === 0)
     yield finding('AUDIT_REUPLOADED', subdir, filename, `uploaded again: ${times.join('; ')}`, exp, observed);
+  const attestations = live.flatMap(([label, c]) => attestationDifferences(e, label, c));
+  if (attestations.length > 0)
+    yield finding(
+      'AUDIT_ATTESTATIONS_CHANGED',
+      subdir,
+      filename,
+      `other attestations than the gate served: ${attestations.join('; ')}`,
+      exp,
+      observed,
+    );
   if (observed.labels.join() !== exp.labels.join())
     yield finding(
       'AUDIT_LABELS_CHANGED',

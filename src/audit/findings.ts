@@ -14,6 +14,8 @@ export const FINDINGS = {
   AUDIT_REUPLOADED: 'high',
   /** A known file under other labels than the log says (e.g. `rc` promoted to `main`) with no admin's record. */
   AUDIT_LABELS_CHANGED: 'high',
+  /** A known file whose served attestations (`attestations_sha256`, `F.sigs`) are not the ones the gate served. */
+  AUDIT_ATTESTATIONS_CHANGED: 'high',
   /** A file the gate published (or the baseline held) is in no label any more; an admin-recorded move is fine. */
   AUDIT_GONE: 'warning',
 } as const satisfies Record<string, Severity>;

@@ -21,6 +21,10 @@ export interface CopyFact {
   /** The stored bytes' digests, when they were hashed (folder `--full`). */
   storedDigests?: { sha256: string; md5: string } | null;
   uploadedAt: string | null;
+  /** From the index: its `attestations_sha256` (null: none); undefined when this fact is not the index's. */
+  advertised?: string | null;
+  /** From storage: the sha256 of the attestations stored beside the file; undefined when not read. */
+  served?: string | null;
 }
 
 /** Rows per transaction while filling: one commit per batch keeps inserts fast and the in-memory journal small. */
@@ -32,6 +36,7 @@ const SCHEMA = `
 CREATE TABLE copies (
   filename TEXT NOT NULL, label TEXT NOT NULL, ord INTEGER NOT NULL,
   indexed TEXT, stored_seen INTEGER NOT NULL, stored_size INTEGER, stored_digests TEXT, uploaded_at TEXT,
+  advertised TEXT, served TEXT,
   PRIMARY KEY (filename, label)) WITHOUT ROWID;
 CREATE TABLE log (
   subdir TEXT NOT NULL, filename TEXT NOT NULL, seq INTEGER NOT NULL, facts TEXT NOT NULL,
@@ -61,14 +66,17 @@ export class AuditSpill {
     }
     // Two facts about one copy merge: the index's digests, storage's size and time; the last of each kind wins.
     this.#putCopy = this.#db.prepare(
-      `INSERT INTO copies (filename, label, ord, indexed, stored_seen, stored_size, stored_digests, uploaded_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO copies (filename, label, ord, indexed, stored_seen, stored_size, stored_digests, uploaded_at,
+         advertised, served)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (filename, label) DO UPDATE SET
          indexed = coalesce(excluded.indexed, indexed),
          stored_seen = max(stored_seen, excluded.stored_seen),
          stored_size = coalesce(excluded.stored_size, stored_size),
          stored_digests = coalesce(excluded.stored_digests, stored_digests),
-         uploaded_at = coalesce(excluded.uploaded_at, uploaded_at)`,
+         uploaded_at = coalesce(excluded.uploaded_at, uploaded_at),
+         advertised = coalesce(excluded.advertised, advertised),
+         served = coalesce(excluded.served, served)`,
     );
     this.#putLog = this.#db.prepare('INSERT INTO log (subdir, filename, seq, facts) VALUES (?, ?, ?, ?)');
     this.#setTime = this.#db.prepare('UPDATE copies SET uploaded_at = ? WHERE filename = ? AND label = ?');
@@ -105,6 +113,9 @@ export class AuditSpill {
         f.storedSize ?? null,
         f.storedDigests ? JSON.stringify([f.storedDigests.sha256, f.storedDigests.md5]) : null,
         f.uploadedAt,
+        // JSON, so that "none" (null) and "not read" (SQL NULL) stay apart through the merge.
+        f.advertised === undefined ? null : JSON.stringify(f.advertised),
+        f.served === undefined ? null : JSON.stringify(f.served),
       ),
     );
   }
@@ -119,7 +130,7 @@ export class AuditSpill {
     this.flush();
     const rows = this.#db
       .prepare(
-        `SELECT filename, label, indexed, stored_seen, stored_size, stored_digests, uploaded_at
+        `SELECT filename, label, indexed, stored_seen, stored_size, stored_digests, uploaded_at, advertised, served
          FROM copies ORDER BY filename, ord`,
       )
       .iterate() as IterableIterator<{
@@ -130,6 +141,8 @@ export class AuditSpill {
       stored_size: number | null;
       stored_digests: string | null;
       uploaded_at: string | null;
+      advertised: string | null;
+      served: string | null;
     }>;
     let name: string | null = null;
     let group = new Map<string, ChannelCopy>();
@@ -146,6 +159,8 @@ export class AuditSpill {
         uploadedAt: r.uploaded_at,
         ...(r.stored_seen === 1 ? { storedSize: r.stored_size } : {}),
         ...(s !== null ? { storedDigests: { sha256: s[0], md5: s[1] } } : {}),
+        ...(r.advertised !== null ? { advertised: JSON.parse(r.advertised) as string | null } : {}),
+        ...(r.served !== null ? { served: JSON.parse(r.served) as string | null } : {}),
       });
     }
     if (name !== null) yield [name, group];
@@ -162,6 +177,7 @@ export class AuditSpill {
       md5: e.md5,
       size: e.size,
       uploadedAt: e.uploadedAt,
+      ...(e.attestations !== undefined ? { attestations: e.attestations } : {}),
     };
     this.#write(() => this.#putLog.run(subdir, e.filename, e.seq, JSON.stringify(facts)));
   }

@@ -20,6 +20,10 @@ export interface InventoryFile {
   storedDigests?: { sha256: string; md5: string } | null;
   /** RFC 3339 UTC upload time where the backend has one (folder: mtime; anaconda.org: upload_time), else null. */
   uploadedAt: string | null;
+  /** The index's `attestations_sha256` (null: none), where the backend reads it (a folder's index facts). */
+  advertised?: string | null;
+  /** The sha256 of the attestations stored beside the file (a folder's `F.sigs`; null: none), where seen. */
+  served?: string | null;
 }
 
 export interface InventoryIndex {

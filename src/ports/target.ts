@@ -31,6 +31,11 @@ export interface TwinCheck {
 export interface Held extends Digests {
   /** RFC 3339 UTC (a folder channel: the file's mtime; anaconda.org: the file's upload_time); null if unknown. */
   uploadedAt?: string | null;
+  /**
+   * The sha256 of the attestations served beside it (a folder channel: `F.sigs`, advertised by the record and served
+   * with those bytes); null: none; absent where the target serves none (anaconda.org).
+   */
+  attestations?: string | null;
 }
 
 /**

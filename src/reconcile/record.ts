@@ -59,6 +59,8 @@ export class RunRecord {
           size: f.digests.size,
           uploadedAt: f.uploadedAt,
           evidence: `${f.feedstock}: ${evidenceText(f.evidence)}`,
+          // Only where the target serves attestations: absent means "unknown" to the audit, null means "none".
+          ...(f.attestations !== undefined ? { attestations: f.attestations } : {}),
           at: f.at,
         });
       });

@@ -185,4 +185,21 @@ describe('manifest', () => {
   it('a missing manifest is FG_INPUT_MISSING, not tampering', async () => {
     expect(await tamperCode(join(work, 'absent.jsonl'))).toBe('FG_INPUT_MISSING');
   });
+
+  it('chain.fields: attestations is optional, hashed only when present, and a sha256 or null when it is', () => {
+    const [old] = entries(1);
+    const { seq: _s, prev: _p, hash: _h, ...body } = old!;
+    const served = chainAfter(null, { ...body, attestations: 'c'.repeat(64) });
+    const none = chainAfter(null, { ...body, attestations: null });
+    // An entry without the field hashes as before it existed; with it, the value is covered by the hash.
+    expect(old!.hash).not.toBe(served.hash);
+    expect(served.hash).not.toBe(none.hash);
+    for (const e of [old!, served, none])
+      expect(() => new ChainVerifier().next(asLoggedEntry(JSON.parse(JSON.stringify(e)), 1))).not.toThrow();
+    expect(() => new ChainVerifier().next({ ...served, attestations: 'd'.repeat(64) })).toThrow('chain.hash');
+    for (const bad of ['C'.repeat(64), ['c'.repeat(64)], 1])
+      expect(() => asLoggedEntry({ ...served, attestations: bad }, 1)).toThrow(
+        'attestations is neither null nor a sha256',
+      );
+  });
 });

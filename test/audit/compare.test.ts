@@ -168,4 +168,51 @@ describe('compare', () => {
     // At a finding for file k, neither input has been read more than two files past k.
     expect(maxAhead).toBeLessThanOrEqual(2);
   }, 120_000);
+
+  it('reports attestations stripped, swapped, added or not served as advertised; unknown ones never', async () => {
+    const X = 'c'.repeat(64);
+    const Y = 'd'.repeat(64);
+    const got = await findings(
+      [line('f-baseline.conda')],
+      [
+        publish(1, 'a-stripped.conda', { attestations: X }),
+        publish(2, 'b-swapped.conda', { attestations: X }),
+        publish(3, 'c-added.conda', { attestations: null }),
+        publish(4, 'd-unserved.conda', { attestations: X }),
+        publish(5, 'e-same.conda', { attestations: X }),
+        publish(6, 'g-older-log.conda'),
+      ],
+      [
+        file('a-stripped.conda', { main: copy({ advertised: null, served: X }) }),
+        file('b-swapped.conda', { main: copy({ advertised: Y, served: Y }) }),
+        file('c-added.conda', { main: copy({ advertised: X, served: X }) }),
+        file('d-unserved.conda', { main: copy({ advertised: X, served: null }) }),
+        file('e-same.conda', { main: copy({ advertised: X, served: X }) }),
+        file('f-baseline.conda', { main: copy({ advertised: X, served: X }) }),
+        file('g-older-log.conda', { main: copy({ advertised: Y, served: Y }) }),
+      ],
+    );
+    expect(got).toEqual([
+      [
+        'AUDIT_ATTESTATIONS_CHANGED',
+        'a-stripped.conda',
+        `other attestations than the gate served: main: the index advertises attestations none, the gate served ${X}`,
+      ],
+      [
+        'AUDIT_ATTESTATIONS_CHANGED',
+        'b-swapped.conda',
+        `other attestations than the gate served: main: the index advertises attestations ${Y}, the gate served ${X}`,
+      ],
+      [
+        'AUDIT_ATTESTATIONS_CHANGED',
+        'c-added.conda',
+        `other attestations than the gate served: main: the index advertises attestations ${X}, the gate served none`,
+      ],
+      [
+        'AUDIT_ATTESTATIONS_CHANGED',
+        'd-unserved.conda',
+        'other attestations than the gate served: main: its .sigs is not stored, not the advertised bytes',
+      ],
+    ]);
+  });
 });

@@ -324,4 +324,30 @@ describe('the folder channel serves what verified: F.sigs and attestations_sha25
     expect(result, audit.stderr).toMatchObject({ status: 'clean', findings: [] });
     expect(audit.code).toBe(0);
   }, 120_000);
+
+  it('the audit sees a served .sigs swapped or taken away (AUDIT_ATTESTATIONS_CHANGED), and nothing else', async () => {
+    const b = await build();
+    await sb.stageBundle(b, await attest(b));
+    expect((await reconcile()).items.find((i) => i.filename === b.filename)).toMatchObject({ outcome: 'published' });
+    const audit = async (): Promise<{ code: number | null; findings: { code: string; filename: string }[] }> => {
+      const r = await runCli(['audit', '--config', sb.configPath, '--json', '--no-report']);
+      return {
+        code: r.code,
+        findings: (JSON.parse(r.stdout) as { findings: { code: string; filename: string }[] }).findings,
+      };
+    };
+    expect(await audit()).toEqual({ code: 0, findings: [] });
+    const path = join(dir(), `${b.filename}.sigs`);
+    const served = readFileSync(path);
+    // Someone with the channel's storage swaps the attestation (here: another valid JSON array), then removes it.
+    writeFileSync(path, '[]');
+    for (let i = 0; i < 2; i++) {
+      const got = await audit();
+      expect(got.code).toBe(12);
+      expect(got.findings.map((f) => [f.code, f.filename])).toEqual([['AUDIT_ATTESTATIONS_CHANGED', b.filename]]);
+      rmSync(path, { force: true });
+    }
+    writeFileSync(path, served);
+    expect(await audit()).toEqual({ code: 0, findings: [] });
+  }, 120_000);
 });

@@ -14,6 +14,7 @@ import { scanIndexDigests } from './repodata-forms.js';
 import { RepodataError } from '../../conda/repodata-scan.js';
 import { readShard, readShardIndex } from './repodata-shards.js';
 import { digestStream } from '../../util/digest.js';
+import { advertisedSidecar, sidecarName } from './attestation-sidecar.js';
 
 type StoredFacts = Pick<InventoryFile, 'storedSize' | 'storedDigests' | 'uploadedAt'>;
 
@@ -46,6 +47,12 @@ async function hashed(path: string): Promise<StoredFacts | null> {
   } finally {
     await fh.close();
   }
+}
+
+/** The sha256 of the attestations stored beside a file (`F.sigs`), null when there is none (or not a file). */
+async function served(path: string): Promise<string | null> {
+  const sigs = await hashed(sidecarName(path));
+  return sigs?.storedDigests?.sha256 ?? null;
 }
 
 /** A record's digests as the index states them; a field of the wrong type reads as empty (it then mismatches). */
@@ -99,7 +106,15 @@ export class FolderInventory implements ChannelInventory {
       );
     // The index's records as they stream; storage's facts after (the audit merges the two by file name).
     const indexed = (filename: string, r: Record<string, unknown>): void =>
-      each({ subdir, filename, label, indexed: indexedDigests(r), storedSize: null, uploadedAt: null });
+      each({
+        subdir,
+        filename,
+        label,
+        indexed: indexedDigests(r),
+        storedSize: null,
+        uploadedAt: null,
+        advertised: advertisedSidecar(r),
+      });
     try {
       const { present, zstAgrees } = await scanIndexDigests(dir, subdir, indexed);
       if (!present) {
@@ -129,7 +144,7 @@ export class FolderInventory implements ChannelInventory {
         if (!isArtifactFilename(d.name)) continue;
         const stored = opts.hashStored === true ? await hashed(join(dir, d.name)) : await stat(join(dir, d.name));
         if (stored === null) continue;
-        each({ subdir, filename: d.name, label, indexed: null, ...stored });
+        each({ subdir, filename: d.name, label, indexed: null, ...stored, served: await served(join(dir, d.name)) });
       }
     } catch (e) {
       if (e instanceof InventoryGap) throw e;

@@ -450,7 +450,7 @@ export class LocalChannel implements TargetStore {
     const attestations = advertisedSidecar(record);
     if (attestations !== null && !(await servesSidecar(dir, filename, attestations))) return null;
     // A folder channel's upload time is the file's mtime: a re-upload of the same bytes moves it.
-    return { ...held, uploadedAt: fileTime((await lstat(path)).mtimeMs) };
+    return { ...held, uploadedAt: fileTime((await lstat(path)).mtimeMs), attestations };
   }
 
   /** The record of `filename` in the index of (label, subdir), read without parsing the others. */

@@ -19,11 +19,12 @@ Proves that everything in the channel came through the gate, and that nothing th
 the channel (every label and subdir) and compares it with the gate's publication log (the ledger's, or a manifest
 exported from it: --manifest) plus a baseline of what was there before the gate (--baseline). Never changes the
 channel. Findings (stable codes):
-  AUDIT_UNKNOWN_FILE    critical  in the channel, but neither the log nor the baseline knows it (a bypass upload)
-  AUDIT_REPLACED        critical  a known file's sha256, md5 or size changed
-  AUDIT_REUPLOADED      high      a known file's upload time is not the one read back after publishing
-  AUDIT_LABELS_CHANGED  high      under other labels than the log says, with no admin's record (rc → main)
-  AUDIT_GONE            warning   a published file is in no label any more (an admin's yank is recorded: fine)
+  AUDIT_UNKNOWN_FILE          critical  in the channel, but neither the log nor the baseline knows it (a bypass)
+  AUDIT_REPLACED              critical  a known file's sha256, md5 or size changed
+  AUDIT_REUPLOADED            high      a known file's upload time is not the one read back after publishing
+  AUDIT_LABELS_CHANGED        high      under other labels than the log says, with no admin's record (rc → main)
+  AUDIT_ATTESTATIONS_CHANGED  high      a folder channel's F.sigs or attestations_sha256 is not what the gate served
+  AUDIT_GONE                  warning   a published file is in no label any more (an admin's yank is recorded: fine)
 Each new finding is sent once, as a security alert, through the configured reports and remembered in the ledger.
 Part of the channel that cannot be read (hostile, looping or huge answers) is listed as not checked: exit 13,
 never "clean". --full checks every upload time (anaconda.org: one lookup per package name, not only names whose
