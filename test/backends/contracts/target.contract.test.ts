@@ -42,6 +42,7 @@ targetContract('LocalChannel (a conda channel folder)', async () => {
   const quarantine = new LocalQuarantine(join(root, 'quarantine'));
   return {
     target: new LocalChannel(join(root, 'channel')),
+    servesAttestations: true,
     quarantined: async (subdir, filename, bytes) => {
       mkdirSync(join(root, 'staging', subdir), { recursive: true });
       writeFileSync(join(root, 'staging', subdir, filename), bytes);

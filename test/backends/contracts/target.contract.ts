@@ -13,14 +13,20 @@ export interface TargetFixture {
    * quarantine deployed with it), as the applier does before publish().
    */
   quarantined(subdir: string, filename: string, bytes: Uint8Array, label: string): Promise<QuarantinedCopy>;
+  /** The target serves attestations beside files (a folder channel): confirm() then says which (none, here). */
+  servesAttestations?: boolean;
   close(): Promise<void>;
 }
 
 const digestsOf = (f: ArtifactFacts): Digests => ({ size: f.size, sha256: f.sha256, md5: f.md5 });
-/** What confirm() returns for these bytes: their digests, and the upload time the target reports (RFC 3339 UTC). */
-const held = (f: ArtifactFacts): Digests & { uploadedAt: unknown } => ({
+/**
+ * What confirm() returns for these bytes: their digests, the upload time the target reports (RFC 3339 UTC), and, where
+ * it serves attestations, that it serves none (these publications carry no bundle).
+ */
+const heldOf = (f: ArtifactFacts, servesAttestations: boolean): Digests & { uploadedAt: unknown } => ({
   ...digestsOf(f),
   uploadedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/) as unknown,
+  ...(servesAttestations ? { attestations: null } : {}),
 });
 const keyOf = (p: BuiltPackage): string => `${p.subdir}/${p.filename}`;
 
@@ -39,6 +45,7 @@ export function targetContract(name: string, makeFixture: () => Promise<TargetFi
     afterEach(async () => {
       await fx.close();
     });
+    const held = (f: ArtifactFacts) => heldOf(f, fx.servesAttestations === true);
 
     /** list() as the reconciler calls it: focus() first (where the target has it) on the files of this run. */
     async function listing(...files: BuiltPackage[]): Promise<TargetListing> {
