@@ -9,23 +9,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { LoggedEntry } from '../audit/chain.js';
 import type { ChannelCopy, LogFacts } from '../audit/compare.js';
-import type { Digests } from '../model.js';
+import type { InventoryFile } from '../ports/inventory.js';
 
 /** One fact about one copy: from the index, from storage, or both; the spill merges facts of one (file, label). */
-export interface CopyFact {
-  filename: string;
-  label: string;
-  indexed: Digests | null;
-  /** Stored size (null: not stored; -1: not a regular file); undefined when the backend cannot see storage. */
-  storedSize?: number | null;
-  /** The stored bytes' digests, when they were hashed (folder `--full`). */
-  storedDigests?: { sha256: string; md5: string } | null;
-  uploadedAt: string | null;
-  /** From the index: its `attestations_sha256` (null: none); undefined when this fact is not the index's. */
-  advertised?: string | null;
-  /** From storage: the sha256 of the attestations stored beside the file; undefined when not read. */
-  served?: string | null;
-}
+export type CopyFact = Omit<InventoryFile, 'subdir'>;
 
 /** Rows per transaction while filling: one commit per batch keeps inserts fast and the in-memory journal small. */
 const BATCH = 20_000;
