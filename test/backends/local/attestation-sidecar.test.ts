@@ -1,13 +1,12 @@
 // The folder channel serves the verified bundles of a keyless publication as conda clients read them today: F.sigs
 // (a JSON array of the bundles, byte for byte), F.sigs.<sha256>, and attestations_sha256 in every index form. Real
 // packages, real folders; the bundles here are strict JSON bytes (test/e2e/keyless.test.ts serves real ones).
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeCondaPackage } from '../../helpers/packages.js';
+import { verifiedCopy } from '../../helpers/packages.js';
 import { attestationsInForms } from '../../helpers/channel-state.js';
-import { verifyArtifact } from '../../../src/conda/verify-artifact.js';
 import type { ArtifactFacts } from '../../../src/model.js';
 import type { QuarantinedCopy } from '../../../src/ports/quarantine.js';
 import type { ServedBundle } from '../../../src/ports/target.js';
@@ -21,24 +20,10 @@ const work = mkdtempSync(join(tmpdir(), 'fg sidecar '));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 let n = 0;
 
-async function pkg(name: string): Promise<{ copy: QuarantinedCopy; facts: ArtifactFacts }> {
+function pkg(name: string): Promise<{ copy: QuarantinedCopy; facts: ArtifactFacts }> {
   const dir = join(work, `b${n++}`);
   mkdirSync(dir);
-  const r = await writeCondaPackage(dir, {
-    name,
-    version: '1.0',
-    build: 'h0_0',
-    subdir: 'linux-64',
-    format: 'conda',
-    files: { x: name },
-  });
-  const check = await verifyArtifact(createReadStream(r.path), {
-    filename: r.filename,
-    subdir: 'linux-64',
-    size: r.digests.size,
-  });
-  if (!check.ok) throw new Error(check.detail);
-  return { copy: { subdir: 'linux-64', filename: r.filename, handle: r.path }, facts: check.facts };
+  return verifiedCopy(dir, name, { x: name });
 }
 
 /** Bundle-shaped strict JSON, with the whitespace a bundle file may have: served as is. */

@@ -1,5 +1,4 @@
 import {
-  createReadStream,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -12,8 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeCondaPackage } from '../../helpers/packages.js';
-import { verifyArtifact } from '../../../src/conda/verify-artifact.js';
+import { verifiedCopy } from '../../helpers/packages.js';
 import type { ArtifactFacts } from '../../../src/model.js';
 import type { QuarantinedCopy } from '../../../src/ports/quarantine.js';
 import { DirectoryStaging } from '../../../src/backends/local/directory-staging.js';
@@ -25,27 +23,13 @@ const work = mkdtempSync(join(tmpdir(), 'fg-stores-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 let n = 0;
 
-async function pkg(
+function pkg(
   name: string,
   files: Record<string, string> = {},
 ): Promise<{ copy: QuarantinedCopy; facts: ArtifactFacts }> {
   const dir = join(work, `b${n++}`);
   mkdirSync(dir);
-  const r = await writeCondaPackage(dir, {
-    name,
-    version: '1.0',
-    build: 'h0_0',
-    subdir: 'linux-64',
-    format: 'conda',
-    files: { x: 'x', ...files },
-  });
-  const check = await verifyArtifact(createReadStream(r.path), {
-    filename: r.filename,
-    subdir: 'linux-64',
-    size: r.digests.size,
-  });
-  if (!check.ok) throw new Error(check.detail);
-  return { copy: { subdir: 'linux-64', filename: r.filename, handle: r.path }, facts: check.facts };
+  return verifiedCopy(dir, name, { x: 'x', ...files });
 }
 
 describe('DirectoryStaging', () => {
